@@ -1,0 +1,1 @@
+"""Social media maturity assessment and benchmarking: everything deployed beside app.py."""

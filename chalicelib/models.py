@@ -1,0 +1,58 @@
+"""Request bodies as pydantic models: validation here, JSON Schema for OpenAPI from here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["de", "en"]
+MAX_ANSWERS = 300
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswersIn(_In):
+    """Answers to score without storing them."""
+
+    questionnaire: str = Field(
+        default="smm", max_length=64, description="questionnaire id"
+    )
+    version: str | None = Field(
+        default=None,
+        max_length=32,
+        description="semantic version; the latest when omitted",
+    )
+    language: Language = "en"
+    answers: dict[str, str] = Field(
+        max_length=MAX_ANSWERS,
+        description="question id -> option id (context questions included)",
+        examples=[{"social_presence": "structured", "industry": "C", "size": "50-249"}],
+    )
+
+
+class SubmissionIn(AnswersIn):
+    """A completed questionnaire to score and store."""
+
+    duration_seconds: int | None = Field(
+        default=None, ge=0, le=60 * 60 * 24 * 30, description="time taken to fill it in"
+    )
+    previous_token: str | None = Field(
+        default=None,
+        max_length=128,
+        description="result token of an earlier assessment of the same organisation, to link them",
+    )
+    draft_id: str | None = Field(
+        default=None, max_length=64, description="the draft this submission completes"
+    )
+
+
+class DraftIn(_In):
+    """A partly filled-in questionnaire saved for later."""
+
+    questionnaire: str = Field(default="smm", max_length=64)
+    version: str | None = Field(default=None, max_length=32)
+    language: Language = "en"
+    answers: dict[str, str] = Field(default_factory=dict, max_length=MAX_ANSWERS)

@@ -1,0 +1,359 @@
+"""Questionnaire definitions: load YAML files, validate them completely, look up texts.
+
+A questionnaire file is data (question texts, option scores, weights, recommendations); no
+Python module holds any of it. ``load_questionnaire`` validates a file with pydantic and raises
+``QuestionnaireFileError`` naming the file and the field when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+LANGUAGES: tuple[str, ...] = ("de", "en")
+TIER_ORDER: tuple[str, ...] = (
+    "foundation",
+    "safety",
+    "formation",
+    "enablement",
+    "enlightenment",
+)
+DIMENSION_IDS: tuple[str, ...] = (
+    "strategy",
+    "crisis",
+    "measurement",
+    "service",
+    "content",
+    "sociability",
+)
+CONTEXT_ROLES: tuple[str, ...] = ("industry", "size", "country", "consent")
+_ID = r"^[a-z][a-z0-9_]{1,63}$"
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+class QuestionnaireFileError(ValueError):
+    """A questionnaire file is broken; the message names the file and the field."""
+
+    def __init__(self, path: str, field: str, message: str) -> None:
+        super().__init__(f"{path}: {field}: {message}")
+        self.path = path
+        self.field = field
+        self.detail = message
+
+
+class UnknownQuestionnaire(LookupError):
+    """No questionnaire with this id / version is installed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in every supported language."""
+
+    de: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.de if language == "de" else self.en
+
+
+class Phase(_Strict):
+    number: int = Field(ge=0, le=7)
+    name: Text
+    description: Text
+
+
+class Tier(_Strict):
+    id: Literal["foundation", "safety", "formation", "enablement", "enlightenment"]
+    name: Text
+    description: Text
+
+
+class Dimension(_Strict):
+    id: str = Field(pattern=_ID)
+    name: Text
+    description: Text
+
+
+class Option(_Strict):
+    """One answer option. ``score`` is 0..1; ``None`` means "don't know / not applicable":
+    the question is then excluded from every score, not counted as zero."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-+]{0,31}$")
+    label: Text
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+    # context questions only: the cohort value this option stands for (e.g. NACE "C", region "dach")
+    value: str | None = None
+    region: str | None = None
+
+
+class DimensionWeight(_Strict):
+    id: str
+    weight: float = Field(default=1.0, gt=0.0, le=10.0)
+
+
+class Question(_Strict):
+    id: str = Field(pattern=_ID)
+    kind: Literal["scored", "context"] = "scored"
+    role: Literal["industry", "size", "country", "consent"] | None = None
+    text: Text
+    help: Text | None = None
+    required: bool = True
+    options: list[Option] = Field(min_length=2)
+    # model mapping (scored questions): at least one of phase / tier / dimensions
+    phase: int | None = Field(default=None, ge=1, le=7)
+    tier: str | None = None
+    dimensions: list[DimensionWeight] = Field(default_factory=list)
+    weight: float = Field(default=1.0, gt=0.0, le=10.0)
+    recommendation: Text | None = None
+    source: str | None = None  # seed file / figure this question is built from
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Question:
+        ids = [o.id for o in self.options]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate option ids in question {self.id}")
+        if self.kind == "context":
+            if self.role is None:
+                raise ValueError("context questions need a role")
+            if self.phase is not None or self.tier is not None or self.dimensions:
+                raise ValueError(
+                    "context questions do not map to phases, tiers or dimensions"
+                )
+        else:
+            if self.role is not None:
+                raise ValueError("only context questions have a role")
+            if self.phase is None and self.tier is None and not self.dimensions:
+                raise ValueError(
+                    "a scored question maps to a phase, a tier or a dimension"
+                )
+            scored = [o for o in self.options if o.score is not None]
+            if len(scored) < 2:
+                raise ValueError("a scored question needs at least two scored options")
+            if self.recommendation is None:
+                raise ValueError("a scored question needs a recommendation")
+        return self
+
+    @property
+    def scored_options(self) -> dict[str, float | None]:
+        return {o.id: o.score for o in self.options}
+
+
+class Section(_Strict):
+    id: str = Field(pattern=_ID)
+    title: Text
+    description: Text | None = None
+    questions: list[Question] = Field(min_length=1)
+
+
+class Thresholds(_Strict):
+    phase: int = Field(
+        default=60, ge=1, le=100
+    )  # a phase criterion is met at this score
+    tier: int = Field(default=60, ge=1, le=100)  # a pyramid tier is met at this score
+
+
+class Questionnaire(_Strict):
+    id: str = Field(pattern=_ID)
+    version: str
+    title: Text
+    description: Text
+    thresholds: Thresholds = Thresholds()
+    phases: list[Phase]
+    tiers: list[Tier]
+    dimensions: list[Dimension]
+    sections: list[Section] = Field(min_length=1)
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, v: str) -> str:
+        if not _SEMVER.match(v):
+            raise ValueError("version must be a semantic version like 1.0.0")
+        return v
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Questionnaire:
+        if [p.number for p in self.phases] != list(range(8)):
+            raise ValueError("phases must list numbers 0..7 in order")
+        if tuple(t.id for t in self.tiers) != TIER_ORDER:
+            raise ValueError(f"tiers must be {', '.join(TIER_ORDER)} in this order")
+        dim_ids = [d.id for d in self.dimensions]
+        if len(dim_ids) != len(set(dim_ids)):
+            raise ValueError("duplicate dimension ids")
+        seen: set[str] = set()
+        for s in self.sections:
+            if s.id in seen:
+                raise ValueError(f"duplicate id {s.id}")
+            seen.add(s.id)
+        roles: dict[str, str] = {}
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"duplicate id {q.id}")
+            seen.add(q.id)
+            if q.tier is not None and q.tier not in TIER_ORDER:
+                raise ValueError(f"question {q.id}: unknown tier {q.tier}")
+            for d in q.dimensions:
+                if d.id not in dim_ids:
+                    raise ValueError(f"question {q.id}: unknown dimension {d.id}")
+            if q.role:
+                if q.role in roles:
+                    raise ValueError(
+                        f"role {q.role} is used by {roles[q.role]} and {q.id}"
+                    )
+                roles[q.role] = q.id
+        missing = [r for r in CONTEXT_ROLES if r not in roles]
+        if missing:
+            raise ValueError(
+                f"missing context questions for roles: {', '.join(missing)}"
+            )
+        for p in range(1, 8):
+            if not any(q.phase == p for q in self.questions):
+                raise ValueError(f"phase {p} has no criterion question")
+        for t in TIER_ORDER:
+            if not any(q.tier == t for q in self.questions):
+                raise ValueError(f"tier {t} has no question")
+        for dim_id in dim_ids:
+            if not any(any(w.id == dim_id for w in q.dimensions) for q in self.questions):
+                raise ValueError(f"dimension {dim_id} has no question")
+        return self
+
+    # --- lookups -------------------------------------------------------------------------
+    @property
+    def questions(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions]
+
+    @functools.cached_property
+    def question_index(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @functools.cached_property
+    def scored_questions(self) -> list[Question]:
+        return [q for q in self.questions if q.kind == "scored"]
+
+    def context_question(self, role: str) -> Question:
+        for q in self.questions:
+            if q.role == role:
+                return q
+        raise KeyError(role)  # unreachable for a validated file
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+def _field_path(loc: tuple[int | str, ...], data: object) -> str:
+    """Turn a pydantic error location into a readable path with ids, e.g.
+    ``sections[2](crisis).questions[0](crisis_team).options[1].score``."""
+    parts: list[str] = []
+    node: object = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and "id" in node:
+                    label += f"({node['id']})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "<root>"
+
+
+def load_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
+    """Load and validate one questionnaire file; raise ``QuestionnaireFileError`` if broken."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise QuestionnaireFileError(str(p), "<file>", str(exc)) from exc
+    if not isinstance(raw, dict):
+        raise QuestionnaireFileError(str(p), "<root>", "the file must hold a mapping")
+    try:
+        q = Questionnaire.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise QuestionnaireFileError(
+            str(p), _field_path(tuple(err["loc"]), raw), err["msg"]
+        ) from exc
+    stem_version = p.stem.rsplit("-", 1)[-1] if "-" in p.stem else None
+    if stem_version and _SEMVER.match(stem_version) and stem_version != q.version:
+        raise QuestionnaireFileError(
+            str(p), "version", f"file name says {stem_version}, body says {q.version}"
+        )
+    return q
+
+
+def questionnaire_dir() -> Path:
+    """Where questionnaire files live: $QUESTIONNAIRE_DIR, else ``chalicelib/questionnaires``
+    (the deployed copy, synced from the top-level ``questionnaires/`` by the build), else the
+    project's ``questionnaires/``."""
+    env = os.environ.get("QUESTIONNAIRE_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    bundled = here / "questionnaires"
+    if bundled.is_dir() and any(bundled.glob("*.yaml")):
+        return bundled
+    return here.parent / "questionnaires"
+
+
+class Catalog:
+    """All installed questionnaires, loaded once and validated."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._by_key: dict[tuple[str, str], Questionnaire] = {}
+        files = sorted(directory.glob("*.yaml"))
+        if not files:
+            raise QuestionnaireFileError(
+                str(directory), "<dir>", "no questionnaire files found"
+            )
+        for f in files:
+            q = load_questionnaire(f)
+            if (q.id, q.version) in self._by_key:
+                raise QuestionnaireFileError(
+                    str(f), "version", f"{q.key} is defined twice"
+                )
+            self._by_key[(q.id, q.version)] = q
+
+    def all(self) -> list[Questionnaire]:
+        return sorted(
+            self._by_key.values(), key=lambda q: (q.id, _version_tuple(q.version))
+        )
+
+    def get(self, questionnaire_id: str, version: str | None = None) -> Questionnaire:
+        if version in (None, "latest"):
+            candidates = [q for q in self.all() if q.id == questionnaire_id]
+            if not candidates:
+                raise UnknownQuestionnaire(questionnaire_id)
+            return candidates[-1]
+        q = self._by_key.get((questionnaire_id, str(version)))
+        if q is None:
+            raise UnknownQuestionnaire(f"{questionnaire_id}@{version}")
+        return q
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+@functools.lru_cache(maxsize=4)
+def get_catalog(directory: str | None = None) -> Catalog:
+    """The process-wide catalog (lazy, cached: loaded on first use, not at import)."""
+    return Catalog(Path(directory) if directory else questionnaire_dir())

@@ -1,0 +1,382 @@
+"""Use cases: questionnaires, scoring, submission, fetching, erasure, drafts.
+
+The service receives its store, catalog and settings; it knows nothing of HTTP. Domain errors
+(``chalicelib.errors``) name the offending field as a JSON pointer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib import benchmark, quality, scoring
+from chalicelib.config import Settings
+from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
+from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
+from chalicelib.render import render_questionnaire, render_result
+from chalicelib.storage import AssessmentRecord, Contribution, Draft, Store
+
+logger = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    body: dict[str, Any]
+    created: bool  # False: an idempotent replay of an earlier submission
+
+
+class AssessmentService:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+
+    # --- questionnaires ---------------------------------------------------------------------
+    def list_questionnaires(self, language: str = "en") -> list[dict[str, Any]]:
+        return [
+            {
+                "id": q.id,
+                "version": q.version,
+                "title": q.title.get(language),
+                "questions": len(q.questions),
+                "href": f"/v1/questionnaires/{q.id}/{q.version}?lang={language}",
+            }
+            for q in self.catalog.all()
+        ]
+
+    def questionnaire(
+        self, qid: str, version: str | None, language: str
+    ) -> Questionnaire:
+        try:
+            return self.catalog.get(qid, version)
+        except UnknownQuestionnaire as exc:
+            pointer = (
+                "/version"
+                if version and any(q.id == qid for q in self.catalog.all())
+                else "/questionnaire"
+            )
+            raise NotFound(
+                f"unknown questionnaire {exc.args[0]}", [(pointer, "not installed")]
+            )
+
+    def get_questionnaire(
+        self, qid: str, version: str | None, language: str
+    ) -> dict[str, Any]:
+        return render_questionnaire(
+            self.questionnaire(qid, version, language), language
+        )
+
+    # --- validation -------------------------------------------------------------------------
+    def validate_answers(
+        self, q: Questionnaire, answers: Mapping[str, str], complete: bool = True
+    ) -> None:
+        errors: list[tuple[str, str]] = []
+        index = q.question_index
+        for qid, opt in answers.items():
+            question = index.get(qid)
+            if question is None:
+                errors.append((f"/answers/{_escape(qid)}", f"unknown question {qid!r}"))
+            elif opt not in question.scored_options:
+                allowed = ", ".join(o.id for o in question.options[:8])
+                more = ", ..." if len(question.options) > 8 else ""
+                errors.append(
+                    (
+                        f"/answers/{_escape(qid)}",
+                        f"unknown option {opt!r}; one of {allowed}{more}",
+                    )
+                )
+        if complete:
+            for question in q.questions:
+                if question.required and question.id not in answers:
+                    errors.append(
+                        (f"/answers/{_escape(question.id)}", "an answer is required")
+                    )
+        if errors:
+            raise InvalidInput(f"{len(errors)} answer(s) are invalid", errors)
+
+    # --- scoring ----------------------------------------------------------------------------
+    def score_only(self, body: AnswersIn) -> dict[str, Any]:
+        q = self.questionnaire(body.questionnaire, body.version, body.language)
+        self.validate_answers(q, body.answers)
+        result = scoring.score(q, body.answers, body.language)
+        return {
+            "questionnaire": {"id": q.id, "version": q.version},
+            "language": body.language,
+            "cohort": self._cohort_attrs(q, body.answers),
+            "result": render_result(q, result, body.language),
+        }
+
+    def _cohort_attrs(
+        self, q: Questionnaire, answers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        def opt(role: str) -> Any:
+            question = q.context_question(role)
+            chosen = answers.get(question.id)
+            return next((o for o in question.options if o.id == chosen), None)
+
+        industry, size, country = opt("industry"), opt("size"), opt("country")
+        consent = opt("consent")
+        return {
+            "industry": industry.value or industry.id if industry else None,
+            "size": size.value or size.id if size else None,
+            "country": country.value or country.id if country else None,
+            "region": country.region if country else None,
+            "consent": bool(consent and (consent.value or consent.id) == "yes"),
+        }
+
+    # --- submission -------------------------------------------------------------------------
+    def _ids(self, client: str, idempotency_key: str | None) -> tuple[str, str]:
+        """A new assessment id and its result token ``<id>.<secret>``. With an idempotency key
+        both derive from it by HMAC, so a retry gets the same id (and the conditional write
+        refuses to count it twice) and the same token, while nobody without the server secret
+        can compute either."""
+        if idempotency_key is None:
+            aid = secrets.token_hex(16)
+            return aid, f"{aid}.{secrets.token_urlsafe(32)}"
+        mac = hmac.new(
+            self.settings.secret, f"id|{client}|{idempotency_key}".encode(), "sha256"
+        )
+        aid = mac.hexdigest()[:32]
+        tok = hmac.new(self.settings.secret, f"token|{aid}".encode(), "sha256").digest()
+        return aid, f"{aid}." + base64.urlsafe_b64encode(tok).rstrip(b"=").decode()
+
+    def contribution_for(self, rec: AssessmentRecord) -> Contribution | None:
+        if not rec.included:
+            return None
+        cohort = benchmark.Cohort(
+            rec.industry or benchmark.ALL,
+            rec.size or benchmark.ALL,
+            rec.region or benchmark.ALL,
+        )
+        return Contribution(
+            source=rec.source,
+            questionnaire_id=rec.questionnaire_id,
+            version=rec.version,
+            cohorts=benchmark.contribution_keys(
+                cohort, rec.id, self.settings.global_shards
+            ),
+            metrics=dict(rec.metrics),
+            month=rec.month,
+        )
+
+    def build_record(
+        self,
+        q: Questionnaire,
+        body: SubmissionIn,
+        assessment_id: str,
+        token: str,
+        partner_id: str | None,
+        previous_id: str | None,
+        source: str = "real",
+    ) -> AssessmentRecord:
+        result = scoring.score(q, body.answers, body.language)
+        attrs = self._cohort_attrs(q, body.answers)
+        reasons = list(quality.screen(q, body.answers, body.duration_seconds))
+        if not attrs["consent"]:
+            reasons.insert(0, "no-consent")
+        now = self.clock()
+        request_hash = hashlib.sha256(
+            json.dumps(body.model_dump(exclude={"draft_id"}), sort_keys=True).encode()
+        ).hexdigest()
+        return AssessmentRecord(
+            id=assessment_id,
+            questionnaire_id=q.id,
+            version=q.version,
+            language=body.language,
+            answers=dict(sorted(body.answers.items())),
+            metrics=result.metrics(),
+            result={"phase": result.phase, "overall": result.overall},
+            industry=attrs["industry"],
+            size=attrs["size"],
+            country=attrs["country"],
+            region=attrs["region"],
+            month=now.strftime("%Y-%m"),
+            created_at=now.isoformat(timespec="seconds"),
+            consent=attrs["consent"],
+            included=not reasons,
+            exclusion_reasons=tuple(reasons),
+            token_hash=hash_token(token),
+            request_hash=request_hash,
+            partner_id=partner_id,
+            previous_id=previous_id,
+            source=source,
+        )
+
+    def submit(
+        self,
+        body: SubmissionIn,
+        idempotency_key: str | None = None,
+        partner_id: str | None = None,
+    ) -> Submitted:
+        q = self.questionnaire(body.questionnaire, body.version, body.language)
+        self.validate_answers(q, body.answers)
+        previous_id = None
+        if body.previous_token:
+            previous = self._find_by_token(body.previous_token)
+            if previous is None:
+                raise InvalidInput(
+                    "previous_token does not match a stored assessment",
+                    [("/previous_token", "unknown or erased assessment")],
+                )
+            previous_id = previous.id
+        client = partner_id or "public"
+        aid, token = self._ids(client, idempotency_key)
+        rec = self.build_record(q, body, aid, token, partner_id, previous_id)
+        if self.store.create_assessment(rec, self.contribution_for(rec)):
+            logger.info("assessment stored", extra={"included": rec.included})
+            if body.draft_id:
+                self.store.delete_draft(body.draft_id)
+            return Submitted(self.render_assessment(rec, body.language, token), True)
+        existing = self.store.get_assessment(aid)
+        if existing is None:  # erased between the two calls: treat as a fresh conflict
+            raise Conflict("the assessment for this Idempotency-Key was erased")
+        if existing.request_hash != rec.request_hash:
+            raise Conflict(
+                "Idempotency-Key was already used with a different request",
+                [("/headers/Idempotency-Key", "reused with a different body")],
+            )
+        return Submitted(self.render_assessment(existing, body.language, token), False)
+
+    # --- reading and erasure ----------------------------------------------------------------
+    def _find_by_token(self, token: str) -> AssessmentRecord | None:
+        """Tokens have the form ``<assessment id>.<secret part>``."""
+        aid = token.split(".", 1)[0]
+        rec = self.store.get_assessment(aid) if aid else None
+        if rec is None or not hmac.compare_digest(rec.token_hash, hash_token(token)):
+            return None
+        return rec
+
+    def authorize(
+        self, assessment_id: str, token: str | None, partner_id: str | None = None
+    ) -> AssessmentRecord:
+        """The assessment, if the caller holds its token or is the partner that created it.
+        Unknown ids and wrong tokens look the same (404), so ids cannot be probed."""
+        rec = self.store.get_assessment(assessment_id)
+        if rec is None:
+            raise NotFound("no such assessment", [("/id", "unknown assessment")])
+        if token is not None:
+            if hmac.compare_digest(rec.token_hash, hash_token(token)):
+                return rec
+            raise NotFound("no such assessment", [("/id", "unknown assessment")])
+        if partner_id is not None and rec.partner_id == partner_id:
+            return rec
+        if partner_id is not None:
+            raise NotFound("no such assessment", [("/id", "unknown assessment")])
+        raise Unauthorized("a result token is required (header X-Result-Token)")
+
+    def get_assessment(
+        self,
+        assessment_id: str,
+        token: str | None,
+        language: str,
+        partner_id: str | None = None,
+    ) -> dict[str, Any]:
+        rec = self.authorize(assessment_id, token, partner_id)
+        return self.render_assessment(rec, language, None)
+
+    def erase(
+        self, assessment_id: str, token: str | None, partner_id: str | None = None
+    ) -> None:
+        rec = self.authorize(assessment_id, token, partner_id)
+        if not self.store.delete_assessment(rec, self.contribution_for(rec)):
+            raise NotFound("no such assessment", [("/id", "already erased")])
+
+    def render_assessment(
+        self, rec: AssessmentRecord, language: str, token: str | None
+    ) -> dict[str, Any]:
+        q = self.catalog.get(rec.questionnaire_id, rec.version)
+        result = scoring.score(q, rec.answers, language)
+        out: dict[str, Any] = {"id": rec.id}
+        if token is not None:
+            out["token"] = token
+        out.update(
+            {
+                "questionnaire": {"id": q.id, "version": q.version},
+                "language": language,
+                "created_at": rec.created_at,
+                "previous_id": rec.previous_id,
+                "cohort": {
+                    "industry": rec.industry,
+                    "size": rec.size,
+                    "country": rec.country,
+                    "region": rec.region,
+                },
+                "benchmark": {
+                    "consent": rec.consent,
+                    "included": rec.included,
+                    "exclusion_reasons": list(rec.exclusion_reasons),
+                },
+                "answers": rec.answers,
+                "result": render_result(q, result, language),
+            }
+        )
+        return out
+
+    # --- drafts -----------------------------------------------------------------------------
+    def save_draft(self, body: DraftIn, draft_id: str | None = None) -> dict[str, Any]:
+        q = self.questionnaire(body.questionnaire, body.version, body.language)
+        self.validate_answers(q, body.answers, complete=False)
+        now = self.clock()
+        expires = int(now.timestamp()) + self.settings.draft_ttl_days * 86400
+        draft = Draft(
+            id=draft_id or secrets.token_urlsafe(18),
+            questionnaire_id=q.id,
+            version=q.version,
+            language=body.language,
+            answers=dict(body.answers),
+            updated_at=now.isoformat(timespec="seconds"),
+            expires_at=expires,
+        )
+        self.store.put_draft(draft)
+        return self._render_draft(draft)
+
+    def update_draft(self, draft_id: str, body: DraftIn) -> dict[str, Any]:
+        self.get_draft(draft_id)  # 404 when unknown or expired
+        return self.save_draft(body, draft_id)
+
+    def get_draft(self, draft_id: str) -> dict[str, Any]:
+        draft = self.store.get_draft(draft_id, int(self.clock().timestamp()))
+        if draft is None:
+            raise NotFound(
+                "no such draft, or it has expired", [("/id", "unknown draft")]
+            )
+        return self._render_draft(draft)
+
+    def _render_draft(self, draft: Draft) -> dict[str, Any]:
+        d = asdict(draft)
+        d["expires_at"] = datetime.fromtimestamp(
+            draft.expires_at, UTC
+        ).isoformat()
+        d["questionnaire"] = {
+            "id": d.pop("questionnaire_id"),
+            "version": d.pop("version"),
+        }
+        return d
+
+
+def _escape(token: str) -> str:
+    """JSON pointer escaping (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")

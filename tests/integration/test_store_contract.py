@@ -1,0 +1,212 @@
+"""The storage contract: every adapter passes the same tests against its real engine
+(SQLite file here; DynamoDB Local via the ``dynamo_store`` fixture)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.benchmark import Cohort, contribution_keys, read_keys
+from chalicelib.storage import AssessmentRecord, Contribution, Draft, PartnerKey
+
+ADAPTERS = ["sqlite"]
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request, tmp_path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        from chalicelib.storage.sqlite import SqliteStore
+
+        s = SqliteStore(str(tmp_path / "contract.sqlite3"))
+        yield s
+        s.close()
+    else:
+        yield request.getfixturevalue("dynamo_store")
+
+
+def record(i: int, **kw) -> AssessmentRecord:  # type: ignore[no-untyped-def]
+    base = AssessmentRecord(
+        id=f"a{i:031d}",
+        questionnaire_id="smm",
+        version="1.0.0",
+        language="en",
+        answers={"social_presence": "structured", "industry": "C"},
+        metrics={
+            "overall": 40 + i % 50,
+            "phase": i % 8,
+            "tier_foundation": (i * 7) % 101,
+        },
+        result={"phase": i % 8, "overall": 40 + i % 50},
+        industry="C",
+        size="50-249",
+        country="DE",
+        region="dach",
+        month="2026-11",
+        created_at="2026-11-23T10:00:00+00:00",
+        consent=True,
+        included=True,
+        exclusion_reasons=(),
+        token_hash="ab" * 32,
+        request_hash="cd" * 32,
+    )
+    return replace(base, **kw)
+
+
+def contribution(rec: AssessmentRecord, shards: int = 4) -> Contribution:
+    cohort = Cohort(rec.industry or "*", rec.size or "*", rec.region or "*")
+    return Contribution(
+        "real",
+        rec.questionnaire_id,
+        rec.version,
+        contribution_keys(cohort, rec.id, shards),
+        dict(rec.metrics),
+        rec.month,
+    )
+
+
+def read(store, cohort: Cohort, shards: int = 4):  # type: ignore[no-untyped-def]
+    """Sum a cohort over its storage keys (the global roll-up is sharded)."""
+    from chalicelib.storage import Aggregate
+
+    got = store.read_cohorts("real", "smm", "1.0.0", read_keys([cohort], shards))
+    total = Aggregate()
+    for agg in got.values():
+        total.add_field("count", agg.count)
+        for m, h in agg.histograms.items():
+            for b, v in h.items():
+                total.add_field(f"m#{m}#{b}", v)
+        for mo, v in agg.months.items():
+            total.add_field(f"month#{mo}", v)
+    return total
+
+
+def test_create_get_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    rec = record(1, partner_id="p1", previous_id="a" * 32)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert store.get_assessment(rec.id) == rec
+    assert store.get_assessment("nope") is None
+
+
+def test_duplicate_is_refused_and_counted_once(store) -> None:  # type: ignore[no-untyped-def]
+    rec = record(2)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert (
+        store.create_assessment(replace(rec, language="de"), contribution(rec)) is False
+    )
+    assert store.get_assessment(rec.id).language == "en"  # type: ignore[union-attr]
+    for c in Cohort("C", "50-249", "dach").generalisations():
+        assert read(store, c).count == 1, c
+
+
+def test_aggregates_hold_exact_histograms(store) -> None:  # type: ignore[no-untyped-def]
+    recs = [record(i, size="10-49" if i % 3 else "50-249") for i in range(20)]
+    for r in recs:
+        store.create_assessment(r, contribution(r))
+    everyone = read(store, Cohort())
+    assert everyone.count == 20
+    assert sum(everyone.histograms["overall"].values()) == 20
+    expected: dict[int, int] = {}
+    for r in recs:
+        expected[r.metrics["overall"]] = expected.get(r.metrics["overall"], 0) + 1
+    assert {k: v for k, v in everyone.histograms["overall"].items() if v} == expected
+    small = read(store, Cohort("C", "10-49", "*"))
+    assert small.count == sum(1 for r in recs if r.size == "10-49")
+    assert everyone.months == {"2026-11": 20}
+    assert (
+        read(store, Cohort("J", "*", "*")).count == 0
+    )  # absent cohort: empty, not an error
+
+
+def test_excluded_submission_touches_no_aggregate(store) -> None:  # type: ignore[no-untyped-def]
+    rec = record(3, included=False, exclusion_reasons=("no-consent",))
+    assert store.create_assessment(rec, None)
+    assert store.get_assessment(rec.id) is not None
+    assert read(store, Cohort()).count == 0
+
+
+def test_delete_reverses_contribution(store) -> None:  # type: ignore[no-untyped-def]
+    keep, gone = record(4), record(5)
+    for r in (keep, gone):
+        store.create_assessment(r, contribution(r))
+    assert store.delete_assessment(gone, contribution(gone)) is True
+    assert store.get_assessment(gone.id) is None
+    assert (
+        store.delete_assessment(gone, contribution(gone)) is False
+    )  # not reversed twice
+    everyone = read(store, Cohort())
+    assert everyone.count == 1
+    assert {k: v for k, v in everyone.histograms["overall"].items() if v} == {
+        keep.metrics["overall"]: 1
+    }
+
+
+def test_bulk_load_equals_single_writes(store) -> None:  # type: ignore[no-untyped-def]
+    recs = [record(100 + i, source="reference") for i in range(30)]
+    cons = [replace(contribution(r), source="reference") for r in recs]
+    store.bulk_load(recs, cons)
+    got = store.read_cohorts(
+        "reference", "smm", "1.0.0", read_keys([Cohort("C", "*", "*")], 4)
+    )
+    assert got["C#*#*"].count == 30
+    assert read(store, Cohort()).count == 0  # reference is a separate source
+
+
+def test_concurrent_writers_count_exactly(store) -> None:  # type: ignore[no-untyped-def]
+    recs = [record(1000 + i) for i in range(40)]
+    errors: list[BaseException] = []
+
+    def work(chunk: list[AssessmentRecord]) -> None:
+        try:
+            for r in chunk:
+                store.create_assessment(r, contribution(r))
+                store.create_assessment(r, contribution(r))  # a retry
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(recs[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert read(store, Cohort()).count == 40
+
+
+def test_drafts_expire(store) -> None:  # type: ignore[no-untyped-def]
+    d = Draft(
+        "d1",
+        "smm",
+        "1.0.0",
+        "de",
+        {"industry": "C"},
+        "2026-11-23T10:00:00+00:00",
+        2_000,
+    )
+    store.put_draft(d)
+    assert store.get_draft("d1", now=1_000) == d
+    assert store.get_draft("d1", now=2_001) is None
+    store.put_draft(replace(d, id="d2"))
+    store.delete_draft("d2")
+    assert store.get_draft("d2", now=1_000) is None
+
+
+def test_partner_keys(store) -> None:  # type: ignore[no-untyped-def]
+    k = PartnerKey(
+        "k1",
+        "p1",
+        "Acme",
+        "h" * 64,
+        ("submit", "read"),
+        ("https://a.example",),
+        "basic",
+        "2026-11-23T10:00:00+00:00",
+    )
+    store.put_partner_key(k)
+    store.put_partner_key(replace(k, key_id="k2"))
+    store.put_partner_key(replace(k, key_id="k3", partner_id="p2"))
+    assert store.get_partner_key("k1") == k
+    assert {x.key_id for x in store.list_partner_keys("p1")} == {"k1", "k2"}
+    store.put_partner_key(replace(k, revoked=True))
+    assert store.get_partner_key("k1").revoked is True  # type: ignore[union-attr]
