@@ -26,6 +26,7 @@ sync-questionnaires:
 
 run: setup sync-questionnaires
 	$(BIN)/python -m chalicelib.cli check
+	$(BIN)/python -m chalicelib.cli seed-reference
 	$(BIN)/chalice local --host $(HOST) --port $(PORT) --stage local
 
 lint: setup

@@ -39,8 +39,29 @@ def get_service() -> Any:
 
 def reset_service(service: Any = None) -> None:
     """Tests swap in a service bound to their own store."""
-    global _service
+    global _service, _insights
     _service = service
+    _insights = None
+
+
+_insights: Any = None
+
+
+def get_insights() -> Any:
+    """Benchmark use cases over the same service (lazy)."""
+    global _insights
+    if _insights is None:
+        from chalicelib.insights import BenchmarkService
+
+        _insights = BenchmarkService(get_service())
+    return _insights
+
+
+def get_statistics() -> Any:
+    """Consultant statistics: importing this pulls in scipy, so only these routes call it."""
+    from chalicelib.insights import ConsultantStatistics
+
+    return ConsultantStatistics(get_insights())
 
 
 def _json(
@@ -136,6 +157,43 @@ def erase_assessment(aid: str) -> Response:
     token = app.current_request.headers.get("x-result-token")
     get_service().erase(aid, token)
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+def _params() -> dict[str, str]:
+    return dict(app.current_request.query_params or {})
+
+
+@app.route("/v1/benchmarks/{qid}/{version}", methods=["GET"])
+@problems
+def cohort_statistics(qid: str, version: str) -> Response:
+    return _json(get_insights().cohort_statistics(qid, version, _params(), _lang()))
+
+
+@app.route("/v1/benchmarks/{qid}/{version}/statistics", methods=["GET"])
+@problems
+def cohort_confidence(qid: str, version: str) -> Response:
+    return _json(get_statistics().statistics(qid, version, _params(), _lang()))
+
+
+@app.route("/v1/benchmarks/{qid}/{version}/cohort-comparison", methods=["GET"])
+@problems
+def cohort_comparison(qid: str, version: str) -> Response:
+    return _json(get_statistics().compare_cohorts(qid, version, _params(), _lang()))
+
+
+@app.route("/v1/assessments/{aid}/comparison", methods=["GET"])
+@problems
+def compare_assessment(aid: str) -> Response:
+    token = app.current_request.headers.get("x-result-token")
+    return _json(get_insights().compare(aid, token, _params(), _lang()))
+
+
+@app.route("/v1/assessments/{aid}/progress", methods=["GET"])
+@problems
+def assessment_progress(aid: str) -> Response:
+    token = app.current_request.headers.get("x-result-token")
+    return _json(get_insights().progress(aid, token, _params(), _lang()))
 
 
 # --- drafts ---------------------------------------------------------------------------------

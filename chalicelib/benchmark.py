@@ -144,3 +144,37 @@ def merge(histograms: list[Histogram]) -> dict[int, int]:
         for k, v in h.items():
             out[k] = out.get(k, 0) + v
     return {k: v for k, v in sorted(out.items()) if v != 0}
+
+
+BAND = 10  # released histograms of 0..100 scores are grouped in bands of ten
+
+
+def banded(h: Histogram, metric: str) -> dict[str, int]:
+    """The histogram as released: exact for small ordinal metrics (phase 0..7, pyramid level
+    0..5), in bands of ten for 0..100 scores (``"40-49"``; the top band is ``"90-100"``).
+    Statistics are computed from the exact bins; only the published shape is coarsened."""
+    out: dict[str, int] = {}
+    if metric in ("phase", "pyramid_level"):
+        top = 7 if metric == "phase" else 5
+        for b in range(top + 1):
+            out[str(b)] = int(h.get(b, 0))
+        return out
+    for lo in range(0, 100, BAND):
+        hi = lo + BAND - 1 if lo < 90 else 100
+        out[f"{lo}-{hi}"] = int(sum(v for k, v in h.items() if lo <= k <= hi and v > 0))
+    return out
+
+
+def summary(h: Histogram, metric: str) -> dict[str, object]:
+    """n, mean, p10/p25/median/p75/p90 and the released histogram of one metric."""
+    mean = hist_mean(h)
+    return {
+        "n": hist_count(h),
+        "mean": None if mean is None else round(mean, 2),
+        "p10": quantile(h, 0.10),
+        "p25": quantile(h, 0.25),
+        "median": quantile(h, 0.50),
+        "p75": quantile(h, 0.75),
+        "p90": quantile(h, 0.90),
+        "histogram": banded(h, metric),
+    }

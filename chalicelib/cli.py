@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -40,6 +41,76 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _progress(label: str) -> Any:
+    def report(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done >= total else ""
+        print(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def cmd_seed_reference(args: argparse.Namespace) -> int:
+    """Load the synthetic reference cohort into the configured store (once)."""
+    from chalicelib.config import Settings
+    from chalicelib.insights import BenchmarkService
+    from chalicelib.questionnaire import get_catalog
+    from chalicelib.service import AssessmentService
+    from chalicelib.storage import store_from_env
+
+    catalog = get_catalog()
+    insights = BenchmarkService(
+        AssessmentService(store_from_env(), catalog, Settings.from_env())
+    )
+    for q in catalog.all():
+        added = insights.seed_reference(
+            q, args.size, args.seed, _progress(f"reference {q.key}")
+        )
+        if added:
+            print(
+                f"seeded {added} synthetic organisations as reference cohort of {q.key}"
+            )
+        else:
+            n = insights.reference_size(q)
+            print(
+                f"reference cohort of {q.key} already present ({n} synthetic organisations)"
+            )
+    return 0
+
+
+def cmd_reliability(args: argparse.Namespace) -> int:
+    """Cronbach's alpha per dimension over the reference population."""
+    from chalicelib import reference
+    from chalicelib.config import Settings
+    from chalicelib.insights import BenchmarkService, ConsultantStatistics
+    from chalicelib.questionnaire import get_catalog
+    from chalicelib.service import AssessmentService
+    from chalicelib.storage.sqlite import SqliteStore
+
+    catalog = get_catalog()
+    q = catalog.get(args.questionnaire, args.version)
+    pool = [s.answers for s in reference.generate(q, args.size, args.seed)]
+    svc = AssessmentService(
+        SqliteStore(":memory:"), catalog, Settings(secret=b"unused")
+    )
+    result = ConsultantStatistics(BenchmarkService(svc)).reliability(q, pool)
+    print(
+        f"Cronbach's alpha per dimension, reference (synthetic) pool of {len(pool)}, {q.key}"
+    )
+    for dim, r in result.items():
+        alpha = "n/a" if r["alpha"] is None else f"{r['alpha']:.3f}"
+        print(
+            f"  {dim:<12} alpha={alpha}  items={r['items']}  complete cases={r['respondents']}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", help="files to check (default: questionnaires/*.yaml)"
     )
     p.set_defaults(func=cmd_check)
+    from chalicelib.reference import DEFAULT_SEED, DEFAULT_SIZE
+
+    p = sub.add_parser(
+        "seed-reference", help="load the synthetic reference cohort (once)"
+    )
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.set_defaults(func=cmd_seed_reference)
+    p = sub.add_parser(
+        "reliability", help="Cronbach's alpha per dimension (reference pool)"
+    )
+    p.add_argument("--questionnaire", default="smm")
+    p.add_argument("--version", default=None)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.set_defaults(func=cmd_reliability)
     return parser
 
 

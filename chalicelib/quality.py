@@ -44,11 +44,14 @@ def screen(
     """Reasons to keep this submission out of the benchmark (empty: it may be included)."""
     reasons: list[str] = []
     scored = [x for x in q.scored_questions if x.id in answers]
-    if duration_seconds is not None and scored and (
-        duration_seconds < MIN_SECONDS_PER_QUESTION * len(scored)
+    if (
+        duration_seconds is not None
+        and scored
+        and (duration_seconds < MIN_SECONDS_PER_QUESTION * len(scored))
     ):
         reasons.append("implausibly-fast")
     positions: dict[int, int] = {}
+    extremes = {"worst": 0, "best": 0}
     known = 0
     for x in scored:
         opt = answers[x.id]
@@ -59,7 +62,15 @@ def screen(
         # straight-lining ticks the same column of the form every time
         pos = [o.id for o in x.options].index(opt)
         positions[pos] = positions.get(pos, 0) + 1
-    if known >= 10 and max(positions.values()) >= STRAIGHT_LINE_SHARE * known:
+        values = [v for v in x.scored_options.values() if v is not None]
+        extremes["worst"] += s == min(values)
+        extremes["best"] += s == max(values)
+    # Answers all at one end of the scale are consistent (an organisation without any social
+    # media practice, or a leader): only a constant column elsewhere counts as straight-lining.
+    constant_column = (
+        known >= 10 and max(positions.values()) >= STRAIGHT_LINE_SHARE * known
+    )
+    if constant_column and max(extremes.values()) < STRAIGHT_LINE_SHARE * known:
         reasons.append("straight-lining")
     dont_know = sum(1 for x in scored if x.scored_options.get(answers[x.id]) is None)
     if scored and dont_know > 0.5 * len(scored):

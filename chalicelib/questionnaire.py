@@ -149,7 +149,7 @@ class Question(_Strict):
                 raise ValueError("a scored question needs a recommendation")
         return self
 
-    @property
+    @functools.cached_property
     def scored_options(self) -> dict[str, float | None]:
         return {o.id: o.score for o in self.options}
 
@@ -174,6 +174,7 @@ class Questionnaire(_Strict):
     title: Text
     description: Text
     thresholds: Thresholds = Thresholds()
+    metric_labels: dict[str, Text]
     phases: list[Phase]
     tiers: list[Tier]
     dimensions: list[Dimension]
@@ -188,6 +189,9 @@ class Questionnaire(_Strict):
 
     @model_validator(mode="after")
     def _check_references(self) -> Questionnaire:
+        missing_labels = {"overall", "phase", "pyramid_level"} - set(self.metric_labels)
+        if missing_labels:
+            raise ValueError(f"metric_labels lacks {', '.join(sorted(missing_labels))}")
         if [p.number for p in self.phases] != list(range(8)):
             raise ValueError("phases must list numbers 0..7 in order")
         if tuple(t.id for t in self.tiers) != TIER_ORDER:
@@ -228,7 +232,9 @@ class Questionnaire(_Strict):
             if not any(q.tier == t for q in self.questions):
                 raise ValueError(f"tier {t} has no question")
         for dim_id in dim_ids:
-            if not any(any(w.id == dim_id for w in q.dimensions) for q in self.questions):
+            if not any(
+                any(w.id == dim_id for w in q.dimensions) for q in self.questions
+            ):
                 raise ValueError(f"dimension {dim_id} has no question")
         return self
 
@@ -245,11 +251,52 @@ class Questionnaire(_Strict):
     def scored_questions(self) -> list[Question]:
         return [q for q in self.questions if q.kind == "scored"]
 
+    @functools.cached_property
+    def scoring_plan(self) -> dict[str, list[tuple[str, float]]]:
+        """(question id, weight) lists per aggregate: ``phase:N``, ``tier:ID``, ``dim:ID`` and
+        ``overall``, computed once so scoring is a few dictionary look-ups."""
+        plan: dict[str, list[tuple[str, float]]] = {"overall": []}
+        for p in range(1, 8):
+            plan[f"phase:{p}"] = []
+        for t in TIER_ORDER:
+            plan[f"tier:{t}"] = []
+        for d in self.dimensions:
+            plan[f"dim:{d.id}"] = []
+        for x in self.scored_questions:
+            plan["overall"].append((x.id, x.weight))
+            if x.phase is not None:
+                plan[f"phase:{x.phase}"].append((x.id, x.weight))
+            if x.tier is not None:
+                plan[f"tier:{x.tier}"].append((x.id, x.weight))
+            for w in x.dimensions:
+                plan[f"dim:{w.id}"].append((x.id, x.weight * w.weight))
+        return plan
+
     def context_question(self, role: str) -> Question:
         for q in self.questions:
             if q.role == role:
                 return q
         raise KeyError(role)  # unreachable for a validated file
+
+    def metric_label(self, metric: str, language: str) -> str:
+        """Localised name of a benchmark metric (overall, phase, tier_<id>, dim_<id>)."""
+        if metric in self.metric_labels:
+            return self.metric_labels[metric].get(language)
+        if metric.startswith("tier_"):
+            return next(t.name.get(language) for t in self.tiers if t.id == metric[5:])
+        if metric.startswith("dim_"):
+            return next(
+                d.name.get(language) for d in self.dimensions if d.id == metric[4:]
+            )
+        raise KeyError(metric)
+
+    def metric_names(self) -> list[str]:
+        """Every benchmark metric of this questionnaire, in display order."""
+        return (
+            ["overall", "phase", "pyramid_level"]
+            + [f"tier_{t.id}" for t in self.tiers]
+            + [f"dim_{d.id}" for d in self.dimensions]
+        )
 
     @property
     def key(self) -> str:

@@ -63,8 +63,16 @@ class ScoreResult:
 
     def metrics(self) -> dict[str, int]:
         """The benchmarked metrics, each an integer in its histogram range
-        (overall and tiers and dimensions 0..100, phase 0..7). Unscorable metrics are left out."""
-        out: dict[str, int] = {"overall": self.overall, "phase": self.phase}
+        (overall, tiers and dimensions 0..100; phase 0..7; pyramid_level 0..5 where 0 is no tier
+        reached and 5 is enlightenment). Unscorable metrics are left out."""
+        level = (
+            0 if self.reached_tier is None else TIER_ORDER.index(self.reached_tier) + 1
+        )
+        out: dict[str, int] = {
+            "overall": self.overall,
+            "phase": self.phase,
+            "pyramid_level": level,
+        }
         for t in self.tiers:
             if t.score is not None:
                 out[f"tier_{t.id}"] = t.score
@@ -79,23 +87,17 @@ def round_score(x: float) -> int:
     return int(x * 100 + 0.5 + 1e-9)
 
 
-def _weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
-    total_w = sum(w for _, w in pairs)
-    if total_w == 0:
-        return None
-    return sum(s * w for s, w in pairs) / total_w
-
-
 def option_scores(
     q: Questionnaire, answers: Mapping[str, str]
 ) -> dict[str, float | None]:
     """Score of each answered scored question (None for "don't know"). Answers are assumed
     validated (see ``validate_answers``)."""
     out: dict[str, float | None] = {}
-    for question in q.scored_questions:
-        opt = answers.get(question.id)
-        if opt is not None:
-            out[question.id] = question.scored_options[opt]
+    index = q.question_index
+    for qid, opt in answers.items():
+        question = index.get(qid)
+        if question is not None and question.kind == "scored":
+            out[qid] = question.scored_options[opt]
     return out
 
 
@@ -105,21 +107,24 @@ def score(
     """Score one set of answers against questionnaire ``q``."""
     scores = option_scores(q, answers)
     excluded = sum(1 for s in scores.values() if s is None)
+    plan = q.scoring_plan
 
-    def collect(pred: object) -> list[tuple[float, float]]:
-        pairs: list[tuple[float, float]] = []
-        for question in q.scored_questions:
-            s = scores.get(question.id)
-            if s is not None and pred(question):  # type: ignore[operator]
-                pairs.append((s, question.weight))
-        return pairs
+    def mean_of(key: str) -> int | None:
+        total = weight = 0.0
+        for qid, w in plan[key]:
+            s = scores.get(qid)
+            if s is not None:
+                total += s * w
+                weight += w
+        return None if weight == 0 else round_score(total / weight)
 
     # Engagement ladder: staged placement over phase criteria.
     profile: list[PhaseCriterion] = []
     for p in range(1, 8):
-        m = _weighted_mean(collect(lambda qq, p=p: qq.phase == p))
-        s = None if m is None else round_score(m)
-        profile.append(PhaseCriterion(p, s, s is not None and s >= q.thresholds.phase))
+        ps = mean_of(f"phase:{p}")
+        profile.append(
+            PhaseCriterion(p, ps, ps is not None and ps >= q.thresholds.phase)
+        )
     phase = 0
     for c in profile:
         if not c.met:
@@ -130,9 +135,8 @@ def score(
     # Pyramid: a tier is reached when it and every tier beneath it meet the threshold.
     tiers: list[TierResult] = []
     for t in TIER_ORDER:
-        m = _weighted_mean(collect(lambda qq, t=t: qq.tier == t))
-        s = None if m is None else round_score(m)
-        tiers.append(TierResult(t, s, s is not None and s >= q.thresholds.tier))
+        ts = mean_of(f"tier:{t}")
+        tiers.append(TierResult(t, ts, ts is not None and ts >= q.thresholds.tier))
     reached: str | None = None
     for tr in tiers:
         if not tr.met:
@@ -144,21 +148,8 @@ def score(
         blocked_by = tiers[first_unmet].id
 
     # Dimensions: weighted by the question weight times the question's dimension weight.
-    dims: dict[str, int | None] = {}
-    for d in q.dimensions:
-        pairs: list[tuple[float, float]] = []
-        for question in q.scored_questions:
-            qs = scores.get(question.id)
-            if qs is None:
-                continue
-            for dw in question.dimensions:
-                if dw.id == d.id:
-                    pairs.append((qs, question.weight * dw.weight))
-        m = _weighted_mean(pairs)
-        dims[d.id] = None if m is None else round_score(m)
-
-    overall_m = _weighted_mean(collect(lambda qq: True))
-    overall = 0 if overall_m is None else round_score(overall_m)
+    dims: dict[str, int | None] = {d.id: mean_of(f"dim:{d.id}") for d in q.dimensions}
+    overall = mean_of("overall") or 0
 
     recs = recommend(q, scores, phase, tiers, dims, language)
     return ScoreResult(

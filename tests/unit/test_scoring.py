@@ -22,7 +22,7 @@ def answer_sets(draw: st.DrawFn) -> dict[str, str]:
 
 
 def _all_scores(r: scoring.ScoreResult) -> dict[str, int | None]:
-    out: dict[str, int | None] = {"overall": r.overall, "phase": r.phase}
+    out: dict[str, int | None] = dict(r.metrics())
     out.update({f"tier_{t.id}": t.score for t in r.tiers})
     out.update({f"dim_{k}": v for k, v in r.dimensions.items()})
     out.update({f"crit_{c.phase}": c.score for c in r.phase_profile})
@@ -46,7 +46,7 @@ def test_results_are_in_range(answers: dict[str, str]) -> None:
         assert v is None or 0 <= v <= 100
     for m, v in r.metrics().items():
         assert isinstance(v, int)
-        assert 0 <= v <= (7 if m == "phase" else 100)
+        assert 0 <= v <= {"phase": 7, "pyramid_level": 5}.get(m, 100)
 
 
 @FAST
@@ -122,7 +122,7 @@ def test_all_dont_know_scores_nothing() -> None:
     r = scoring.score(Q, orgs.build(Q, orgs.dont_know))
     assert r.phase == 0 and r.reached_tier is None and r.overall == 0
     assert all(t.score is None for t in r.tiers)
-    assert r.metrics() == {"overall": 0, "phase": 0}
+    assert r.metrics() == {"overall": 0, "phase": 0, "pyramid_level": 0}
 
 
 def test_round_half_up() -> None:

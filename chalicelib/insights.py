@@ -1,0 +1,482 @@
+"""Benchmark use cases: cohort statistics, comparing an assessment with its peers, progress
+between linked assessments. Reads cost O(1) items: the 8 roll-ups of one cohort (the global one
+summed over its write shards), never a scan of submissions. No scipy here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import benchmark, privacy
+from chalicelib.benchmark import ALL, Cohort
+from chalicelib.errors import InvalidInput
+from chalicelib.questionnaire import Questionnaire
+from chalicelib.service import AssessmentService
+from chalicelib.storage import Aggregate, AssessmentRecord
+
+SOURCES = ("real", "reference")
+SOURCE_LABELS = {
+    "real": {"en": "real submissions", "de": "echte Teilnahmen"},
+    "reference": {"en": "reference (synthetic)", "de": "Referenz (synthetisch)"},
+}
+
+
+@dataclass
+class Lattice:
+    """Aggregates of a cohort and all its roll-ups from one source."""
+
+    source: str
+    aggregates: dict[Cohort, Aggregate]
+
+    def counts(self) -> dict[Cohort, int]:
+        return {c: a.count for c, a in self.aggregates.items()}
+
+
+def _sum(aggs: list[Aggregate]) -> Aggregate:
+    total = Aggregate()
+    for a in aggs:
+        total.add_field("count", a.count)
+        for m, h in a.histograms.items():
+            for b, v in h.items():
+                total.add_field(f"m#{m}#{b}", v)
+        for mo, v in a.months.items():
+            total.add_field(f"month#{mo}", v)
+    return total
+
+
+def parse_cohort(params: dict[str, str] | None, q: Questionnaire) -> Cohort:
+    """A cohort from query parameters industry, size, region (each optional, ``*`` = all),
+    validated against the questionnaire's context options."""
+    params = params or {}
+    valid = {
+        "industry": {o.value or o.id for o in q.context_question("industry").options},
+        "size": {o.value or o.id for o in q.context_question("size").options},
+        "region": {o.region for o in q.context_question("country").options if o.region},
+    }
+    values: dict[str, str] = {}
+    errors: list[tuple[str, str]] = []
+    for name in ("industry", "size", "region"):
+        v = params.get(name, ALL) or ALL
+        if v != ALL and v not in valid[name]:
+            errors.append((f"/query/{name}", f"unknown {name} {v!r}"))
+        values[name] = v
+    if errors:
+        raise InvalidInput("unknown cohort attribute", errors)
+    return Cohort(values["industry"], values["size"], values["region"])
+
+
+class BenchmarkService:
+    def __init__(self, assessments: AssessmentService) -> None:
+        self.assessments = assessments
+        self.store = assessments.store
+        self.settings = assessments.settings
+
+    # --- reading aggregates -------------------------------------------------------------
+    def lattice(self, q: Questionnaire, cohort: Cohort, source: str) -> Lattice:
+        shards = self.settings.global_shards
+        wanted = cohort.generalisations()
+        raw = self.store.read_cohorts(
+            source, q.id, q.version, benchmark.read_keys(wanted, shards)
+        )
+        aggs: dict[Cohort, Aggregate] = {}
+        for c in wanted:
+            if c.is_global:
+                keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+            else:
+                keys = [c.key]
+            aggs[c] = _sum([raw[k] for k in keys if k in raw])
+        return Lattice(source, aggs)
+
+    def _source_param(self, source: str | None) -> str:
+        s = (source or "auto").lower()
+        if s not in ("auto", *SOURCES):
+            raise InvalidInput(
+                "source must be auto, real or reference",
+                [("/query/source", f"{source!r} is not a source")],
+            )
+        if s == "reference" and not self.settings.reference:
+            raise InvalidInput(
+                "the reference cohort is switched off",
+                [("/query/source", "not available")],
+            )
+        return s
+
+    def _choose(
+        self, q: Questionnaire, cohort: Cohort, source: str
+    ) -> tuple[Lattice, privacy.Release | None, list[privacy.Release], str]:
+        """Pick source and cohort. ``auto`` uses real submissions when any cohort of the
+        fallback chain can be released from them, and says so; otherwise the reference."""
+        k = self.settings.k_min
+        candidates = [source] if source != "auto" else ["real", "reference"]
+        if source == "auto" and not self.settings.reference:
+            candidates = ["real"]
+        last: (
+            tuple[Lattice, privacy.Release | None, list[privacy.Release], str] | None
+        ) = None
+        for i, src in enumerate(candidates):
+            lat = self.lattice(q, cohort, src)
+            chosen, steps = privacy.choose(cohort, lat.counts(), k)
+            if source == "auto":
+                why = (
+                    "real submissions are used where a cohort is large enough"
+                    if src == "real"
+                    else "no cohort of real submissions is large enough yet; "
+                    "the synthetic reference cohort is used instead"
+                )
+            else:
+                why = f"{src} requested"
+            last = (lat, chosen, steps, why)
+            if chosen is not None or i == len(candidates) - 1:
+                break
+        assert last is not None
+        return last
+
+    # --- cohort statistics --------------------------------------------------------------
+    def cohort_statistics(
+        self,
+        qid: str,
+        version: str | None,
+        params: dict[str, str] | None,
+        language: str,
+    ) -> dict[str, Any]:
+        q = self.assessments.questionnaire(qid, version, language)
+        params = params or {}
+        cohort = parse_cohort(params, q)
+        source = self._source_param(params.get("source"))
+        lat, chosen, steps, why = self._choose(q, cohort, source)
+        out = self._frame(q, lat, cohort, chosen, steps, why, language)
+        if chosen is not None:
+            agg = lat.aggregates[chosen.cohort]
+            out["metrics"] = [
+                self._metric(q, m, agg, language)
+                for m in q.metric_names()
+                if m in agg.histograms
+            ]
+        return out
+
+    def _frame(
+        self,
+        q: Questionnaire,
+        lat: Lattice,
+        requested: Cohort,
+        chosen: privacy.Release | None,
+        steps: list[privacy.Release],
+        why: str,
+        language: str,
+    ) -> dict[str, Any]:
+        agg = lat.aggregates[chosen.cohort] if chosen else None
+        months = sorted(m for m, v in (agg.months if agg else {}).items() if v > 0)
+        return {
+            "questionnaire": {"id": q.id, "version": q.version},
+            "source": lat.source,
+            "source_label": SOURCE_LABELS[lat.source][language],
+            "source_reason": why,
+            "synthetic": lat.source == "reference",
+            "status": privacy.RELEASED if chosen else privacy.overall_status(steps),
+            "k_min": self.settings.k_min,
+            "requested_cohort": _cohort_json(requested),
+            "cohort": None
+            if chosen is None
+            else {**_cohort_json(chosen.cohort), "n": chosen.n},
+            "fallback": [
+                {
+                    **_cohort_json(s.cohort),
+                    "status": s.status,
+                    "n": s.n,
+                    "reason": s.reason,
+                }
+                for s in steps
+            ],
+            "months": {"from": months[0], "to": months[-1]} if months else None,
+            "metrics": [],
+        }
+
+    def _metric(
+        self, q: Questionnaire, metric: str, agg: Aggregate, language: str
+    ) -> dict[str, Any]:
+        h = agg.histograms.get(metric, {})
+        s = benchmark.summary(h, metric)
+        released = int(s["n"]) >= self.settings.k_min  # type: ignore[call-overload]
+        if not released:
+            s = {"n": None, "status": privacy.BELOW_THRESHOLD}
+        return {"metric": metric, "label": q.metric_label(metric, language), **s}
+
+    # --- one assessment against its peers -----------------------------------------------
+    def compare(
+        self,
+        assessment_id: str,
+        token: str | None,
+        params: dict[str, str] | None,
+        language: str,
+        partner_id: str | None = None,
+    ) -> dict[str, Any]:
+        rec = self.assessments.authorize(assessment_id, token, partner_id)
+        return self.compare_record(rec, params, language)
+
+    def compare_record(
+        self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
+    ) -> dict[str, Any]:
+        return self._compare(rec, params, language)[0]
+
+    def _compare(
+        self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
+    ) -> tuple[dict[str, Any], Aggregate | None]:
+        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        params = dict(params or {})
+        own = {"industry": rec.industry, "size": rec.size, "region": rec.region}
+        for name, v in own.items():
+            params.setdefault(name, v or ALL)
+        cohort = parse_cohort(params, q)
+        source = self._source_param(params.get("source"))
+        lat, chosen, steps, why = self._choose(q, cohort, source)
+        out = self._frame(q, lat, cohort, chosen, steps, why, language)
+        out["assessment_id"] = rec.id
+        if chosen is None:
+            return out, None
+        agg = lat.aggregates[chosen.cohort]
+        for m in q.metric_names():
+            if m not in rec.metrics or m not in agg.histograms:
+                continue
+            entry = self._metric(q, m, agg, language)
+            value = rec.metrics[m]
+            entry["value"] = value
+            if entry.get("n") is not None:
+                h = agg.histograms[m]
+                rank = benchmark.percentile_rank(h, value)
+                entry["percentile_rank"] = None if rank is None else round(rank, 1)
+                entry["distance_to_median"] = value - int(entry["median"])
+                entry["distance_to_top_quartile"] = value - int(entry["p75"])
+            else:
+                entry["percentile_rank"] = None
+            out["metrics"].append(entry)
+        out["peer_phases"] = benchmark.banded(agg.histograms.get("phase", {}), "phase")
+        levels = benchmark.banded(
+            agg.histograms.get("pyramid_level", {}), "pyramid_level"
+        )
+        names = ["none"] + [t.id for t in q.tiers]
+        out["peer_pyramid"] = {names[int(k)]: v for k, v in levels.items()}
+        return out, agg
+
+    # --- reference cohort ---------------------------------------------------------------
+    def reference_size(self, q: Questionnaire) -> int:
+        return self.lattice(q, Cohort(), "reference").aggregates[Cohort()].count
+
+    def seed_reference(
+        self,
+        q: Questionnaire,
+        n: int,
+        seed: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Load the synthetic reference cohort unless it is there already; returns how many
+        synthetic organisations were added (0 when already seeded)."""
+        from chalicelib import reference
+
+        if self.reference_size(q) > 0:
+            return 0
+        population = list(reference.generate(q, n, seed))
+        cons = reference.contributions(
+            q, population, self.settings.global_shards, progress
+        )
+        self.store.bulk_load([], cons)
+        return len(cons)
+
+    # --- progress over time -------------------------------------------------------------
+    def progress(
+        self,
+        assessment_id: str,
+        token: str | None,
+        params: dict[str, str] | None,
+        language: str,
+        partner_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Change per metric since the linked previous assessment, and the movement in the
+        peer ranking (both values ranked in the same current cohort)."""
+        rec = self.assessments.authorize(assessment_id, token, partner_id)
+        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
+        prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
+        if prev is None:
+            out["status"] = (
+                "no_previous" if rec.previous_id is None else "previous_erased"
+            )
+            out["changes"] = []
+            return out
+        out["status"] = "ok"
+        out["previous_created_at"] = prev.created_at[:10]
+        out["same_version"] = prev.version == rec.version
+        comparison, agg = self._compare(rec, params, language)
+        hists = agg.histograms if agg is not None else {}
+        out["cohort"] = comparison["cohort"]
+        out["source"] = comparison["source"]
+        out["source_label"] = comparison["source_label"]
+        changes = []
+        for m in q.metric_names():
+            if m not in rec.metrics or m not in prev.metrics:
+                continue
+            before, after = prev.metrics[m], rec.metrics[m]
+            item: dict[str, Any] = {
+                "metric": m,
+                "label": q.metric_label(m, language),
+                "before": before,
+                "after": after,
+                "delta": after - before,
+            }
+            h = hists.get(m)
+            if h and benchmark.hist_count(h) >= self.settings.k_min:
+                pb, pa = (
+                    benchmark.percentile_rank(h, before),
+                    benchmark.percentile_rank(h, after),
+                )
+                item["percentile_before"] = None if pb is None else round(pb, 1)
+                item["percentile_after"] = None if pa is None else round(pa, 1)
+            changes.append(item)
+        out["changes"] = changes
+        return out
+
+
+def _cohort_json(c: Cohort) -> dict[str, Any]:
+    return {
+        "industry": c.industry,
+        "size": c.size,
+        "region": c.region,
+        "key": c.key,
+        "label": c.label(),
+    }
+
+
+class ConsultantStatistics:
+    """scipy-backed analytics over released cohorts (lazy import of chalicelib.stats)."""
+
+    def __init__(self, benchmarks: BenchmarkService) -> None:
+        self.benchmarks = benchmarks
+
+    def statistics(
+        self,
+        qid: str,
+        version: str | None,
+        params: dict[str, str] | None,
+        language: str,
+    ) -> dict[str, Any]:
+        from chalicelib import stats
+
+        b = self.benchmarks
+        q = b.assessments.questionnaire(qid, version, language)
+        params = params or {}
+        cohort = parse_cohort(params, q)
+        lat, chosen, steps, why = b._choose(
+            q, cohort, b._source_param(params.get("source"))
+        )
+        out = b._frame(q, lat, cohort, chosen, steps, why, language)
+        value = _int_param(params, "value")
+        if chosen is None:
+            return out
+        agg = lat.aggregates[chosen.cohort]
+        for m in q.metric_names():
+            h = agg.histograms.get(m)
+            if not h or benchmark.hist_count(h) < b.settings.k_min:
+                continue
+            entry = b._metric(q, m, agg, language)
+            entry["median_ci"] = stats.median_ci(h)
+            if value is not None:
+                entry["percentile_rank_ci"] = stats.percentile_rank_ci(h, value)
+            out["metrics"].append(entry)
+        return out
+
+    def compare_cohorts(
+        self,
+        qid: str,
+        version: str | None,
+        params: dict[str, str] | None,
+        language: str,
+    ) -> dict[str, Any]:
+        from chalicelib import stats
+
+        b = self.benchmarks
+        q = b.assessments.questionnaire(qid, version, language)
+        params = params or {}
+        source = b._source_param(params.get("source"))
+        if source == "auto":
+            source = "real"
+        sides: dict[str, Any] = {}
+        for side in ("a", "b"):
+            sub = {k[2:]: v for k, v in params.items() if k.startswith(f"{side}_")}
+            cohort = parse_cohort(sub, q)
+            lat = b.lattice(q, cohort, source)
+            rel = privacy.release(cohort, lat.counts(), b.settings.k_min)
+            sides[side] = (cohort, rel, lat.aggregates[cohort])
+        out: dict[str, Any] = {
+            "questionnaire": {"id": q.id, "version": q.version},
+            "source": source,
+            "source_label": SOURCE_LABELS[source][language],
+            "synthetic": source == "reference",
+            "k_min": b.settings.k_min,
+            "a": {
+                **_cohort_json(sides["a"][0]),
+                "status": sides["a"][1].status,
+                "n": sides["a"][1].n,
+            },
+            "b": {
+                **_cohort_json(sides["b"][0]),
+                "status": sides["b"][1].status,
+                "n": sides["b"][1].n,
+            },
+            "metrics": [],
+        }
+        if any(s[1].status != privacy.RELEASED for s in sides.values()):
+            out["status"] = "not_released"
+            return out
+        out["status"] = privacy.RELEASED
+        for m in q.metric_names():
+            ha, hb = sides["a"][2].histograms.get(m), sides["b"][2].histograms.get(m)
+            if not ha or not hb:
+                continue
+            if (
+                min(benchmark.hist_count(ha), benchmark.hist_count(hb))
+                < b.settings.k_min
+            ):
+                continue
+            out["metrics"].append(
+                {
+                    "metric": m,
+                    "label": q.metric_label(m, language),
+                    **stats.compare_cohorts(ha, hb),
+                }
+            )
+        return out
+
+    def reliability(
+        self, q: Questionnaire, answer_sets: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        """Cronbach's alpha per dimension over a pool of answer sets."""
+        from chalicelib import stats
+
+        out: dict[str, Any] = {}
+        for d in q.dimensions:
+            items = [
+                x for x in q.scored_questions if any(w.id == d.id for w in x.dimensions)
+            ]
+            rows = [
+                [x.scored_options.get(a.get(x.id, ""), None) for x in items]
+                for a in answer_sets
+            ]
+            out[d.id] = stats.cronbach_alpha(rows)
+        return out
+
+
+def _int_param(params: dict[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        v = int(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be an integer", [(f"/query/{name}", "not an integer")]
+        ) from None
+    if not 0 <= v <= 100:
+        raise InvalidInput(
+            f"{name} must be 0..100", [(f"/query/{name}", "out of range")]
+        )
+    return v

@@ -1,0 +1,275 @@
+"""Benchmarks over the API: cohort statistics, comparison, fallback, privacy attacks,
+reference labelling, progress, consultant statistics."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests import orgs
+from tests.conftest import ROOT
+
+JSON = {"Content-Type": "application/json"}
+
+
+def submit(client, answers, **extra):  # type: ignore[no-untyped-def]
+    r = client.http.post(
+        "/v1/assessments", body=json.dumps({"answers": answers, **extra}), headers=JSON
+    )
+    assert r.status_code == 201, r.body
+    return r.json_body
+
+
+def variants(q, n, **ctx):  # type: ignore[no-untyped-def]
+    """n distinct plausible organisations in one cohort (phases 1..7 cycling)."""
+    return [
+        orgs.up_to_phase(q, 1 + i % 7) | {k: v for k, v in ctx.items()}
+        for i in range(n)
+    ]
+
+
+def test_below_threshold_then_released(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    fresh = client.http.get("/v1/benchmarks/smm/1.0.0?source=real").json_body
+    assert fresh["status"] == "no_data"
+    for a in variants(questionnaire, 4, industry="J", size="10-49", country="AT"):
+        submit(client, a)
+    r = client.http.get(
+        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+    )
+    body = r.json_body
+    assert r.status_code == 200
+    assert body["status"] == "below_threshold" and body["cohort"] is None
+    assert body["metrics"] == []
+    assert all(
+        s["n"] is None for s in body["fallback"]
+    )  # sizes below k are not disclosed
+    empty = client.http.get("/v1/benchmarks/smm/1.0.0?industry=B&source=real").json_body
+    assert empty["fallback"][0]["status"] == "no_data"  # industry B: nothing at all
+    assert (
+        empty["status"] == "below_threshold"
+    )  # the roll-up has data, but fewer than k
+    submit(
+        client, variants(questionnaire, 5, industry="J", size="10-49", country="AT")[4]
+    )
+    body = client.http.get(
+        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+    ).json_body
+    assert body["status"] == "released"
+    assert body["cohort"]["key"] == "J#10-49#dach" and body["cohort"]["n"] == 5
+    overall = next(m for m in body["metrics"] if m["metric"] == "overall")
+    assert overall["n"] == 5 and overall["p10"] <= overall["median"] <= overall["p90"]
+    assert sum(overall["histogram"].values()) == 5
+    assert body["months"] == {"from": "2026-11", "to": "2026-11"}
+    assert body["source_label"] == "real submissions" and body["synthetic"] is False
+
+
+def test_differencing_attack_over_the_api(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    """7 in J/10-49/dach, 2 more in J/10-49/other regions: the region cohort (7) and its
+    parent (9) must not both be released, or the 2 could be computed by subtraction."""
+    for a in variants(questionnaire, 7, industry="J", size="10-49", country="AT"):
+        submit(client, a)
+    for a in variants(questionnaire, 2, industry="J", size="10-49", country="FR"):
+        submit(client, a)
+    body = client.http.get(
+        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+    ).json_body
+    first = body["fallback"][0]
+    assert first["status"] == "suppressed_differencing"
+    released = [s for s in body["fallback"] if s["status"] == "released"]
+    assert released and released[0]["key"] == "J#10-49#*" and released[0]["n"] == 9
+    # a direct request for the parent gives the parent; the child is never released alongside
+    parent = client.http.get(
+        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&source=real"
+    )
+    assert parent.json_body["cohort"]["n"] == 9
+
+
+def test_comparison_with_fallback_and_exact_ranks(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    peers = variants(questionnaire, 12, industry="C", size="50-249", country="DE")
+    created = [submit(client, a) for a in peers]
+    mine = created[3]
+    r = client.http.get(
+        f"/v1/assessments/{mine['id']}/comparison?source=real",
+        headers={"X-Result-Token": mine["token"]},
+    )
+    assert r.status_code == 200
+    body = r.json_body
+    assert body["cohort"]["key"] == "C#50-249#dach" and body["cohort"]["n"] == 12
+    overall = next(m for m in body["metrics"] if m["metric"] == "overall")
+    values = [c["result"]["overall"] for c in created]
+    from scipy import stats
+
+    assert overall["percentile_rank"] == round(
+        stats.percentileofscore(values, mine["result"]["overall"], kind="mean"), 1
+    )
+    assert (
+        overall["distance_to_median"] == mine["result"]["overall"] - overall["median"]
+    )
+    assert (
+        overall["distance_to_top_quartile"]
+        == mine["result"]["overall"] - overall["p75"]
+    )
+    assert sum(body["peer_phases"].values()) == 12
+    assert set(body["peer_pyramid"]) == {
+        "none",
+        "foundation",
+        "safety",
+        "formation",
+        "enablement",
+        "enlightenment",
+    }
+    # without the token: nothing
+    assert (
+        client.http.get(f"/v1/assessments/{mine['id']}/comparison").status_code == 401
+    )
+
+
+def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.insights import BenchmarkService
+
+    BenchmarkService(service).seed_reference(questionnaire, 600, 1)
+    mine = submit(client, orgs.up_to_phase(questionnaire, 3))
+    body = client.http.get(
+        f"/v1/assessments/{mine['id']}/comparison?lang=de",
+        headers={"X-Result-Token": mine["token"]},
+    ).json_body
+    assert body["source"] == "reference" and body["synthetic"] is True
+    assert body["source_label"] == "Referenz (synthetisch)"
+    assert "reference" in body["source_reason"]
+    assert body["status"] == "released"
+    assert all(m["label"] for m in body["metrics"])
+    # seeding twice adds nothing
+    assert BenchmarkService(service).seed_reference(questionnaire, 600, 1) == 0
+    # the real source is untouched by the reference
+    real = client.http.get("/v1/benchmarks/smm/1.0.0?source=real").json_body
+    assert real["status"] == "below_threshold"
+
+
+def test_progress_between_linked_assessments(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    for a in variants(questionnaire, 10, industry="C", size="50-249", country="DE"):
+        submit(client, a)
+    before = submit(client, orgs.up_to_phase(questionnaire, 2))
+    after = submit(
+        client,
+        orgs.up_to_phase(questionnaire, 5, tiers=("foundation",)),
+        previous_token=before["token"],
+    )
+    assert after["previous_id"] == before["id"]
+    body = client.http.get(
+        f"/v1/assessments/{after['id']}/progress?source=real",
+        headers={"X-Result-Token": after["token"]},
+    ).json_body
+    assert body["status"] == "ok" and body["previous_id"] == before["id"]
+    phase = next(c for c in body["changes"] if c["metric"] == "phase")
+    assert (phase["before"], phase["after"], phase["delta"]) == (2, 5, 3)
+    overall = next(c for c in body["changes"] if c["metric"] == "overall")
+    assert overall["percentile_after"] >= overall["percentile_before"]
+    first = client.http.get(
+        f"/v1/assessments/{before['id']}/progress",
+        headers={"X-Result-Token": before["token"]},
+    ).json_body
+    assert first["status"] == "no_previous"
+
+
+def test_consultant_statistics(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.insights import BenchmarkService
+
+    BenchmarkService(service).seed_reference(questionnaire, 800, 3)
+    r = client.http.get("/v1/benchmarks/smm/1.0.0/statistics?source=reference&value=40")
+    assert r.status_code == 200
+    overall = next(m for m in r.json_body["metrics"] if m["metric"] == "overall")
+    ci = overall["median_ci"]
+    assert ci["low"] <= overall["median"] <= ci["high"]
+    pr = overall["percentile_rank_ci"]
+    assert pr["low"] <= pr["rank"] <= pr["high"]
+    cmp = client.http.get(
+        "/v1/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9"
+    ).json_body
+    assert cmp["status"] == "released" and cmp["synthetic"] is True
+    m = next(x for x in cmp["metrics"] if x["metric"] == "overall")
+    assert -1 <= m["rank_biserial"] <= 1 and 0 <= m["p_value"] <= 1
+    bad = client.http.get("/v1/benchmarks/smm/1.0.0?industry=ZZ")
+    assert (
+        bad.status_code == 422 and bad.json_body["errors"][0]["parameter"] == "industry"
+    )
+    bad = client.http.get("/v1/benchmarks/smm/1.0.0?source=everything")
+    assert bad.status_code == 422
+
+
+def test_benchmark_data_holds_no_personal_fields(
+    client, questionnaire, sqlite_store
+) -> None:  # type: ignore[no-untyped-def]
+    """Scan every stored aggregate item: only counters of cohort, metric bins and months."""
+    for a in variants(questionnaire, 6, industry="C", size="50-249", country="DE"):
+        submit(client, a)
+    # clients cannot smuggle personal data in: unknown fields are refused
+    r = client.http.post(
+        "/v1/assessments",
+        body=json.dumps(
+            {"answers": orgs.middling(questionnaire), "email": "ceo@example.com"}
+        ),
+        headers=JSON,
+    )
+    assert r.status_code == 422
+    rows = (
+        sqlite_store._conn().execute("SELECT cohort, field FROM aggregates").fetchall()
+    )
+    assert rows
+    allowed = re.compile(r"^(count|m#[a-z_]+#\d{1,3}|month#\d{4}-\d{2})$")
+    for cohort, field in rows:
+        assert allowed.match(field), field
+        assert re.match(r"^[A-Z*]#[^#]+#[a-z_*]+(#s\d+)?$", cohort), cohort
+    dump = " ".join(f"{c} {f}" for c, f in rows)
+    for forbidden in ("@", "T10:", "127.0.0.1", "name", "mail"):
+        assert forbidden not in dump
+
+
+def test_scipy_stays_off_the_request_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+import os
+os.environ['DATA_DIR'] = {str(tmp_path)!r}
+os.environ['QUESTIONNAIRE_DIR'] = {str(ROOT / "questionnaires")!r}
+from chalice.test import Client
+import app
+body = json.load(open({str(ROOT / "examples" / "assessment.json")!r}))
+with Client(app.app) as c:
+    h = {{'Content-Type': 'application/json'}}
+    scored = c.http.post('/v1/scores', body=json.dumps({{'answers': body['answers']}}), headers=h)
+    assert scored.status_code == 200, scored.body
+    r = c.http.post('/v1/assessments', body=json.dumps(body), headers=h)
+    assert r.status_code == 201
+    a = json.loads(r.body)
+    assert c.http.get('/v1/benchmarks/smm/1.0.0').status_code == 200
+    t = {{'X-Result-Token': a['token']}}
+    assert c.http.get('/v1/assessments/' + a['id'] + '/comparison', headers=t).status_code == 200
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'numpy'))))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/benchmarks/smm/9.9.9",
+        "/v1/benchmarks/nope/1.0.0",
+    ],
+)
+def test_unknown_questionnaire_benchmark(client, path) -> None:  # type: ignore[no-untyped-def]
+    r = client.http.get(path)
+    assert (
+        r.status_code == 404 and r.headers["Content-Type"] == "application/problem+json"
+    )
