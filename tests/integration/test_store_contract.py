@@ -11,7 +11,7 @@ import pytest
 from chalicelib.benchmark import Cohort, contribution_keys, read_keys
 from chalicelib.storage import AssessmentRecord, Contribution, Draft, PartnerKey
 
-ADAPTERS = ["sqlite"]
+ADAPTERS = ["sqlite", "dynamodb"]
 
 
 @pytest.fixture(params=ADAPTERS)

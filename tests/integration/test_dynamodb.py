@@ -1,0 +1,523 @@
+"""DynamoDB-specific behaviour against DynamoDB Local: request counts, fault handling (faults
+are injected by wrapping the real client, since DynamoDB Local never throttles or reports
+TransactionConflict), exact counting under concurrency, and the table matching its template."""
+
+from __future__ import annotations
+
+import collections
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    ClientError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from chalicelib.benchmark import Cohort, read_keys
+from chalicelib.errors import Unavailable
+from chalicelib.storage import AssessmentRecord
+from chalicelib.storage.dynamodb import (
+    MAX_ADD_ACTIONS,
+    MAX_EXPRESSION_BYTES,
+    DynamoStore,
+    add_expressions,
+)
+from chalicelib.storage.dynamodb_schema import load_template, table_properties
+from tests.dynamodb_local import TEMPLATE
+from tests.integration.test_store_contract import contribution, read, record
+
+COHORT = Cohort("C", "50-249", "dach")
+
+Step = Callable[[Callable[..., Any], dict[str, Any]], Any]
+
+
+def error(
+    code: str, status: int = 400, op: str = "TransactWriteItems", **extra: Any
+) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": code},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+            **extra,
+        },
+        op,
+    )
+
+
+def cancelled(*codes: str) -> ClientError:
+    return error(
+        "TransactionCanceledException", CancellationReasons=[{"Code": c} for c in codes]
+    )
+
+
+def fail(exc: BaseException) -> Step:
+    """The request does not reach the table; the client sees ``exc``."""
+
+    def step(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        raise exc
+
+    return step
+
+
+def apply_then_fail(exc: BaseException) -> Step:
+    """The server applies the request, then the response is lost (e.g. a read timeout)."""
+
+    def step(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        real(**kwargs)
+        raise exc
+
+    return step
+
+
+class FaultyClient:
+    """Wraps the real DynamoDB Local client; ``plans[op]`` are steps consumed one per call
+    of ``op`` (None or an exhausted plan: pass through). Records every call's arguments."""
+
+    def __init__(self, real: Any, **plans: list[Step | None]) -> None:
+        self.real = real
+        self.plans = {op: list(steps) for op, steps in plans.items()}
+        self.calls: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.real, name)
+        if name not in self.plans:
+            return attr
+
+        def call(**kwargs: Any) -> Any:
+            self.calls[name].append(kwargs)
+            step = self.plans[name].pop(0) if self.plans[name] else None
+            return attr(**kwargs) if step is None else step(attr, kwargs)
+
+        return call
+
+
+def faulty_store(store: DynamoStore, client: FaultyClient, **kw: Any) -> DynamoStore:
+    return DynamoStore(
+        store.table_name, client, base_delay=0.001, max_delay=0.005, **kw
+    )
+
+
+def counts(store: DynamoStore) -> dict[Cohort, int]:
+    return {c: read(store, c).count for c in COHORT.generalisations()}
+
+
+def snapshot(store: DynamoStore) -> dict[str, Any]:
+    keys = read_keys(COHORT.generalisations(), 4)
+    return {
+        k: vars(a) for k, a in store.read_cohorts("real", "smm", "1.0.0", keys).items()
+    }
+
+
+TIMEOUT = ReadTimeoutError(endpoint_url="http://127.0.0.1/")
+
+
+# --- request counts -------------------------------------------------------------------------
+def test_submission_is_one_transact_write_items(dynamo_store: DynamoStore) -> None:
+    rec = record(1)
+    dynamo_store.requests.clear()
+    assert dynamo_store.create_assessment(rec, contribution(rec)) is True
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+
+    dynamo_store.requests.clear()
+    keys = read_keys(COHORT.generalisations(), 4)  # 7 cohorts + 4 global shards
+    got = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys)
+    assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
+    assert set(got) == set(keys)
+    assert sum(got[k].count for k in keys if k.startswith("*#*#*#s")) == 1
+
+    dynamo_store.requests.clear()
+    assert dynamo_store.create_assessment(rec, contribution(rec)) is False  # duplicate
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+
+
+# --- fault injection ------------------------------------------------------------------------
+def test_throttling_then_success_is_stored_once(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(
+        dynamodb_client,
+        transact_write_items=[
+            fail(error("ThrottlingException")),
+            fail(error("ProvisionedThroughputExceededException")),
+            fail(cancelled("None", "TransactionConflict")),
+        ],
+    )
+    store = faulty_store(dynamo_store, client)
+    rec = record(2)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert store.requests["transact_write_items"] == 4
+    assert dynamo_store.get_assessment(rec.id) == rec
+    assert set(counts(dynamo_store).values()) == {1}
+    # the server rejected every failed attempt, so a fresh token per attempt is safe
+    tokens = [c["ClientRequestToken"] for c in client.calls["transact_write_items"]]
+    assert len(set(tokens)) == 4
+
+
+def test_transaction_conflict_every_time_raises_unavailable_and_changes_nothing(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    before = record(3)
+    dynamo_store.create_assessment(before, contribution(before))
+    expected = snapshot(dynamo_store)
+    client = FaultyClient(
+        dynamodb_client,
+        transact_write_items=[fail(cancelled("None", *["TransactionConflict"] * 8))]
+        * 10,
+    )
+    store = faulty_store(dynamo_store, client, max_attempts=4)
+    rec = record(4)
+    with pytest.raises(Unavailable) as info:
+        store.create_assessment(rec, contribution(rec))
+    assert info.value.retry_after == 1
+    assert len(client.calls["transact_write_items"]) == 4  # bounded
+    assert dynamo_store.get_assessment(rec.id) is None  # read through the real client
+    assert snapshot(dynamo_store) == expected
+
+
+def test_timeout_after_commit_is_retried_with_the_same_token_and_counted_once(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(
+        dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT)]
+    )
+    store = faulty_store(dynamo_store, client)
+    rec = record(5)
+    assert (
+        store.create_assessment(rec, contribution(rec)) is True
+    )  # not "already exists"
+    calls = client.calls["transact_write_items"]
+    assert len(calls) == 2
+    assert calls[0]["ClientRequestToken"] == calls[1]["ClientRequestToken"]
+    assert set(counts(dynamo_store).values()) == {1}
+    # another call with the same id is a duplicate: a new token, refused
+    assert store.create_assessment(rec, contribution(rec)) is False
+    assert calls[2]["ClientRequestToken"] != calls[0]["ClientRequestToken"]
+    assert set(counts(dynamo_store).values()) == {1}
+
+
+def test_token_kept_after_an_ambiguous_failure_even_when_later_attempts_are_rejected(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(
+        dynamodb_client,
+        transact_write_items=[
+            apply_then_fail(TIMEOUT),
+            fail(error("ThrottlingException")),
+        ],
+    )
+    store = faulty_store(dynamo_store, client)
+    rec = record(6)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    tokens = {c["ClientRequestToken"] for c in client.calls["transact_write_items"]}
+    assert len(tokens) == 1
+    assert set(counts(dynamo_store).values()) == {1}
+
+
+def test_write_id_backstop_when_the_token_is_not_honoured(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    """Outside the 10-minute token window a retry is a new request: the conditional put
+    fails, and the stored item's write_id shows that this call wrote it."""
+
+    def new_token(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        return real(**{**kwargs, "ClientRequestToken": str(uuid.uuid4())})
+
+    client = FaultyClient(
+        dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT), new_token]
+    )
+    store = faulty_store(dynamo_store, client)
+    rec = record(7)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert set(counts(dynamo_store).values()) == {1}
+
+
+def test_excluded_submission_put_timeout_after_commit(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(dynamodb_client, put_item=[apply_then_fail(TIMEOUT)])
+    store = faulty_store(dynamo_store, client)
+    rec = record(8, included=False, exclusion_reasons=("no-consent",))
+    assert store.create_assessment(rec, None) is True
+    assert len(client.calls["put_item"]) == 2
+    assert store.create_assessment(rec, None) is False  # a genuine duplicate
+
+
+def test_erasure_timeout_after_commit_reports_erased_and_subtracts_once(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    keep, gone = record(9), record(10)
+    for r in (keep, gone):
+        dynamo_store.create_assessment(r, contribution(r))
+    client = FaultyClient(
+        dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT)]
+    )
+    store = faulty_store(dynamo_store, client)
+    assert store.delete_assessment(gone, contribution(gone)) is True
+    assert set(counts(dynamo_store).values()) == {1}
+    assert store.delete_assessment(gone, contribution(gone)) is False
+
+
+def test_server_and_connection_errors_are_retried(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(
+        dynamodb_client,
+        transact_write_items=[fail(error("InternalServerError", 500))],
+        get_item=[fail(error("InternalServerError", 500, "GetItem"))],
+        batch_get_item=[
+            fail(error("ServiceUnavailable", 503, "BatchGetItem")),
+            fail(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/")),
+        ],
+    )
+    store = faulty_store(dynamo_store, client)
+    rec = record(11)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert store.get_assessment(rec.id) == rec
+    assert read(store, COHORT).count == 1
+    assert store.requests == collections.Counter(
+        {"transact_write_items": 2, "get_item": 2, "batch_get_item": 3}
+    )
+
+
+def test_validation_errors_are_not_retried(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    client = FaultyClient(
+        dynamodb_client, get_item=[fail(error("ValidationException", 400, "GetItem"))]
+    )
+    store = faulty_store(dynamo_store, client)
+    with pytest.raises(ClientError):
+        store.get_assessment("x")
+    assert store.requests["get_item"] == 1
+
+
+def test_unprocessed_keys_are_retried_to_completion(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    for i in range(12, 20):
+        r = record(i, region="nordics" if i % 2 else "dach")
+        dynamo_store.create_assessment(r, contribution(r))
+
+    def half(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        ((table, spec),) = kwargs["RequestItems"].items()
+        keys = spec["Keys"]
+        resp = real(RequestItems={table: {**spec, "Keys": keys[: len(keys) // 2]}})
+        resp["UnprocessedKeys"] = {table: {**spec, "Keys": keys[len(keys) // 2 :]}}
+        return resp
+
+    client = FaultyClient(dynamodb_client, batch_get_item=[half, half])
+    store = faulty_store(dynamo_store, client)
+    keys = read_keys(COHORT.generalisations(), 4)
+    got = store.read_cohorts("real", "smm", "1.0.0", keys)
+    assert store.requests["batch_get_item"] == 3
+    assert got == dynamo_store.read_cohorts("real", "smm", "1.0.0", keys)
+    assert sum(got[f"*#*#*#s{s}"].count for s in range(4)) == 8
+
+    stuck = FaultyClient(dynamodb_client, batch_get_item=[half] * 10)
+    with pytest.raises(Unavailable):
+        faulty_store(dynamo_store, stuck, max_attempts=3).read_cohorts(
+            "real", "smm", "1.0.0", keys
+        )
+
+
+def test_bulk_load_retries_unprocessed_items(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    def half(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        ((table, reqs),) = kwargs["RequestItems"].items()
+        resp = real(RequestItems={table: reqs[: len(reqs) // 2]})
+        resp["UnprocessedItems"] = {table: reqs[len(reqs) // 2 :]}
+        return resp
+
+    client = FaultyClient(dynamodb_client, batch_write_item=[half])
+    store = faulty_store(dynamo_store, client, bulk_workers=1)
+    recs = [record(100 + i) for i in range(30)]  # 2 batches: 25 + 5
+    store.bulk_load(recs, [contribution(r) for r in recs])
+    assert store.requests["batch_write_item"] == 3
+    assert all(dynamo_store.get_assessment(r.id) == r for r in recs)
+    assert read(dynamo_store, Cohort()).count == 30
+
+
+# --- expression chunking --------------------------------------------------------------------
+def test_add_expressions_are_chunked_under_the_limits() -> None:
+    deltas = {f"m#metric_{m:02d}#{b}": b + 1 for m in range(15) for b in range(101)}
+    chunks = add_expressions({**deltas, "zero": 0})
+    assert len(chunks) > 1
+    merged: dict[str, int] = {}
+    for c in chunks:
+        expr = c["UpdateExpression"]
+        assert len(expr.encode()) <= MAX_EXPRESSION_BYTES
+        assert expr.count(":v") == len(c["ExpressionAttributeNames"]) <= MAX_ADD_ACTIONS
+        for placeholder, name in c["ExpressionAttributeNames"].items():
+            merged[name] = int(
+                c["ExpressionAttributeValues"][":v" + placeholder[2:]]["N"]
+            )
+    assert merged == deltas  # every counter once, zero deltas dropped
+
+
+def test_bulk_load_fills_every_histogram_bin(dynamo_store: DynamoStore) -> None:
+    """Fully populated aggregate items need chunked ADDs (DynamoDB Local enforces the 4 KB
+    expression limit); the result equals the sum of the individual contributions."""
+    metrics = [f"dim_{i}" for i in range(12)]
+    recs = [
+        record(
+            200 + i,
+            source="reference",
+            metrics={m: (i * (k + 3)) % 101 for k, m in enumerate(metrics)},
+            month=f"2026-{1 + i % 12:02d}",
+        )
+        for i in range(303)
+    ]
+    cons = [replace(contribution(r), source="reference") for r in recs]
+    seen: list[tuple[int, int]] = []
+    dynamo_store.bulk_load(
+        recs, cons, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen and seen[-1][0] == seen[-1][1]
+    got = dynamo_store.read_cohorts("reference", "smm", "1.0.0", ["C#*#*"])["C#*#*"]
+    assert got.count == len(recs)
+    for m in metrics:
+        assert got.histograms[m] == dict(
+            collections.Counter(r.metrics[m] for r in recs)
+        )
+    assert sum(got.months.values()) == len(recs)
+
+
+# --- concurrency ----------------------------------------------------------------------------
+def test_concurrent_submissions_and_duplicates_count_exactly(
+    dynamo_store: DynamoStore,
+) -> None:
+    threads_n, per_thread = 16, 50
+    industries, sizes, regions = (
+        ("C", "J", "M"),
+        ("10-49", "50-249"),
+        ("dach", "nordics"),
+    )
+    recs = [
+        record(
+            10_000 + i,
+            industry=industries[i % 3],
+            size=sizes[(i // 3) % 2],
+            region=regions[(i // 7) % 2],
+        )
+        for i in range(threads_n * per_thread)
+    ]
+    work: list[list[AssessmentRecord]] = [
+        recs[t * per_thread : (t + 1) * per_thread] for t in range(threads_n)
+    ]
+    duplicates = [r for i, r in enumerate(recs) if i % 5 == 0]  # a fifth, re-submitted
+    for j, r in enumerate(duplicates):
+        owner = recs.index(r) // per_thread
+        work[(owner + 1 + j % (threads_n - 1)) % threads_n].append(r)
+    rng = random.Random(7)
+    for w in work:
+        rng.shuffle(w)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads_n)
+
+    def run(chunk: list[AssessmentRecord]) -> None:
+        barrier.wait()
+        try:
+            for r in chunk:
+                ok = dynamo_store.create_assessment(r, contribution(r))
+                with lock:
+                    results.append(ok)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    assert results.count(True) == len(recs) and results.count(False) == len(duplicates)
+
+    cohorts = {
+        c for r in recs for c in Cohort(r.industry, r.size, r.region).generalisations()
+    }
+    for c in cohorts:
+        members = [
+            r
+            for r in recs
+            if all(
+                want in ("*", have)
+                for want, have in zip(
+                    (c.industry, c.size, c.region), (r.industry, r.size, r.region)
+                )
+            )
+        ]
+        agg = read(dynamo_store, c)
+        assert agg.count == len(members), c
+        for m in ("overall", "phase", "tier_foundation"):
+            assert sum(agg.histograms[m].values()) == agg.count
+            assert agg.histograms[m] == dict(
+                collections.Counter(r.metrics[m] for r in members)
+            )
+        assert agg.months == {"2026-11": len(members)}
+    assert read(dynamo_store, Cohort()).count == 800
+
+
+# --- the table is the template's ------------------------------------------------------------
+def test_table_matches_the_template(
+    dynamo_store: DynamoStore, dynamodb_client: Any
+) -> None:
+    props = table_properties(load_template(TEMPLATE))
+    table = dynamodb_client.describe_table(TableName=dynamo_store.table_name)["Table"]
+    assert table["KeySchema"] == props["KeySchema"]
+    assert sorted(
+        table["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    ) == sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"])
+    assert (
+        table["BillingModeSummary"]["BillingMode"]
+        == props["BillingMode"]
+        == "PAY_PER_REQUEST"
+    )
+    assert (
+        "GlobalSecondaryIndexes" not in table and "GlobalSecondaryIndexes" not in props
+    )
+    ttl = dynamodb_client.describe_time_to_live(TableName=dynamo_store.table_name)
+    assert ttl["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": props["TimeToLiveSpecification"]["AttributeName"],
+    }
+    assert props["TimeToLiveSpecification"]["AttributeName"] == "expires_at"
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
+
+
+def test_from_env(
+    monkeypatch: pytest.MonkeyPatch, dynamo_store: DynamoStore, dynamodb_local: str
+) -> None:
+    for var in (
+        "TABLE_NAME",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValueError, match="TABLE_NAME"):
+        DynamoStore.from_env()
+    monkeypatch.setenv("TABLE_NAME", dynamo_store.table_name)
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", dynamodb_local)
+    monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", "0")
+    with pytest.raises(ValueError, match="DYNAMODB_MAX_ATTEMPTS"):
+        DynamoStore.from_env()
+    monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", "3")
+    store = DynamoStore.from_env()
+    assert (
+        store.max_attempts == 3 and store.requests == collections.Counter()
+    )  # nothing called
+    rec = record(30)
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert dynamo_store.get_assessment(rec.id) == rec
