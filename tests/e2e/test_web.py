@@ -1,0 +1,653 @@
+"""The web questionnaire in a real browser (Debian's Chromium through Playwright) against the
+real local server: fill in and submit in English and German, resume a draft, server and
+network errors, the result view with its charts, a 375 px screen and axe-core.
+
+Screenshots go to artifacts/screenshots/ (git-ignored). Never runs ``playwright install``:
+the browser is /usr/bin/chromium (``apt-get install chromium``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.server import ROOT, local_server
+
+sync_api = pytest.importorskip("playwright.sync_api")  # listed in requirements-dev.txt
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SHOTS = ROOT / "artifacts" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WAIT_MS = 20_000  # generous: the machine may be busy with other test suites
+
+Page = Any  # playwright.sync_api.Page
+
+
+# --- fixtures -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("web")
+    # no bytecode writes: chalice local reloads itself when files below the project change
+    env = {"DATA_DIR": str(data), "STORE": "sqlite", "PYTHONDONTWRITEBYTECODE": "1"}
+    # a small synthetic reference cohort, so the benchmark has figures to show
+    subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "seed-reference", "--size", "300"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with local_server(env) as base:
+        yield base + "/"
+
+
+@pytest.fixture(scope="module")
+def questionnaire(server: str) -> dict[str, Any]:
+    r = requests.get(f"{server}v1/questionnaires/smm/latest?lang=en", timeout=10)
+    r.raise_for_status()
+    return dict(r.json())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Console:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def csp_or_script_errors(self) -> list[str]:
+        return [
+            x
+            for x in self.lines
+            if "Content Security Policy" in x or x.startswith("pageerror")
+        ]
+
+
+def _new_page(
+    browser: Any, width: int = 1280, height: int = 900, **kw: Any
+) -> tuple[Any, Page, Console]:
+    ctx = browser.new_context(
+        viewport={"width": width, "height": height}, locale="en-GB", **kw
+    )
+    ctx.set_default_timeout(WAIT_MS)
+    page = ctx.new_page()
+    console = Console()
+    page.on("console", lambda m: console.lines.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.lines.append(f"pageerror: {e}"))
+    return ctx, page, console
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Page, Console]]:
+    ctx, pg, console = _new_page(browser)
+    try:
+        yield pg, console
+    finally:
+        ctx.close()
+    # every page runs under the real Content-Security-Policy
+    assert not console.csp_or_script_errors(), console.lines
+
+
+# --- helpers --------------------------------------------------------------------------------
+def shot(page: Page, name: str, full_page: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
+def open_form(page: Page, base: str, lang: str = "en") -> None:
+    page.goto(base)
+    page.wait_for_selector("#start-btn")
+    if lang == "de":
+        page.click(".lang-switch button[data-lang=de]")
+        page.wait_for_function("document.documentElement.lang === 'de'")
+        page.wait_for_selector("#intro-title:has-text('Social-Media-Reifegrad')")
+    page.click("#start-btn")
+    page.wait_for_selector("#section-title")
+
+
+def section_number(page: Page) -> int:
+    return int(page.locator("#section-of").inner_text().split()[1])
+
+
+def fill_section(page: Page, pick: Callable[[int, int], int]) -> None:
+    """Answer every question on the visible section; pick(question index, options) -> index."""
+    boxes = page.locator("#qform .question").all()
+    for i, box in enumerate(boxes):
+        select = box.locator("select")
+        if select.count():
+            n = select.locator("option").count()
+            select.select_option(index=1 + pick(i, n - 1))
+        else:
+            radios = box.locator("input[type=radio]")
+            radios.nth(pick(i, radios.count())).check()
+
+
+def next_section(page: Page) -> None:
+    before = section_number(page)
+    page.click("#next-btn")
+    page.wait_for_function(
+        "n => document.querySelector('#section-of')?.textContent.includes(' ' + n + ' ')",
+        arg=before + 1,
+    )
+
+
+def fill_all(
+    page: Page,
+    pick: Callable[[int, int], int],
+    on_section: Callable[[int], None] | None = None,
+) -> None:
+    while True:
+        fill_section(page, pick)
+        if on_section:
+            on_section(section_number(page))
+        if page.locator("#submit-btn").count():
+            return
+        next_section(page)
+
+
+FAST_FILL = """(mode) => {
+    const pick = (i, n) => (mode === 'second' ? Math.min(1, n - 1) : (i * 2 + 1) % n);
+    const widths = [];
+    for (let guard = 0; guard < 50; guard++) {
+        document.querySelectorAll('#qform .question').forEach((box, i) => {
+            const select = box.querySelector('select');
+            if (select) {
+                select.selectedIndex = 1 + pick(i, select.options.length - 1);
+                select.dispatchEvent(new Event('change', {bubbles: true}));
+            } else {
+                const radios = box.querySelectorAll('input[type=radio]');
+                radios[pick(i, radios.length)].click();
+            }
+        });
+        widths.push(document.documentElement.scrollWidth);
+        if (document.querySelector('#submit-btn')) return widths;
+        document.querySelector('#next-btn').click();
+    }
+    throw new Error('no last section');
+}"""
+
+
+def fast_fill(page: Page, mode: str = "second") -> list[int]:
+    """Answer every question through DOM clicks in one round trip (the UI-driven fill is
+    ``fill_all``); returns the page's scrollWidth on each section."""
+    return list(page.evaluate(FAST_FILL, mode))
+
+
+def second(i: int, n: int) -> int:
+    return min(1, n - 1)
+
+
+def pattern(i: int, n: int) -> int:
+    return (i * 2 + 1) % n
+
+
+def canvas_pixels(page: Page, selector: str) -> int:
+    """Non-transparent pixels drawn on a canvas (0 when blank or missing)."""
+    return int(
+        page.evaluate(
+            """sel => {
+                const c = document.querySelector(sel);
+                if (!c || !c.width || !c.height) return 0;
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let n = 0;
+                for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+                return n;
+            }""",
+            selector,
+        )
+    )
+
+
+def submit_and_wait(page: Page) -> dict[str, Any]:
+    with page.expect_response(
+        lambda r: r.url.endswith("/v1/assessments") and r.request.method == "POST"
+    ) as info:
+        page.click("#submit-btn")
+    body = info.value.json()
+    page.wait_for_selector("#result-title")
+    return dict(body)
+
+
+def wait_for_charts(page: Page) -> None:
+    page.wait_for_function("document.querySelector('#radar')?.width > 0")
+    page.wait_for_selector("#bench-chart, #bench-message")
+
+
+def run_axe(page: Page, label: str) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in {ROOT}")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    for v in bad:
+        print(f"[axe {label}] {v['impact']} {v['id']}: {v['help']}")
+        for node in v["nodes"][:5]:
+            print("   ", node["target"], node.get("failureSummary", "")[:200])
+    assert not bad, f"axe: serious/critical violations on {label}: " + ", ".join(
+        v["id"] for v in bad
+    )
+
+
+def no_horizontal_scroll(page: Page, width: int = 375) -> None:
+    sw = page.evaluate("document.documentElement.scrollWidth")
+    assert sw <= width, f"horizontal overflow: scrollWidth {sw} > {width}"
+
+
+# --- tests ----------------------------------------------------------------------------------
+def test_submit_in_english_and_reopen_result_link(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, console = page
+    open_form(pg, server)
+    assert pg.locator("html").get_attribute("lang") == "en"
+    shot(pg, "01-first-section-en.png")
+    assert pg.locator("#progress").get_attribute("value") == "0"
+    fill_all(pg, pattern)
+    total = int(pg.locator("#progress").get_attribute("max") or 0)
+    assert pg.locator("#progress").get_attribute("value") == str(total)
+    created = submit_and_wait(pg)
+    result = created["result"]
+
+    # the result link keeps id and token in the fragment only
+    assert "#result=" in pg.url and "?draft" not in pg.url
+    link = pg.locator("#result-link").input_value()
+    assert link.endswith("#result=" + created["token"])
+    assert "only way back to your result" in pg.locator(".keep-link").inner_text()
+
+    # engagement ladder: 8 steps, the organisation's phase highlighted, next criteria listed
+    assert pg.locator("#ladder .step").count() == 8
+    current = pg.locator("#ladder .step[aria-current=step]")
+    assert current.get_attribute("data-phase") == str(result["phase"]["number"])
+    if result["phase"]["next"]:
+        assert pg.locator("#ladder .criteria li").count() == len(
+            result["phase"]["next"]["criteria"]
+        )
+    # pyramid: 5 tiers, foundation at the bottom and widest
+    assert pg.locator("#pyramid .tier").count() == 5
+    base = pg.locator("#pyramid .tier-0 .tier-shape").bounding_box()
+    top = pg.locator("#pyramid .tier-4 .tier-shape").bounding_box()
+    assert base and top and base["y"] > top["y"] and base["width"] > top["width"]
+    for tier in result["pyramid"]["tiers"]:
+        text = pg.locator(f"#pyramid .tier[data-tier={tier['id']}]").inner_text()
+        assert tier["name"] in text
+    if result["pyramid"]["blocked_by"]:
+        assert "Blocked by" in pg.locator("#blocked-by").inner_text()
+    # radar and benchmark charts are drawn, with text alternatives
+    wait_for_charts(pg)
+    assert canvas_pixels(pg, "#radar") > 2000
+    radar_label = pg.locator("#radar").get_attribute("aria-label") or ""
+    for d in result["dimensions"]:
+        assert d["name"] in radar_label
+    pg.wait_for_selector("#bench-chart")
+    assert canvas_pixels(pg, "#bench-chart") > 2000
+    assert "reference (synthetic)" in pg.locator("#bench-source").inner_text()
+    assert "(n" in pg.locator("#bench-cohort").inner_text()
+    assert "synthetic reference group" in pg.locator("#reference-note").inner_text()
+    assert pg.locator("#recommendations .rec").count() == len(result["recommendations"])
+    shot(pg, "03-result-en.png", full_page=True)
+    assert not console.csp_or_script_errors(), console.lines
+
+    # the link re-opens the result after a reload (GET with the token header)
+    overall = pg.locator(".card-value").nth(2).inner_text()
+    with pg.expect_request(
+        lambda r: f"/v1/assessments/{created['id']}?" in r.url
+    ) as req:
+        pg.reload()
+    assert req.value.headers.get("x-result-token") == created["token"]
+    assert created["token"] not in req.value.url
+    pg.wait_for_selector("#result-title")
+    assert pg.locator(".card-value").nth(2).inner_text() == overall
+    wait_for_charts(pg)
+    assert canvas_pixels(pg, "#radar") > 2000
+
+
+def test_submit_in_german(server: str, page: tuple[Page, Console]) -> None:
+    pg, console = page
+
+    def later(n: int) -> None:
+        if n == 5:
+            pg.evaluate("window.scrollTo(0, 0)")
+            shot(pg, "02-later-section-de.png")
+
+    open_form(pg, server, "de")
+    assert pg.evaluate("localStorage.getItem('smm.lang')") == "de"
+    assert pg.locator("#next-btn").inner_text().startswith("Weiter")
+    fill_all(pg, second, later)
+    created = submit_and_wait(pg)
+    assert created["language"] == "de"
+    assert pg.locator("#result-title").inner_text() == "Ihre Ergebnisse"
+    assert "Engagement-Leiter" in pg.locator("#ladder h2").inner_text()
+    wait_for_charts(pg)
+    assert canvas_pixels(pg, "#radar") > 2000
+    assert "Referenz (synthetisch)" in pg.locator("#bench-source").inner_text()
+    # switching the language re-fetches the stored result in English
+    pg.click(".lang-switch button[data-lang=en]")
+    pg.wait_for_selector("#result-title:has-text('Your results')")
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_resume_a_draft_on_another_device(
+    server: str, browser: Any, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    open_form(pg, server, "de")
+    fill_section(pg, second)
+    next_section(pg)
+    box = pg.locator("#qform .question").first
+    qid = box.get_attribute("data-qid") or ""
+    # autosave (debounced): wait for the save that carries the latest answer
+    with pg.expect_response(
+        lambda r: "/v1/drafts" in r.url and qid in (r.request.post_data or "")
+    ) as saved:
+        box.locator("input[type=radio]").nth(2).check()
+    assert saved.value.status in (200, 201)
+    pg.wait_for_function("location.search.startsWith('?draft=')")
+    pg.wait_for_selector("#save-status.save-saved")
+    draft_id = pg.evaluate("new URLSearchParams(location.search).get('draft')")
+    assert saved.value.json()["id"] == draft_id
+    assert pg.locator("#resume-link").input_value().endswith(f"?draft={draft_id}")
+    answered = pg.locator("#progress").get_attribute("value")
+
+    # a fresh browser (no localStorage, English default) opens the resume link
+    ctx, other, _ = _new_page(browser)
+    try:
+        other.goto(f"{server}?draft={draft_id}")
+        other.wait_for_selector("#section-title")
+        assert other.locator("html").get_attribute("lang") == "de"
+        assert "Willkommen zurück" in other.locator("#notice").inner_text()
+        assert other.locator("#progress").get_attribute("value") == answered
+        # it jumps to the first section with an unanswered question: the second one
+        assert section_number(other) == 2
+        assert other.locator(f"#q-{qid} input[type=radio]").nth(2).is_checked()
+        other.click("#back-btn")
+        first = other.locator("#qform .question").all()
+        for q in first:
+            assert q.locator("input[type=radio]").nth(1).is_checked()
+    finally:
+        ctx.close()
+
+
+def test_unknown_draft_starts_fresh_with_a_message(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    pg.goto(f"{server}?draft=does-not-exist")
+    pg.wait_for_selector("#start-btn")
+    assert "could not find your saved answers" in pg.locator("#notice").inner_text()
+    assert "draft" not in pg.url
+
+
+def test_missing_answers_are_flagged_before_sending(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    open_form(pg, server)
+    fill_section(pg, second)
+    next_section(pg)
+    requests_sent: list[str] = []
+    pg.on(
+        "request",
+        lambda r: requests_sent.append(r.url) if r.method == "POST" else None,
+    )
+    # jump straight to the last section and try to submit
+    pg.click("#toc summary")
+    pg.locator("#toc .toc-item").last.click()
+    pg.wait_for_selector("#submit-btn")
+    pg.click("#submit-btn")
+    pg.wait_for_selector("#error-summary")
+    assert not [u for u in requests_sent if u.endswith("/v1/assessments")]
+    assert section_number(pg) == 2  # the first section with a missing answer
+    first = pg.locator("#qform .question").first
+    qid = first.get_attribute("data-qid")
+    assert "An answer is required" in pg.locator(f"#err-{qid}").inner_text()
+    assert pg.locator(f"#q-{qid} input").first.get_attribute("aria-invalid") == "true"
+    assert (
+        pg.evaluate(
+            "qid => document.activeElement.closest('.question')?.dataset.qid", qid
+        )
+        == qid
+    )
+    # answering clears the error in place
+    first.locator("input[type=radio]").first.check()
+    assert pg.locator(f"#err-{qid}").is_hidden()
+
+
+def test_server_field_error_is_shown_next_to_its_question(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    target = questionnaire["sections"][2]["questions"][1]["id"]
+    problem = {
+        "type": "urn:smm:problem:invalid-input",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": "1 answer(s) are invalid",
+        "errors": [
+            {
+                "pointer": f"/answers/{target}",
+                "detail": "unknown option 'x'; one of no, partly, mostly, yes",
+            }
+        ],
+    }
+    calls: list[str] = []
+
+    def reject(route: Any) -> None:
+        calls.append(route.request.method)
+        route.fulfill(
+            status=422,
+            content_type="application/problem+json",
+            body=json.dumps(problem),
+        )
+
+    pg.route("**/v1/assessments", reject)
+    open_form(pg, server)
+    fast_fill(pg)
+    pg.click("#submit-btn")
+    pg.wait_for_selector(f"#q-{target}.has-error")
+    assert calls == ["POST"]
+    assert section_number(pg) == 3
+    err = pg.locator(f"#err-{target}")
+    assert "Unknown option 'x'" in err.inner_text()
+    fieldset = pg.locator(f"#q-{target}")
+    assert f"err-{target}" in (fieldset.get_attribute("aria-describedby") or "")
+    assert fieldset.locator("input").first.get_attribute("aria-invalid") == "true"
+    assert pg.evaluate("document.activeElement.name") == f"a-{target}"
+    # the other answers are still there; fixing the answer and resubmitting works
+    assert pg.locator("#progress").get_attribute("value") == pg.locator(
+        "#progress"
+    ).get_attribute("max")
+    pg.unroute("**/v1/assessments")
+    fieldset.locator("input[type=radio]").nth(2).check()
+    assert err.is_hidden()
+    pg.locator("#toc summary").click()
+    pg.locator("#toc .toc-item").last.click()
+    submit_and_wait(pg)
+
+
+def test_network_failure_keeps_answers_and_retry_succeeds(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    keys: list[str | None] = []
+    bodies: list[str | None] = []
+
+    def fail(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        bodies.append(route.request.post_data)
+        route.abort("internetdisconnected")
+
+    open_form(pg, server)
+    fast_fill(pg, "pattern")
+    pg.route("**/v1/assessments", fail)
+    pg.click("#submit-btn")
+    pg.wait_for_selector("#submit-problem")
+    text = pg.locator("#submit-problem").inner_text()
+    assert "could not be reached" in text and "nothing is lost" in text
+    assert pg.locator("#retry-btn").is_visible()
+    assert pg.locator("#progress").get_attribute("value") == pg.locator(
+        "#progress"
+    ).get_attribute("max")
+    checked = pg.locator("#qform input[type=radio]:checked").count()
+    assert checked >= 1
+    pg.unroute("**/v1/assessments")
+
+    def record(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        bodies.append(route.request.post_data)
+        route.continue_()
+
+    pg.route("**/v1/assessments", record)
+    with pg.expect_response(lambda r: r.url.endswith("/v1/assessments")) as info:
+        pg.click("#retry-btn")
+    assert info.value.status == 201
+    pg.wait_for_selector("#result-title")
+    # the retry is the same request: same idempotency key, same body
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert bodies[0] == bodies[1]
+
+
+def test_benchmark_and_report_degrade_gracefully(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    pg.route(
+        "**/comparison?*",
+        lambda route: route.fulfill(
+            status=404,
+            content_type="application/problem+json",
+            body='{"status": 404, "title": "Not found"}',
+        ),
+    )
+    pg.route("**/report?*", lambda route: route.fulfill(status=404, body=""))
+    pg.route("**/report.pdf?*", lambda route: route.fulfill(status=404, body=""))
+    open_form(pg, server)
+    fast_fill(pg)
+    submit_and_wait(pg)
+    pg.wait_for_selector("#bench-message")
+    assert "not available yet" in pg.locator("#bench-message").inner_text()
+    pg.click("#report-btn")
+    pg.wait_for_selector("#report-btn", state="hidden")
+    assert "not available yet" in pg.locator("#report-status").inner_text()
+
+    # below the cohort threshold: a message instead of figures
+    pg.unroute("**/comparison?*")
+    below = {
+        "source": "real",
+        "source_label": "real submissions",
+        "cohort": {"label": "industry C", "n": 3, "key": "C#*#*"},
+        "k_min": 5,
+        "months": None,
+        "metrics": [],
+        "status": "below_threshold",
+    }
+    pg.route(
+        "**/comparison?*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(below)
+        ),
+    )
+    pg.reload()
+    pg.wait_for_selector("#bench-message")
+    assert "at least 5 organisations" in pg.locator("#bench-message").inner_text()
+    assert "real submissions" in pg.locator("#bench-source").inner_text()
+
+
+def test_report_download_uses_the_token_header(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    seen: dict[str, str | None] = {}
+
+    def record(request: Any) -> None:
+        if "/report" in request.url:
+            seen["token"] = request.headers.get("x-result-token")
+            seen["accept"] = request.headers.get("accept")
+            seen["url"] = request.url
+
+    pg.on("request", record)
+    open_form(pg, server)
+    fast_fill(pg)
+    created = submit_and_wait(pg)
+    with pg.expect_download() as dl:
+        pg.click("#report-btn")
+    assert dl.value.suggested_filename.endswith(".pdf")
+    with open(dl.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
+    assert "format=pdf" in (seen["url"] or "")
+    assert seen["token"] == created["token"] and seen["accept"] == "application/pdf"
+    assert created["token"] not in (seen["url"] or "")
+    assert "downloaded" in pg.locator("#report-status").inner_text()
+
+
+def test_small_screen_has_no_horizontal_scroll(server: str, browser: Any) -> None:
+    ctx, pg, console = _new_page(browser, width=375, height=800)
+    try:
+        pg.goto(server)
+        pg.wait_for_selector("#start-btn")
+        no_horizontal_scroll(pg)
+        pg.click("#start-btn")
+        pg.wait_for_selector("#section-title")
+        no_horizontal_scroll(pg)
+        shot(pg, "04-mobile-375-section.png", full_page=True)
+        widths = fast_fill(pg, "pattern")
+        assert max(widths) <= 375, widths
+        submit_and_wait(pg)
+        wait_for_charts(pg)
+        pg.wait_for_selector("#bench-chart")
+        no_horizontal_scroll(pg)
+        shot(pg, "05-mobile-375-result.png", full_page=True)
+        assert not console.csp_or_script_errors(), console.lines
+    finally:
+        ctx.close()
+
+
+def test_accessibility_axe(server: str, browser: Any) -> None:
+    # axe is injected as an inline script, which the page's CSP forbids: bypass it here only
+    ctx, pg, _ = _new_page(browser, bypass_csp=True)
+    try:
+        open_form(pg, server)
+        run_axe(pg, "first section")
+        pg.click("#toc summary")
+        pg.locator("#toc .toc-item").last.click()
+        pg.wait_for_selector("#submit-btn")
+        pg.click("#submit-btn")  # nothing answered: error summary and field errors
+        pg.wait_for_selector("#error-summary")
+        run_axe(pg, "questionnaire with errors")
+        pg.locator("#toc summary").click()
+        pg.locator("#toc .toc-item").first.click()
+        fast_fill(pg, "pattern")
+        run_axe(pg, "context section")
+        submit_and_wait(pg)
+        wait_for_charts(pg)
+        pg.wait_for_selector("#bench-chart")
+        run_axe(pg, "result")
+    finally:
+        ctx.close()
