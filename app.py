@@ -9,11 +9,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import AuthResponse, Chalice, Response
 
 from chalicelib.http import PROBLEM, language, parse_body, problem_for
 
 app = Chalice(app_name="smm-benchmark")
+app.api.binary_types += [
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+]
 app.log.setLevel(logging.INFO)
 ANY_TYPE = [
     "*/*"
@@ -39,9 +43,10 @@ def get_service() -> Any:
 
 def reset_service(service: Any = None) -> None:
     """Tests swap in a service bound to their own store."""
-    global _service, _insights
+    global _service, _insights, _partners
     _service = service
     _insights = None
+    _partners = None
 
 
 _insights: Any = None
@@ -64,6 +69,15 @@ def get_statistics() -> Any:
     return ConsultantStatistics(get_insights())
 
 
+def _instance() -> str:
+    """The request's path with its parameters filled in (Chalice's ``path`` is the template)."""
+    req = app.current_request
+    path = str(req.path)
+    for name, value in (req.uri_params or {}).items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
 def _json(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
@@ -82,7 +96,7 @@ def problems(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - mapped to a problem document
-            status, doc, headers = problem_for(exc, app.current_request.path)
+            status, doc, headers = problem_for(exc, _instance())
             return Response(body=json.dumps(doc), status_code=status, headers=headers)
 
     return wrapper
@@ -96,6 +110,18 @@ def _body(model: Any) -> Any:
         model,
         get_service().settings.max_body_bytes,
     )
+
+
+def _idempotency_key() -> str | None:
+    key = app.current_request.headers.get("idempotency-key")
+    if key is not None and not (1 <= len(key) <= 128):
+        from chalicelib.errors import InvalidInput
+
+        raise InvalidInput(
+            "Idempotency-Key must have 1 to 128 characters",
+            [("/headers/Idempotency-Key", "1 to 128 characters")],
+        )
+    return key
 
 
 def _lang() -> str:
@@ -129,15 +155,7 @@ def score() -> Response:
 def submit_assessment() -> Response:
     from chalicelib.models import SubmissionIn
 
-    key = app.current_request.headers.get("idempotency-key")
-    if key is not None and not (1 <= len(key) <= 128):
-        from chalicelib.errors import InvalidInput
-
-        raise InvalidInput(
-            "Idempotency-Key must have 1 to 128 characters",
-            [("/headers/Idempotency-Key", "1 to 128 characters")],
-        )
-    done = get_service().submit(_body(SubmissionIn), idempotency_key=key)
+    done = get_service().submit(_body(SubmissionIn), idempotency_key=_idempotency_key())
     headers = {"Location": f"/v1/assessments/{done.body['id']}"}
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
@@ -170,18 +188,6 @@ def cohort_statistics(qid: str, version: str) -> Response:
     return _json(get_insights().cohort_statistics(qid, version, _params(), _lang()))
 
 
-@app.route("/v1/benchmarks/{qid}/{version}/statistics", methods=["GET"])
-@problems
-def cohort_confidence(qid: str, version: str) -> Response:
-    return _json(get_statistics().statistics(qid, version, _params(), _lang()))
-
-
-@app.route("/v1/benchmarks/{qid}/{version}/cohort-comparison", methods=["GET"])
-@problems
-def cohort_comparison(qid: str, version: str) -> Response:
-    return _json(get_statistics().compare_cohorts(qid, version, _params(), _lang()))
-
-
 @app.route("/v1/assessments/{aid}/comparison", methods=["GET"])
 @problems
 def compare_assessment(aid: str) -> Response:
@@ -194,6 +200,359 @@ def compare_assessment(aid: str) -> Response:
 def assessment_progress(aid: str) -> Response:
     token = app.current_request.headers.get("x-result-token")
     return _json(get_insights().progress(aid, token, _params(), _lang()))
+
+
+# --- partner API (Authorization: Bearer <key>, checked by the authorizer) ---------------------------
+PARTNER = "/v1/partner"
+PARTNER_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+_partners: Any = None
+
+
+def get_partners() -> Any:
+    global _partners
+    if _partners is None:
+        from chalicelib.partners import PartnerService
+
+        _partners = PartnerService(get_service().store)
+    return _partners
+
+
+class UsageAuthResponse(AuthResponse):  # type: ignore[misc]
+    """An allow policy that also names the API Gateway usage-plan key (API key source
+    AUTHORIZER), so a partner sends one header and still gets its tier's throttling."""
+
+    def __init__(self, usage_key: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.usage_key = usage_key
+
+    def to_dict(self, request: Any) -> dict[str, Any]:
+        d: dict[str, Any] = super().to_dict(request)
+        d["usageIdentifierKey"] = self.usage_key
+        return d
+
+
+@app.authorizer(ttl_seconds=60, header="Authorization")
+def partner_key(auth_request: Any) -> AuthResponse:
+    """Checks ``Authorization: Bearer <partner key>`` (hashed, constant time). Scopes are
+    enforced per route from the context, so one cached policy covers every partner route.
+    Revocation takes effect within the 60 s cache time."""
+    from chalicelib.partners import verify
+
+    token = str(auth_request.token or "")
+    presented = (
+        token[7:].strip() if token.lower().startswith("bearer ") else token.strip()
+    )
+    principal = verify(get_service().store, presented)
+    if principal is None:
+        return AuthResponse(routes=[], principal_id="anonymous")
+    return UsageAuthResponse(
+        usage_key=presented,
+        routes=["*"],
+        principal_id=principal.partner_id,
+        context=principal.context(),
+    )
+
+
+def partner_route(
+    scope: str,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Resolve the calling partner, require ``scope``, render errors as problems and add CORS
+    headers for the partner's own origins (never a wildcard)."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            from chalicelib.errors import Forbidden, Unauthorized
+            from chalicelib.partners import Principal
+
+            req = app.current_request
+            principal = None
+            try:
+                ctx = (req.context or {}).get("authorizer") or {}
+                if "partner_id" not in ctx:
+                    raise Unauthorized(
+                        "a partner key is required: Authorization: Bearer <key>"
+                    )
+                principal = Principal.from_context(ctx)
+                if scope not in principal.scopes:
+                    raise Forbidden(
+                        f"this key lacks the '{scope}' scope",
+                        [("/headers/Authorization", f"needs scope {scope}")],
+                    )
+                response = view(principal, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - mapped to a problem document
+                status, doc, headers = problem_for(exc, _instance())
+                response = Response(
+                    body=json.dumps(doc), status_code=status, headers=headers
+                )
+            origin = req.headers.get("origin")
+            if principal is not None and origin and origin in principal.origins:
+                response.headers.update(
+                    {
+                        "Access-Control-Allow-Origin": origin,
+                        "Access-Control-Expose-Headers": "Location, Idempotent-Replayed, Retry-After",
+                        "Vary": "Origin",
+                    }
+                )
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _preflight(methods: str) -> Response:
+    """CORS preflight (it carries no key): allowed for origins registered by an active key."""
+    origin = app.current_request.headers.get("origin")
+    if not get_partners().known_origin(origin):
+        from chalicelib.http import problem
+
+        doc = problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            "this origin is not registered by any partner",
+        )
+        return Response(
+            body=json.dumps(doc),
+            status_code=403,
+            headers={"Content-Type": PROBLEM, "Vary": "Origin"},
+        )
+    return Response(
+        body="",
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": str(origin),
+            "Access-Control-Allow-Methods": methods,
+            "Access-Control-Allow-Headers": PARTNER_HEADERS,
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
+
+
+PARTNER_AUTH: dict[str, Any] = {"authorizer": partner_key, "api_key_required": True}
+
+
+@app.route(
+    f"{PARTNER}/assessments", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH
+)
+@partner_route("submit")
+def partner_submit(principal: Any) -> Response:
+    from chalicelib.models import SubmissionIn
+
+    key = _idempotency_key()
+    done = get_service().submit(
+        _body(SubmissionIn), idempotency_key=key, partner_id=principal.partner_id
+    )
+    headers = {"Location": f"{PARTNER}/assessments/{done.body['id']}"}
+    if not done.created:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(done.body, 201 if done.created else 200, headers)
+
+
+@app.route(f"{PARTNER}/assessments/{{aid}}", methods=["GET"], **PARTNER_AUTH)
+@partner_route("read")
+def partner_get_assessment(principal: Any, aid: str) -> Response:
+    return _json(get_service().get_assessment(aid, None, _lang(), principal.partner_id))
+
+
+@app.route(f"{PARTNER}/assessments/{{aid}}", methods=["DELETE"], **PARTNER_AUTH)
+@partner_route("submit")
+def partner_erase(principal: Any, aid: str) -> Response:
+    get_service().erase(aid, None, principal.partner_id)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+@app.route(f"{PARTNER}/assessments/{{aid}}/comparison", methods=["GET"], **PARTNER_AUTH)
+@partner_route("read")
+def partner_compare(principal: Any, aid: str) -> Response:
+    return _json(
+        get_insights().compare(aid, None, _params(), _lang(), principal.partner_id)
+    )
+
+
+@app.route(f"{PARTNER}/assessments/{{aid}}/progress", methods=["GET"], **PARTNER_AUTH)
+@partner_route("read")
+def partner_progress(principal: Any, aid: str) -> Response:
+    return _json(
+        get_insights().progress(aid, None, _params(), _lang(), principal.partner_id)
+    )
+
+
+@app.route(f"{PARTNER}/benchmarks/{{qid}}/{{version}}", methods=["GET"], **PARTNER_AUTH)
+@partner_route("benchmarks")
+def partner_benchmarks(principal: Any, qid: str, version: str) -> Response:
+    return _json(get_insights().cohort_statistics(qid, version, _params(), _lang()))
+
+
+@app.route(
+    f"{PARTNER}/benchmarks/{{qid}}/{{version}}/statistics",
+    methods=["GET"],
+    **PARTNER_AUTH,
+)
+@partner_route("benchmarks")
+def partner_statistics(principal: Any, qid: str, version: str) -> Response:
+    return _json(get_statistics().statistics(qid, version, _params(), _lang()))
+
+
+@app.route(
+    f"{PARTNER}/benchmarks/{{qid}}/{{version}}/cohort-comparison",
+    methods=["GET"],
+    **PARTNER_AUTH,
+)
+@partner_route("benchmarks")
+def partner_cohort_comparison(principal: Any, qid: str, version: str) -> Response:
+    return _json(get_statistics().compare_cohorts(qid, version, _params(), _lang()))
+
+
+@app.route(
+    f"{PARTNER}/exports", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH
+)
+@partner_route("export")
+def partner_export(principal: Any) -> Response:
+    """Assessments this partner created, side by side, or a cohort table (privacy rules of the
+    benchmark apply unchanged)."""
+    from chalicelib.exports import CONTENT_TYPES
+    from chalicelib.models import ExportIn
+
+    body = _body(ExportIn)
+    refused = _not_acceptable(CONTENT_TYPES[body.format])
+    if refused is not None:
+        return refused
+    params = {"source": body.source}
+    if body.kind == "cohorts":
+        export = get_exports().cohort_table(
+            body.questionnaire,
+            body.version,
+            body.by,
+            body.format,
+            body.language,
+            params,
+            format_pointer="/format",
+            by_pointer="/by",
+        )
+        return _download(export)
+    if not body.assessment_ids:
+        from chalicelib.errors import InvalidInput
+
+        raise InvalidInput(
+            "name at least one assessment", [("/assessment_ids", "empty")]
+        )
+    service = get_service()
+    records = [
+        service.authorize(aid, None, principal.partner_id)
+        for aid in body.assessment_ids
+    ]
+    return _download(
+        get_exports().side_by_side(records, body.format, body.language, params)
+    )
+
+
+@app.route(f"{PARTNER}/keys", methods=["GET"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_list_keys(principal: Any) -> Response:
+    return _json({"items": get_partners().list(principal.partner_id)})
+
+
+@app.route(f"{PARTNER}/keys", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH)
+@partner_route("admin")
+def partner_rotate_key(principal: Any) -> Response:
+    """Rotation: a second active key with the same settings, shown once."""
+    from chalicelib.partners import public
+
+    key, record = get_partners().rotate(principal.partner_id)
+    return _json({"key": key, **public(record)}, 201)
+
+
+@app.route(f"{PARTNER}/keys/{{key_id}}", methods=["DELETE"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_revoke_key(principal: Any, key_id: str) -> Response:
+    get_partners().revoke(key_id, principal.partner_id)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+def _register_preflight(path: str, methods: str) -> None:
+    name = "preflight_" + path.replace("/", "_").replace("{", "").replace(
+        "}", ""
+    ).replace("-", "_")
+
+    def view(**_: str) -> Response:
+        return _preflight(methods)
+
+    view.__name__ = name
+    app.route(path, methods=["OPTIONS"], name=name)(view)
+
+
+for _path, _methods in {
+    f"{PARTNER}/assessments": "POST",
+    f"{PARTNER}/assessments/{{aid}}": "GET, DELETE",
+    f"{PARTNER}/assessments/{{aid}}/comparison": "GET",
+    f"{PARTNER}/assessments/{{aid}}/progress": "GET",
+    f"{PARTNER}/benchmarks/{{qid}}/{{version}}": "GET",
+    f"{PARTNER}/benchmarks/{{qid}}/{{version}}/statistics": "GET",
+    f"{PARTNER}/benchmarks/{{qid}}/{{version}}/cohort-comparison": "GET",
+    f"{PARTNER}/exports": "POST",
+    f"{PARTNER}/keys": "GET, POST",
+    f"{PARTNER}/keys/{{key_id}}": "DELETE",
+}.items():
+    _register_preflight(_path, _methods)
+
+
+# --- API description ------------------------------------------------------------------------
+_DOCS_ASSETS = {
+    "index.html": "text/html; charset=utf-8",
+    "docs.js": "text/javascript; charset=utf-8",
+    "docs.css": "text/css; charset=utf-8",
+}
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+@app.route("/v1/openapi.json", methods=["GET"])
+@problems
+def openapi_document() -> Response:
+    from chalicelib.openapi import document
+
+    return _json(document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@functools.lru_cache(maxsize=8)
+def _docs_asset(name: str) -> bytes:
+    from pathlib import Path
+
+    return (Path(__file__).parent / "chalicelib" / "apidocs" / name).read_bytes()
+
+
+def _docs_response(name: str) -> Response:
+    headers = {
+        "Content-Type": _DOCS_ASSETS[name],
+        "Content-Security-Policy": DOCS_CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+    return Response(
+        body=_docs_asset(name).decode("utf-8"), status_code=200, headers=headers
+    )
+
+
+@app.route("/v1/docs", methods=["GET"])
+@problems
+def api_docs() -> Response:
+    """A readable API reference rendered from /v1/openapi.json (served here, no CDN)."""
+    return _docs_response("index.html")
+
+
+@app.route("/v1/docs/{asset}", methods=["GET"])
+@problems
+def api_docs_asset(asset: str) -> Response:
+    from chalicelib.errors import NotFound
+
+    if asset not in _DOCS_ASSETS or asset == "index.html":
+        raise NotFound(f"no such file {asset!r}", [("/asset", "unknown file")])
+    return _docs_response(asset)
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -221,3 +580,103 @@ def get_draft(did: str) -> Response:
 
 
 __all__ = ["PROBLEM", "app"]
+
+
+# --- exports (token holders) ---
+# GET /v1/assessments/{aid}/report?format=pdf|xlsx|csv&lang=de|en, header X-Result-Token;
+# source, industry, size and region select the cohort as on /comparison (docs/EXPORTS.md).
+# PDF and XLSX are binary: API Gateway returns them as bytes only when the first media type
+# of the request's Accept header is the file's type, so anything else is answered with 406.
+_exports: Any = None
+
+
+def get_exports() -> Any:
+    """Export use cases over the current benchmark service (lazy; rebuilt when tests swap
+    the service)."""
+    global _exports
+    insights = get_insights()
+    if _exports is None or _exports.benchmarks is not insights:
+        from chalicelib.exports import ExportService
+
+        _exports = ExportService(insights)
+    return _exports
+
+
+def _not_acceptable(content_type: str) -> Response | None:
+    """406 unless Accept's first media type is ``content_type`` (binary types only)."""
+    from chalicelib.exports import BINARY_TYPES
+
+    if content_type not in BINARY_TYPES:
+        return None
+    accept = app.current_request.headers.get("accept") or ""
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    if first == content_type:
+        return None
+    from chalicelib.http import problem
+
+    doc = problem(
+        406,
+        "not-acceptable",
+        "Not acceptable",
+        f"send 'Accept: {content_type}' to download this file",
+        _instance(),
+        [("/headers/Accept", f"the first media type must be {content_type}")],
+    )
+    return Response(
+        body=json.dumps(doc), status_code=406, headers={"Content-Type": PROBLEM}
+    )
+
+
+def _download(export: Any) -> Response:
+    headers = {
+        "Content-Type": export.content_type,
+        "Content-Disposition": f'attachment; filename="{export.filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    body = export.body if export.is_binary else export.body.decode("utf-8")
+    return Response(body=body, status_code=200, headers=headers)
+
+
+@app.route("/v1/assessments/{aid}/report", methods=["GET"])
+@problems
+def assessment_report(aid: str) -> Response:
+    from chalicelib.exports import CONTENT_TYPES, check_format
+
+    params = _params()
+    fmt = check_format(params.get("format", "pdf"))
+    lang = _lang()
+    rec = get_service().authorize(
+        aid, app.current_request.headers.get("x-result-token")
+    )
+    refused = _not_acceptable(CONTENT_TYPES[fmt])
+    if refused is not None:
+        return refused
+    return _download(get_exports().assessment(rec, fmt, lang, params))
+
+
+# --- web questionnaire ---
+# The page and its static files (chalicelib/web, docs/WEB.md). The page uses relative URLs
+# only, so it also works below an API Gateway stage prefix such as /api/.
+def _web(name: str) -> Response:
+    from chalicelib import web
+
+    status, body, headers = web.response(
+        name, app.current_request.headers.get("if-none-match")
+    )
+    return Response(body=body, status_code=status, headers=headers)
+
+
+@app.route("/", methods=["GET"])
+@problems
+def web_index() -> Response:
+    return _web("index.html")
+
+
+@app.route("/static/{name}", methods=["GET"])
+@problems
+def web_static(name: str) -> Response:
+    from chalicelib import web
+
+    web.static_asset(name)  # NotFound (404 problem document) for names not served here
+    return _web(name)

@@ -111,6 +111,67 @@ def cmd_reliability(args: argparse.Namespace) -> int:
     return 0
 
 
+def _partners() -> Any:
+    from chalicelib.partners import PartnerService
+    from chalicelib.storage import store_from_env
+
+    return PartnerService(store_from_env())
+
+
+def _print_key(key: str, record: Any) -> None:
+    print(f"partner id : {record.partner_id}")
+    print(f"key id     : {record.key_id}")
+    print(f"scopes     : {' '.join(record.scopes)}")
+    print(f"origins    : {' '.join(record.origins) or '-'}")
+    print(f"tier       : {record.tier}")
+    print(f"key        : {key}")
+    print(
+        "This key is shown once and stored only as a hash. Give it to the partner now."
+    )
+    print(
+        "On AWS, register the same value as an API Gateway key in the tier's usage plan:"
+    )
+    print(
+        f"  aws apigateway create-api-key --name {record.key_id} --enabled --value '{key}'"
+    )
+    print(
+        "  aws apigateway create-usage-plan-key --usage-plan-id <id of the"
+        f" '{record.tier}' plan> --key-type API_KEY --key-id <id printed above>"
+    )
+
+
+def cmd_partner(args: argparse.Namespace) -> int:
+    svc = _partners()
+    if args.partner_command == "create":
+        key, record = svc.create(
+            args.name,
+            args.scopes.split(","),
+            [o for o in args.origins.split(",") if o],
+            args.tier,
+        )
+        _print_key(key, record)
+    elif args.partner_command == "rotate":
+        key, record = svc.rotate(args.partner_id)
+        _print_key(key, record)
+        print(
+            "Both keys are active now; revoke the old one once the partner has switched."
+        )
+    elif args.partner_command == "revoke":
+        record = svc.revoke(args.key_id)
+        print(f"revoked key {record.key_id} of partner {record.partner_id}")
+    else:
+        rows = svc.list(args.partner_id)
+        if not rows:
+            print("no partner keys")
+        for r in rows:
+            state = "revoked" if r["revoked"] else "active"
+            print(
+                f"{r['partner_id']}  {r['key_id']}  {state:<7}  {r['tier']:<8}  "
+                f"{','.join(r['scopes'])}  {','.join(r['origins']) or '-'}  {r['name']}"
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +196,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=DEFAULT_SIZE)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.set_defaults(func=cmd_reliability)
+    from chalicelib.partners import SCOPES, TIERS
+
+    p = sub.add_parser("partner", help="manage partner API keys")
+    psub = p.add_subparsers(dest="partner_command", required=True)
+    c = psub.add_parser(
+        "create", help="create a partner and its first key (shown once)"
+    )
+    c.add_argument("--name", required=True)
+    c.add_argument(
+        "--scopes", default="submit,read", help=f"comma-separated: {','.join(SCOPES)}"
+    )
+    c.add_argument(
+        "--origins", default="", help="comma-separated browser origins for CORS"
+    )
+    c.add_argument("--tier", default="free", choices=TIERS)
+    c = psub.add_parser("rotate", help="add a second active key with the same settings")
+    c.add_argument("partner_id")
+    c = psub.add_parser("revoke", help="revoke a key")
+    c.add_argument("key_id")
+    c = psub.add_parser("list", help="list keys (never the keys themselves)")
+    c.add_argument("--partner-id", default=None)
+    p.set_defaults(func=cmd_partner)
+    from chalicelib.export_cli import register as register_export
+
+    register_export(sub)
     return parser
 
 
@@ -144,6 +230,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from chalicelib.errors import DomainError
+
+        if not isinstance(exc, DomainError):
+            raise
+        fields = "; ".join(f"{p}: {d}" for p, d in exc.errors)
+        print(
+            f"error: {exc.detail}" + (f" ({fields})" if fields else ""), file=sys.stderr
+        )
         return 2
 
 

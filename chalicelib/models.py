@@ -49,6 +49,26 @@ class SubmissionIn(AnswersIn):
     )
 
 
+class ExportIn(_In):
+    """A partner's export: its own assessments side by side, or a cohort table."""
+
+    kind: Literal["assessments", "cohorts"]
+    format: Literal["pdf", "xlsx", "csv"]
+    language: Language = "en"
+    assessment_ids: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="kind=assessments: ids of assessments this partner created (at most 200 "
+        "per request, so a PDF stays within API Gateway's 29 s; the CLI has no limit)",
+    )
+    by: Literal["industry", "size", "region"] = Field(
+        default="industry", description="kind=cohorts: the attribute the rows vary by"
+    )
+    questionnaire: str = Field(default="smm", max_length=64)
+    version: str | None = Field(default=None, max_length=32)
+    source: Literal["auto", "real", "reference"] = "auto"
+
+
 class DraftIn(_In):
     """A partly filled-in questionnaire saved for later."""
 

@@ -326,7 +326,9 @@ def load_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
     """Load and validate one questionnaire file; raise ``QuestionnaireFileError`` if broken."""
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        # libyaml's C loader when present: parsing the questionnaire is most of a cold start
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, yaml.YAMLError) as exc:
         raise QuestionnaireFileError(str(p), "<file>", str(exc)) from exc
     if not isinstance(raw, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.questionnaire import Questionnaire, Tier
@@ -19,7 +20,7 @@ def render_questionnaire(q: Questionnaire, language: str) -> dict[str, Any]:
                 {
                     "id": o.id,
                     "label": o.label.get(language),
-                    "excluded": o.score is None,
+                    "excluded": x.kind == "scored" and o.score is None,
                 }
                 | ({"region": o.region} if o.region else {})
                 for o in x.options
@@ -79,7 +80,14 @@ def render_questionnaire(q: Questionnaire, language: str) -> dict[str, Any]:
     }
 
 
-def render_result(q: Questionnaire, r: ScoreResult, language: str) -> dict[str, Any]:
+def render_result(
+    q: Questionnaire,
+    r: ScoreResult,
+    language: str,
+    answers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``answers`` (when given) mark which criteria of the next phase are already met (the
+    best option chosen)."""
     phases = {p.number: p for p in q.phases}
     tiers: dict[str, Tier] = {t.id: t for t in q.tiers}
     dims = {d.id: d for d in q.dimensions}
@@ -88,7 +96,14 @@ def render_result(q: Questionnaire, r: ScoreResult, language: str) -> dict[str, 
     if next_phase is not None:
         for x in q.scored_questions:
             if x.phase == next_phase:
-                missing.append({"question_id": x.id, "text": x.text.get(language)})
+                item: dict[str, Any] = {
+                    "question_id": x.id,
+                    "text": x.text.get(language),
+                }
+                if answers is not None:
+                    best = max(s for s in x.scored_options.values() if s is not None)
+                    item["met"] = x.scored_options.get(answers.get(x.id, "")) == best
+                missing.append(item)
     return {
         "phase": {
             "number": r.phase,

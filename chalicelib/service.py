@@ -126,7 +126,7 @@ class AssessmentService:
             "questionnaire": {"id": q.id, "version": q.version},
             "language": body.language,
             "cohort": self._cohort_attrs(q, body.answers),
-            "result": render_result(q, result, body.language),
+            "result": render_result(q, result, body.language, body.answers),
         }
 
     def _cohort_attrs(
@@ -330,7 +330,7 @@ class AssessmentService:
                     "exclusion_reasons": list(rec.exclusion_reasons),
                 },
                 "answers": rec.answers,
-                "result": render_result(q, result, language),
+                "result": render_result(q, result, language, rec.answers),
             }
         )
         return out
@@ -367,9 +367,7 @@ class AssessmentService:
 
     def _render_draft(self, draft: Draft) -> dict[str, Any]:
         d = asdict(draft)
-        d["expires_at"] = datetime.fromtimestamp(
-            draft.expires_at, UTC
-        ).isoformat()
+        d["expires_at"] = datetime.fromtimestamp(draft.expires_at, UTC).isoformat()
         d["questionnaire"] = {
             "id": d.pop("questionnaire_id"),
             "version": d.pop("version"),

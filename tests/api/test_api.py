@@ -513,3 +513,25 @@ def test_bad_request_gets_a_problem_document(
 
 def test_corpus_is_large_enough() -> None:
     assert len(BAD) >= 30
+
+
+def test_next_phase_criteria_say_which_are_met(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    answers = orgs.up_to_phase(questionnaire, 3)
+    phase4 = [x for x in questionnaire.scored_questions if x.phase == 4]
+    answers[phase4[0].id] = orgs.best(phase4[0])
+    body = post(client, "/v1/scores", {"answers": answers}).json_body
+    nxt = body["result"]["phase"]["next"]
+    assert nxt["number"] == 4
+    met = {c["question_id"]: c["met"] for c in nxt["criteria"]}
+    assert met == {x.id: x is phase4[0] for x in phase4}
+
+
+def test_context_options_are_not_flagged_as_dont_know(client) -> None:  # type: ignore[no-untyped-def]
+    doc = client.http.get("/v1/questionnaires/smm/latest").json_body
+    for section in doc["sections"]:
+        for q in section["questions"]:
+            flagged = [o for o in q["options"] if o["excluded"]]
+            if q["kind"] == "context":
+                assert flagged == []
+            else:
+                assert len(flagged) == 1

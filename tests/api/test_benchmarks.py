@@ -177,9 +177,15 @@ def test_progress_between_linked_assessments(client, questionnaire) -> None:  # 
 
 def test_consultant_statistics(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.insights import BenchmarkService
+    from chalicelib.partners import PartnerService
 
     BenchmarkService(service).seed_reference(questionnaire, 800, 3)
-    r = client.http.get("/v1/benchmarks/smm/1.0.0/statistics?source=reference&value=40")
+    key, _ = PartnerService(service.store).create("Consultancy", ["benchmarks"])
+    h = {"Authorization": f"Bearer {key}"}
+    r = client.http.get(
+        "/v1/partner/benchmarks/smm/1.0.0/statistics?source=reference&value=40",
+        headers=h,
+    )
     assert r.status_code == 200
     overall = next(m for m in r.json_body["metrics"] if m["metric"] == "overall")
     ci = overall["median_ci"]
@@ -187,7 +193,8 @@ def test_consultant_statistics(client, service, questionnaire) -> None:  # type:
     pr = overall["percentile_rank_ci"]
     assert pr["low"] <= pr["rank"] <= pr["high"]
     cmp = client.http.get(
-        "/v1/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9"
+        "/v1/partner/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9",
+        headers=h,
     ).json_body
     assert cmp["status"] == "released" and cmp["synthetic"] is True
     m = next(x for x in cmp["metrics"] if x["metric"] == "overall")

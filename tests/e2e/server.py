@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +29,17 @@ def local_server(env: dict[str, str], timeout: float = 60.0) -> Iterator[str]:
     port = free_port()
     chalice = str(Path(sys.executable).parent / "chalice")
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    # The server logs every request: a pipe nobody reads would fill up and block it, so the
+    # log goes to a file (shown when the server fails to start).
+    fd, name = tempfile.mkstemp(prefix=f"chalice-local-{port}-", suffix=".log")
+    os.close(fd)
+    log_path = Path(name)
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             chalice,
             "local",
+            "--no-autoreload",  # a file change must not drop in-flight requests
             "--host",
             "127.0.0.1",
             "--port",
@@ -41,7 +49,7 @@ def local_server(env: dict[str, str], timeout: float = 60.0) -> Iterator[str]:
         ],
         cwd=ROOT,
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -50,14 +58,14 @@ def local_server(env: dict[str, str], timeout: float = 60.0) -> Iterator[str]:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
+                out = log_path.read_text(errors="replace")
                 raise RuntimeError(
                     f"chalice local exited with {proc.returncode}:\n{out}"
                 )
             try:
-                requests.get(f"{base}/v1/questionnaires", timeout=2)
+                requests.get(f"{base}/v1/questionnaires", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline:
                     raise TimeoutError(
                         f"chalice local did not answer on {base}"
@@ -71,5 +79,5 @@ def local_server(env: dict[str, str], timeout: float = 60.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+        log.close()
+        log_path.unlink(missing_ok=True)

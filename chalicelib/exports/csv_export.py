@@ -1,0 +1,172 @@
+"""CSV exports: one tidy table (one row per assessment x metric, or per cohort x metric).
+
+Encoding ``utf-8-sig``: UTF-8 with a byte order mark, so Excel shows umlauts correctly when
+the file is opened by double-click; Python reads it with ``encoding="utf-8-sig"``. Comma
+separated, ``.`` as decimal point, ``\\r\\n`` line ends (RFC 4180), empty cell = no value.
+Column names are fixed English identifiers (docs/EXPORTS.md); labels in the cells follow the
+export language. Every row repeats what the figures rest on: questionnaire version, cohort
+and its n, month range, k and the source (real or "reference (synthetic)").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from chalicelib.exports.model import AssessmentReport, CohortRow
+
+ENCODING = "utf-8-sig"
+
+ASSESSMENT_COLUMNS: tuple[str, ...] = (
+    "assessment_id",
+    "questionnaire",
+    "version",
+    "language",
+    "metric",
+    "label",
+    "value",
+    "percentile_rank",
+    "median",
+    "p25",
+    "p75",
+    "distance_to_median",
+    "distance_to_top_quartile",
+    "metric_n",
+    "status",
+    "cohort_key",
+    "cohort_label",
+    "cohort_n",
+    "cohort_status",
+    "requested_cohort_key",
+    "source",
+    "source_label",
+    "synthetic",
+    "k_min",
+    "months_from",
+    "months_to",
+)
+
+COHORT_COLUMNS: tuple[str, ...] = (
+    "questionnaire",
+    "version",
+    "by",
+    "value",
+    "cohort_key",
+    "cohort_label",
+    "cohort_status",
+    "cohort_n",
+    "metric",
+    "label",
+    "metric_n",
+    "median",
+    "p25",
+    "p75",
+    "mean",
+    "status",
+    "source",
+    "source_label",
+    "synthetic",
+    "k_min",
+    "months_from",
+    "months_to",
+)
+
+
+def cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
+    c = report.cohort
+    for m in report.metrics:
+        yield [
+            cell(v)
+            for v in (
+                report.id,
+                report.questionnaire_id,
+                report.version,
+                report.language,
+                m.metric,
+                m.label,
+                m.value,
+                m.percentile_rank,
+                m.median,
+                m.p25,
+                m.p75,
+                m.distance_to_median,
+                m.distance_to_top_quartile,
+                m.n,
+                m.status,
+                c.key,
+                c.label,
+                c.n,
+                c.status,
+                c.requested_key,
+                c.source,
+                c.source_label,
+                c.synthetic,
+                c.k_min,
+                c.months_from,
+                c.months_to,
+            )
+        ]
+
+
+def cohort_rows(
+    q_id: str, version: str, metrics: list[tuple[str, str]], row: CohortRow
+) -> Iterable[list[str]]:
+    """One line per metric of the cohort; a cohort that is not released gets its lines with
+    status only (no n, no figures)."""
+    stats = {s.metric: s for s in row.stats}
+    for name, label in metrics:
+        s = stats.get(name)
+        status = s.status if s is not None else row.status
+        if row.status == "released" and s is None:
+            status = "no_data"
+        yield [
+            cell(v)
+            for v in (
+                q_id,
+                version,
+                row.by,
+                row.value,
+                row.key,
+                row.label,
+                row.status,
+                row.n,
+                name,
+                label,
+                s.n if s else None,
+                s.median if s else None,
+                s.p25 if s else None,
+                s.p75 if s else None,
+                s.mean if s else None,
+                status,
+                row.source,
+                row.source_label,
+                row.synthetic,
+                row.k_min,
+                row.months_from,
+                row.months_to,
+            )
+        ]
+
+
+class CsvWriter:
+    """Streams rows into one in-memory text buffer (a few hundred bytes per row)."""
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._buf = io.StringIO()
+        self._csv = csv.writer(self._buf, lineterminator="\r\n")
+        self._csv.writerow(columns)
+
+    def write(self, rows: Iterable[list[str]]) -> None:
+        self._csv.writerows(rows)
+
+    def finish(self) -> bytes:
+        return self._buf.getvalue().encode(ENCODING)

@@ -1,0 +1,550 @@
+"""The OpenAPI 3.1 document, generated from the pydantic request and response models.
+
+``OPERATIONS`` describes every route; a test fails when app.py has a route this table lacks,
+and another validates real responses against the response models."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib import models, schemas
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    response: type[BaseModel] | None
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: tuple[str, ...] = ()
+    security: str | None = None  # None, "token" or "partner"
+    errors: tuple[int, ...] = (400, 404, 422)
+    binary: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+P = "/v1/partner"
+COHORT_Q = ("industry", "size", "region", "source", "lang")
+OPERATIONS: tuple[Op, ...] = (
+    Op(
+        "get",
+        "/v1/questionnaires",
+        "List installed questionnaires",
+        "questionnaires",
+        schemas.QuestionnaireList,
+        query=("lang",),
+        errors=(422,),
+    ),
+    Op(
+        "get",
+        "/v1/questionnaires/{qid}/{version}",
+        "One questionnaire, localised",
+        "questionnaires",
+        schemas.QuestionnaireDoc,
+        query=("lang",),
+        errors=(404, 422),
+    ),
+    Op(
+        "post",
+        "/v1/scores",
+        "Score answers without storing them",
+        "assessments",
+        schemas.ScoreOut,
+        body=models.AnswersIn,
+        errors=(400, 404, 413, 415, 422),
+    ),
+    Op(
+        "post",
+        "/v1/assessments",
+        "Submit, score and store an assessment",
+        "assessments",
+        schemas.AssessmentOut,
+        status=201,
+        body=models.SubmissionIn,
+        errors=(400, 404, 409, 413, 415, 422, 503),
+        headers=("Idempotency-Key",),
+    ),
+    Op(
+        "get",
+        "/v1/assessments/{aid}",
+        "Fetch a stored assessment",
+        "assessments",
+        schemas.AssessmentOut,
+        query=("lang",),
+        security="token",
+        errors=(401, 404, 422),
+    ),
+    Op(
+        "delete",
+        "/v1/assessments/{aid}",
+        "Erase an assessment and its benchmark contribution",
+        "assessments",
+        None,
+        status=204,
+        security="token",
+        errors=(401, 404, 503),
+    ),
+    Op(
+        "get",
+        "/v1/assessments/{aid}/comparison",
+        "Compare an assessment with its peers",
+        "benchmarks",
+        schemas.ComparisonOut,
+        query=COHORT_Q,
+        security="token",
+        errors=(401, 404, 422),
+    ),
+    Op(
+        "get",
+        "/v1/assessments/{aid}/progress",
+        "Change since the linked previous assessment",
+        "benchmarks",
+        schemas.ProgressOut,
+        query=COHORT_Q,
+        security="token",
+        errors=(401, 404, 422),
+    ),
+    Op(
+        "get",
+        "/v1/assessments/{aid}/report",
+        "Download the assessment report",
+        "exports",
+        None,
+        query=("format", "lang", "source", "industry", "size", "region"),
+        security="token",
+        errors=(401, 404, 406, 422),
+        binary=(PDF, XLSX, CSV),
+    ),
+    Op(
+        "get",
+        "/v1/benchmarks/{qid}/{version}",
+        "Cohort statistics",
+        "benchmarks",
+        schemas.BenchmarkOut,
+        query=COHORT_Q,
+        errors=(404, 422),
+    ),
+    Op(
+        "post",
+        "/v1/drafts",
+        "Save a draft",
+        "drafts",
+        schemas.DraftOut,
+        status=201,
+        body=models.DraftIn,
+        errors=(400, 404, 413, 415, 422),
+    ),
+    Op(
+        "get",
+        "/v1/drafts/{did}",
+        "Resume a draft",
+        "drafts",
+        schemas.DraftOut,
+        errors=(404,),
+    ),
+    Op(
+        "put",
+        "/v1/drafts/{did}",
+        "Update a draft",
+        "drafts",
+        schemas.DraftOut,
+        body=models.DraftIn,
+        errors=(400, 404, 413, 415, 422),
+    ),
+    Op(
+        "post",
+        f"{P}/assessments",
+        "Submit on behalf of a visitor",
+        "partner",
+        schemas.AssessmentOut,
+        status=201,
+        body=models.SubmissionIn,
+        security="partner",
+        errors=(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        headers=("Idempotency-Key",),
+    ),
+    Op(
+        "get",
+        f"{P}/assessments/{{aid}}",
+        "Fetch an assessment this partner created",
+        "partner",
+        schemas.AssessmentOut,
+        query=("lang",),
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "delete",
+        f"{P}/assessments/{{aid}}",
+        "Erase an assessment this partner created",
+        "partner",
+        None,
+        status=204,
+        security="partner",
+        errors=(401, 403, 404, 503),
+    ),
+    Op(
+        "get",
+        f"{P}/assessments/{{aid}}/comparison",
+        "Compare with peers",
+        "partner",
+        schemas.ComparisonOut,
+        query=COHORT_Q,
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "get",
+        f"{P}/assessments/{{aid}}/progress",
+        "Change since the previous assessment",
+        "partner",
+        schemas.ProgressOut,
+        query=COHORT_Q,
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "get",
+        f"{P}/benchmarks/{{qid}}/{{version}}",
+        "Cohort statistics",
+        "partner",
+        schemas.BenchmarkOut,
+        query=COHORT_Q,
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "get",
+        f"{P}/benchmarks/{{qid}}/{{version}}/statistics",
+        "Confidence intervals (bootstrap median, Wilson percentile rank)",
+        "partner",
+        schemas.BenchmarkOut,
+        query=(*COHORT_Q, "value"),
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "get",
+        f"{P}/benchmarks/{{qid}}/{{version}}/cohort-comparison",
+        "Mann-Whitney U between two cohorts (a_*, b_* parameters)",
+        "partner",
+        schemas.CohortComparisonOut,
+        query=(
+            "a_industry",
+            "a_size",
+            "a_region",
+            "b_industry",
+            "b_size",
+            "b_region",
+            "source",
+            "lang",
+        ),
+        security="partner",
+        errors=(401, 403, 404, 422),
+    ),
+    Op(
+        "post",
+        f"{P}/exports",
+        "Export assessments side by side or cohort tables",
+        "partner",
+        None,
+        security="partner",
+        errors=(400, 401, 403, 404, 406, 413, 415, 422),
+        binary=(PDF, XLSX, CSV),
+        body=models.ExportIn,
+    ),
+    Op(
+        "get",
+        f"{P}/keys",
+        "List this partner's keys",
+        "partner",
+        schemas.PartnerKeyList,
+        security="partner",
+        errors=(401, 403),
+    ),
+    Op(
+        "post",
+        f"{P}/keys",
+        "Rotate: add a key with the same settings (shown once)",
+        "partner",
+        schemas.NewPartnerKey,
+        status=201,
+        security="partner",
+        errors=(401, 403, 409),
+    ),
+    Op(
+        "delete",
+        f"{P}/keys/{{key_id}}",
+        "Revoke one of this partner's keys",
+        "partner",
+        None,
+        status=204,
+        security="partner",
+        errors=(401, 403, 404),
+    ),
+    Op("get", "/v1/openapi.json", "This document", "meta", None, errors=()),
+    Op(
+        "get",
+        "/v1/docs",
+        "Readable API reference (HTML)",
+        "meta",
+        None,
+        errors=(),
+        binary=("text/html",),
+    ),
+    Op(
+        "get",
+        "/v1/docs/{asset}",
+        "Assets of the API reference",
+        "meta",
+        None,
+        errors=(404,),
+        binary=("text/javascript", "text/css"),
+    ),
+    Op(
+        "get",
+        "/",
+        "The web questionnaire (HTML)",
+        "meta",
+        None,
+        errors=(),
+        binary=("text/html",),
+    ),
+    Op(
+        "get",
+        "/static/{name}",
+        "Assets of the web questionnaire",
+        "meta",
+        None,
+        errors=(404,),
+        binary=("text/javascript", "text/css"),
+    ),
+)
+
+QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
+    "lang": (
+        "response language",
+        {"type": "string", "enum": ["de", "en"], "default": "en"},
+    ),
+    "industry": ("NACE Rev. 2 section or *", {"type": "string", "default": "*"}),
+    "size": ("size class (employees) or *", {"type": "string", "default": "*"}),
+    "region": ("region or *", {"type": "string", "default": "*"}),
+    "source": (
+        "auto (real where releasable, else reference), real or reference",
+        {"type": "string", "enum": ["auto", "real", "reference"], "default": "auto"},
+    ),
+    "value": (
+        "a score 0..100 to rank with a confidence interval",
+        {"type": "integer", "minimum": 0, "maximum": 100},
+    ),
+    "format": (
+        "export format",
+        {"type": "string", "enum": ["pdf", "xlsx", "csv"], "default": "pdf"},
+    ),
+}
+
+
+def _query(name: str) -> dict[str, Any]:
+    if name[:2] in ("a_", "b_"):
+        desc, schema = QUERY_DOCS[name[2:]]
+        desc = f"cohort {name[0].upper()}: {desc}"
+    else:
+        desc, schema = QUERY_DOCS[name]
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": desc,
+        "schema": schema,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document (built once per process)."""
+    response_models: list[type[BaseModel]] = [schemas.Problem]
+    for op in OPERATIONS:
+        for m in (op.response, op.body):
+            if m is not None and m not in response_models:
+                response_models.append(m)
+    _, defs = models_json_schema(
+        [
+            (
+                m,
+                "validation"
+                if m
+                in (
+                    models.AnswersIn,
+                    models.SubmissionIn,
+                    models.DraftIn,
+                    models.ExportIn,
+                )
+                else "serialization",
+            )
+            for m in response_models
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    components = defs.get("$defs", {})
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        entry: dict[str, Any] = {
+            "operationId": op.path.strip("/")
+            .replace("/", "_")
+            .replace("{", "")
+            .replace("}", "")
+            .replace("-", "_")
+            + "_"
+            + op.method,
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": [],
+            "responses": {},
+        }
+        for seg in op.path.split("/"):
+            if seg.startswith("{"):
+                entry["parameters"].append(
+                    {
+                        "name": seg[1:-1],
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                    }
+                )
+        entry["parameters"] += [_query(q) for q in op.query]
+        for h in op.headers:
+            entry["parameters"].append(
+                {
+                    "name": h,
+                    "in": "header",
+                    "required": False,
+                    "description": "a retry with the same key is answered with the original "
+                    "result and never counted twice",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                }
+            )
+        if op.security == "token":
+            entry["security"] = [{"resultToken": []}]
+        elif op.security == "partner":
+            entry["security"] = [{"partnerKey": []}]
+        body_ref = op.body.__name__ if op.body else op.extra.get("body_schema")
+        if body_ref:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{body_ref}"}
+                    }
+                },
+            }
+        ok: dict[str, Any] = {"description": "success"}
+        if op.response is not None:
+            ok["content"] = {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}
+                }
+            }
+        elif op.binary:
+            ok["content"] = {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in op.binary
+            }
+        elif op.path.endswith("openapi.json"):
+            ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+        entry["responses"][str(op.status)] = ok
+        if op.method == "post" and op.status == 201 and op.headers:
+            entry["responses"]["200"] = {
+                "description": "idempotent replay of an earlier submission",
+                "content": ok["content"],
+            }
+        for code in op.errors:
+            content: dict[str, Any] = {
+                "application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}
+                }
+            }
+            if op.security == "partner" and code in (401, 403):
+                # a missing or unknown key is refused by the API Gateway authorizer itself
+                content["application/json"] = {
+                    "schema": {
+                        "type": "object",
+                        "description": "gateway response",
+                        "properties": {
+                            "message": {"type": ["string", "null"]},
+                            "Message": {"type": "string"},
+                        },
+                    }
+                }
+            entry["responses"][str(code)] = {
+                "description": _ERROR_TEXT.get(code, "error"),
+                "content": content,
+            }
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Social media maturity assessment and benchmarking API",
+            "version": "1.0.0",
+            "description": "Scores organisations on the 7 levels of social media engagement "
+            "and Altimeter's social business pyramid and compares them with anonymised "
+            "benchmarks. Errors are RFC 9457 problem documents.",
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": t}
+            for t in (
+                "questionnaires",
+                "assessments",
+                "benchmarks",
+                "drafts",
+                "exports",
+                "partner",
+                "meta",
+            )
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "resultToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Result-Token",
+                    "description": "the token returned once when the assessment "
+                    "was created",
+                },
+                "partnerKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "partner key smmk_<id>_<secret>; scopes: "
+                    "submit, read, benchmarks, export, admin",
+                },
+            },
+        },
+    }
+
+
+_ERROR_TEXT = {
+    400: "malformed request (not JSON, empty body)",
+    401: "missing credentials",
+    403: "the key is unknown, revoked, or lacks the scope",
+    404: "unknown resource (or not yours)",
+    406: "send an Accept header naming the file type (binary downloads)",
+    409: "conflict (Idempotency-Key reused with another body, too many keys)",
+    413: "body too large",
+    415: "unsupported content type",
+    422: "invalid field (the problem names it)",
+    503: "storage temporarily unavailable; retry after Retry-After seconds",
+}

@@ -1,0 +1,198 @@
+"""Partner API keys: creation (shown once), hashed storage, constant-time verification, scopes,
+allowed browser origins, rotation with two active keys, revocation.
+
+Key format: ``smmk_<key id>_<secret>``. The key id locates the stored record; only the SHA-256
+of the secret is stored. Verification always hashes and compares, also for unknown ids, so the
+time taken does not reveal whether a key id exists."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.storage import PartnerKey, Store
+
+SCOPES = ("submit", "read", "benchmarks", "export", "admin")
+TIERS = ("free", "standard", "premium")
+# A partner may hold several active keys (e.g. a server key with "submit", a reporting key with
+# "export"); rotation adds one more with the same settings before the old one is revoked.
+MAX_ACTIVE_KEYS = 8
+_KEY = re.compile(r"^smmk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,64})$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
+_DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as established by the authorizer."""
+
+    partner_id: str
+    key_id: str
+    scopes: tuple[str, ...]
+    origins: tuple[str, ...]
+    tier: str
+
+    def context(self) -> dict[str, str]:
+        """The authorizer context (API Gateway allows only flat string values)."""
+        return {
+            "partner_id": self.partner_id,
+            "key_id": self.key_id,
+            "scopes": " ".join(self.scopes),
+            "origins": " ".join(self.origins),
+            "tier": self.tier,
+        }
+
+    @classmethod
+    def from_context(cls, ctx: dict[str, Any]) -> Principal:
+        return cls(
+            partner_id=str(ctx["partner_id"]),
+            key_id=str(ctx.get("key_id", "")),
+            scopes=tuple(str(ctx.get("scopes", "")).split()),
+            origins=tuple(str(ctx.get("origins", "")).split()),
+            tier=str(ctx.get("tier", "free")),
+        )
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def verify(store: Store, presented: str | None) -> Principal | None:
+    """The principal for a presented key, or None. Constant time in the key's validity."""
+    m = _KEY.match(presented or "")
+    key_id, secret = (m.group(1), m.group(2)) if m else ("0" * 12, "x" * 32)
+    record = store.get_partner_key(key_id) if m else None
+    expected = record.key_hash if record is not None else _DUMMY_HASH
+    ok = hmac.compare_digest(expected, _hash(secret))
+    if not ok or record is None or record.revoked:
+        return None
+    return Principal(
+        record.partner_id, record.key_id, record.scopes, record.origins, record.tier
+    )
+
+
+def _validate(
+    name: str, scopes: Iterable[str], origins: Iterable[str], tier: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    errors: list[tuple[str, str]] = []
+    if not name.strip() or len(name) > 100:
+        errors.append(("/name", "1 to 100 characters"))
+    sc = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
+    if not sc or any(s not in SCOPES for s in sc):
+        errors.append(("/scopes", f"one or more of {', '.join(SCOPES)}"))
+    orig = tuple(dict.fromkeys(o.strip().rstrip("/") for o in origins if o.strip()))
+    for o in orig:
+        if o == "*" or not _ORIGIN.match(o):
+            errors.append(
+                ("/origins", f"{o!r} is not an origin like https://shop.example")
+            )
+    if tier not in TIERS:
+        errors.append(("/tier", f"one of {', '.join(TIERS)}"))
+    if errors:
+        raise InvalidInput("invalid partner key settings", errors)
+    return sc, orig
+
+
+class PartnerService:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._origins: tuple[float, frozenset[str]] | None = None
+
+    def create(
+        self,
+        name: str,
+        scopes: Iterable[str],
+        origins: Iterable[str] = (),
+        tier: str = "free",
+        partner_id: str | None = None,
+    ) -> tuple[str, PartnerKey]:
+        """A new key (returned once, in full) and its stored record."""
+        sc, orig = _validate(name, scopes, origins, tier)
+        pid = partner_id or "p_" + secrets.token_hex(6)
+        if partner_id is not None:
+            active = [k for k in self.store.list_partner_keys(pid) if not k.revoked]
+            if len(active) >= MAX_ACTIVE_KEYS:
+                raise Conflict(
+                    f"partner {pid} already has {MAX_ACTIVE_KEYS} active keys; revoke one first"
+                )
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        record = PartnerKey(
+            key_id=key_id,
+            partner_id=pid,
+            name=name.strip(),
+            key_hash=_hash(secret),
+            scopes=sc,
+            origins=orig,
+            tier=tier,
+            created_at=self.clock().isoformat(timespec="seconds"),
+        )
+        self.store.put_partner_key(record)
+        self._origins = None
+        return f"smmk_{key_id}_{secret}", record
+
+    def rotate(self, partner_id: str) -> tuple[str, PartnerKey]:
+        """A second active key with the same settings; revoke the old one when switched."""
+        active = [k for k in self.store.list_partner_keys(partner_id) if not k.revoked]
+        if not active:
+            raise NotFound(
+                f"partner {partner_id} has no active key", [("/partner_id", "unknown")]
+            )
+        newest = max(active, key=lambda k: k.created_at)
+        return self.create(
+            newest.name,
+            newest.scopes,
+            newest.origins,
+            newest.tier,
+            partner_id=partner_id,
+        )
+
+    def revoke(self, key_id: str, partner_id: str | None = None) -> PartnerKey:
+        record = self.store.get_partner_key(key_id)
+        if record is None or (
+            partner_id is not None and record.partner_id != partner_id
+        ):
+            raise NotFound("no such key", [("/key_id", "unknown key")])
+        revoked = replace(record, revoked=True)
+        self.store.put_partner_key(revoked)
+        self._origins = None
+        return revoked
+
+    def list(self, partner_id: str | None = None) -> list[dict[str, Any]]:
+        return [public(k) for k in self.store.list_partner_keys(partner_id)]
+
+    def known_origin(self, origin: str | None, ttl: float = 60.0) -> bool:
+        """Whether any active key allows this browser origin (for CORS preflight, which carries
+        no key). Cached for ``ttl`` seconds."""
+        if not origin:
+            return False
+        now = time.monotonic()
+        if self._origins is None or now - self._origins[0] > ttl:
+            allowed = frozenset(
+                o
+                for k in self.store.list_partner_keys(None)
+                if not k.revoked
+                for o in k.origins
+            )
+            self._origins = (now, allowed)
+        return origin in self._origins[1]
+
+
+def public(k: PartnerKey) -> dict[str, Any]:
+    """A key record as shown to people: never the hash."""
+    d = asdict(k)
+    d.pop("key_hash")
+    d["scopes"] = list(k.scopes)
+    d["origins"] = list(k.origins)
+    return d

@@ -1,0 +1,126 @@
+"""The OpenAPI document covers every route, is valid 3.1, and real responses match it."""
+
+from __future__ import annotations
+
+import json
+
+import app as app_module
+from chalicelib import schemas
+from chalicelib.openapi import OPERATIONS, document
+from chalicelib.partners import SCOPES, PartnerService
+from tests import orgs
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_every_route_is_documented() -> None:
+    routed = {
+        (m.lower(), p)
+        for p, methods in app_module.app.routes.items()
+        for m in methods
+        if m != "OPTIONS"
+    }
+    documented = {(op.method, op.path) for op in OPERATIONS}
+    assert routed - documented == set(), "routes missing from the OpenAPI document"
+    assert documented - routed == set(), "documented operations that are not routed"
+
+
+def test_document_is_valid_openapi_31(client) -> None:  # type: ignore[no-untyped-def]
+    from openapi_spec_validator import validate
+
+    r = client.http.get("/v1/openapi.json")
+    assert r.status_code == 200
+    doc = json.loads(r.body)
+    assert doc["openapi"] == "3.1.0"
+    validate(doc)
+    assert doc == document()
+    post = doc["paths"]["/v1/assessments"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("SubmissionIn")
+    assert "application/problem+json" in post["responses"]["422"]["content"]
+    assert doc["components"]["securitySchemes"]["partnerKey"]["scheme"] == "bearer"
+    example = doc["components"]["schemas"]["AnswersIn"]["properties"]["answers"][
+        "examples"
+    ]
+    assert example
+
+
+def test_docs_page_is_served_without_cdn(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.http.get("/v1/docs").body.decode()
+    assert "https://" not in html and "http://" not in html
+    assert 'src="docs/docs.js"' in html
+    assert client.http.get("/v1/docs/docs.js").status_code == 200
+    assert client.http.get("/v1/docs/evil.js").status_code == 404
+
+
+def test_real_responses_match_their_schemas(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.insights import BenchmarkService
+
+    BenchmarkService(service).seed_reference(questionnaire, 400, 2)
+    key, _ = PartnerService(service.store).create("Acme", list(SCOPES))
+    pk = {"Authorization": f"Bearer {key}"}
+    answers = orgs.up_to_phase(questionnaire, 3)
+
+    def check(model, r, status=200):  # type: ignore[no-untyped-def]
+        assert r.status_code == status, r.body
+        model.model_validate(json.loads(r.body))
+
+    check(schemas.QuestionnaireList, client.http.get("/v1/questionnaires"))
+    check(
+        schemas.QuestionnaireDoc,
+        client.http.get("/v1/questionnaires/smm/latest?lang=de"),
+    )
+    body = json.dumps({"answers": answers})
+    check(schemas.ScoreOut, client.http.post("/v1/scores", body=body, headers=JSON))
+    created = client.http.post("/v1/assessments", body=body, headers=JSON)
+    check(schemas.AssessmentOut, created, 201)
+    a = json.loads(created.body)
+    t = {"X-Result-Token": a["token"]}
+    check(
+        schemas.AssessmentOut, client.http.get(f"/v1/assessments/{a['id']}", headers=t)
+    )
+    check(
+        schemas.ComparisonOut,
+        client.http.get(f"/v1/assessments/{a['id']}/comparison", headers=t),
+    )
+    check(
+        schemas.ProgressOut,
+        client.http.get(f"/v1/assessments/{a['id']}/progress", headers=t),
+    )
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?industry=C"))
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?source=real"))
+    d = client.http.post("/v1/drafts", body=json.dumps({"answers": {}}), headers=JSON)
+    check(schemas.DraftOut, d, 201)
+    check(
+        schemas.Problem,
+        client.http.post("/v1/assessments", body=b"{", headers=JSON),
+        400,
+    )
+    p = client.http.post("/v1/partner/assessments", body=body, headers={**JSON, **pk})
+    check(schemas.AssessmentOut, p, 201)
+    pid = json.loads(p.body)["id"]
+    check(
+        schemas.ComparisonOut,
+        client.http.get(f"/v1/partner/assessments/{pid}/comparison", headers=pk),
+    )
+    check(
+        schemas.BenchmarkOut,
+        client.http.get(
+            "/v1/partner/benchmarks/smm/1.0.0/statistics?source=reference&value=30",
+            headers=pk,
+        ),
+    )
+    check(
+        schemas.CohortComparisonOut,
+        client.http.get(
+            "/v1/partner/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1-9&b_size=10-49",
+            headers=pk,
+        ),
+    )
+    check(schemas.PartnerKeyList, client.http.get("/v1/partner/keys", headers=pk))
+    check(
+        schemas.NewPartnerKey,
+        client.http.post("/v1/partner/keys", body=b"{}", headers={**JSON, **pk}),
+        201,
+    )
