@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchmark_read
 import cold_start
 import cost
+import exports
+import naive_compare
 import scoring
 import submission
 from common import PACKAGE_DIR, ROOT, section, stage_config
@@ -259,6 +261,12 @@ def main() -> None:
             stored=2000 if q else 10_000,
             reads=100 if q else 1000,
         )
+    results["naive_compare"] = naive_compare.run(
+        sizes=(1_000, 5_000) if q else (1_000, 10_000, 50_000),
+        reads=50 if q else 200,
+        naive_reads=3 if q else 5,
+    )
+    exports.main(["--sizes", "50"] if q else [])
     if args.no_dynamodb:
         results["dynamodb"] = {"status": "skipped (--no-dynamodb)"}
     else:
