@@ -140,20 +140,31 @@ class BenchmarkService:
         params: dict[str, str] | None,
         language: str,
     ) -> dict[str, Any]:
-        q = self.assessments.questionnaire(qid, version, language)
-        params = params or {}
-        cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
-        lat, chosen, steps, why = self._choose(q, cohort, source)
-        out = self._frame(q, lat, cohort, chosen, steps, why, language)
-        if chosen is not None:
-            agg = lat.aggregates[chosen.cohort]
+        q, out, agg = self.released(qid, version, params, language)
+        if agg is not None:
             out["metrics"] = [
                 self._metric(q, m, agg, language)
                 for m in q.metric_names()
                 if m in agg.histograms
             ]
         return out
+
+    def released(
+        self,
+        qid: str,
+        version: str | None,
+        params: dict[str, str] | None,
+        language: str,
+    ) -> tuple[Questionnaire, dict[str, Any], Aggregate | None]:
+        """The questionnaire, the response frame (source, cohort used, fallback steps) and
+        the aggregate of the released cohort (None when nothing may be released)."""
+        q = self.assessments.questionnaire(qid, version, language)
+        params = params or {}
+        cohort = parse_cohort(params, q)
+        source = self._source_param(params.get("source"))
+        lat, chosen, steps, why = self._choose(q, cohort, source)
+        out = self._frame(q, lat, cohort, chosen, steps, why, language)
+        return q, out, (lat.aggregates[chosen.cohort] if chosen else None)
 
     def _frame(
         self,
@@ -362,17 +373,10 @@ class ConsultantStatistics:
         from chalicelib import stats
 
         b = self.benchmarks
-        q = b.assessments.questionnaire(qid, version, language)
-        params = params or {}
-        cohort = parse_cohort(params, q)
-        lat, chosen, steps, why = b._choose(
-            q, cohort, b._source_param(params.get("source"))
-        )
-        out = b._frame(q, lat, cohort, chosen, steps, why, language)
-        value = _int_param(params, "value")
-        if chosen is None:
+        value = _int_param(params or {}, "value")
+        q, out, agg = b.released(qid, version, params, language)
+        if agg is None:
             return out
-        agg = lat.aggregates[chosen.cohort]
         for m in q.metric_names():
             h = agg.histograms.get(m)
             if not h or benchmark.hist_count(h) < b.settings.k_min:
