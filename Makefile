@@ -31,10 +31,11 @@ test-setup: system-deps setup node_modules/.installed sync-questionnaires
 
 # Chalice deploys only app.py and chalicelib/: the questionnaires are copied in before any
 # local run or package so the deployed app finds them (chalicelib/questionnaires is ignored by git).
-sync-questionnaires:
+sync-questionnaires: setup
 	mkdir -p chalicelib/questionnaires
-	rm -f chalicelib/questionnaires/*.yaml
+	rm -f chalicelib/questionnaires/*.yaml chalicelib/questionnaires/*.json
 	cp questionnaires/*.yaml chalicelib/questionnaires/
+	$(BIN)/python -m chalicelib.cli compile chalicelib/questionnaires
 
 run: setup sync-questionnaires
 	$(BIN)/python -m chalicelib.cli check

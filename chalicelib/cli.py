@@ -172,6 +172,15 @@ def cmd_partner(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Write the JSON copies the deployed app loads at cold start."""
+    from chalicelib.questionnaire import compile_questionnaire
+
+    for path in sorted(Path(args.directory).glob("*.yaml")):
+        print(f"compiled {compile_questionnaire(path)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
         "paths", nargs="*", help="files to check (default: questionnaires/*.yaml)"
     )
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser(
+        "compile", help="write JSON copies of questionnaires (build step)"
+    )
+    p.add_argument("directory", help="folder of questionnaire YAML files")
+    p.set_defaults(func=cmd_compile)
     from chalicelib.reference import DEFAULT_SEED, DEFAULT_SIZE
 
     p = sub.add_parser(

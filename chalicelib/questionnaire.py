@@ -8,10 +8,12 @@ Python module holds any of it. ``load_questionnaire`` validates a file with pyda
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -322,13 +324,50 @@ def _field_path(loc: tuple[int | str, ...], data: object) -> str:
     return "".join(parts) or "<root>"
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compiled(path: Path, text: str) -> Any:
+    """The build's JSON copy of a questionnaire (``<name>.json`` beside the YAML), used only
+    when it was compiled from exactly this YAML text; json.loads is ~10x faster to load."""
+    compiled = path.with_suffix(".json")
+    if not compiled.exists():
+        return None
+    try:
+        doc = json.loads(compiled.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("source_sha256") != _digest(text):
+        return None
+    return doc.get("questionnaire")
+
+
+def compile_questionnaire(path: str | os.PathLike[str]) -> Path:
+    """Validate a YAML questionnaire and write its JSON copy beside it (build step)."""
+    p = Path(path)
+    load_questionnaire(p)  # a broken file fails here, with its path and field
+    text = p.read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = {
+        "source_sha256": _digest(text),
+        "questionnaire": yaml.load(text, Loader=loader),
+    }
+    out = p.with_suffix(".json")
+    out.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
+    return out
+
+
 def load_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
     """Load and validate one questionnaire file; raise ``QuestionnaireFileError`` if broken."""
     p = Path(path)
     try:
-        # libyaml's C loader when present: parsing the questionnaire is most of a cold start
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)
+        text = p.read_text(encoding="utf-8")
+        raw = _compiled(p, text)
+        if raw is None:
+            # libyaml's C loader when present: parsing YAML is most of a cold start
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            raw = yaml.load(text, Loader=loader)
     except (OSError, yaml.YAMLError) as exc:
         raise QuestionnaireFileError(str(p), "<file>", str(exc)) from exc
     if not isinstance(raw, dict):

@@ -159,7 +159,8 @@ def rebuild(path: str, runtime_root: str) -> dict:
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
         keep = imported_test_modules(src)
         for info in src.infolist():
-            if droppable(info.filename, keep):
+            if droppable(info.filename, keep) or "/__pycache__/" in "/" + info.filename:
+                # stray bytecode from a developer's tree: the .pyc files are made below
                 dropped += 1
                 continue
             data = src.read(info)
@@ -253,6 +254,8 @@ if missing:
     problems.append("pinned requirements missing from the artefact: " + ", ".join(missing))
 if not any(n.startswith("chalicelib/questionnaires/") and n.endswith(".yaml") for n in names):
     problems.append("no questionnaire YAML under chalicelib/questionnaires/ in deployment.zip")
+if not any(n.startswith("chalicelib/questionnaires/") and n.endswith(".json") for n in names):
+    problems.append("no compiled questionnaire JSON in deployment.zip (make sync-questionnaires)")
 report["ok"] = not problems
 report["warnings"] = warnings
 report["problems"] = problems

@@ -148,3 +148,23 @@ def test_catalog_versions(tmp_path: Path) -> None:
         cat.get("smm", "9.9.9")
     with pytest.raises(UnknownQuestionnaire):
         cat.get("other")
+
+
+def test_compiled_copy_is_used_only_when_it_matches(tmp_path: Path) -> None:
+    from chalicelib.questionnaire import compile_questionnaire
+
+    p = tmp_path / "smm-1.0.0.yaml"
+    p.write_text(SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    out = compile_questionnaire(p)
+    assert out.name == "smm-1.0.0.json"
+    assert load_questionnaire(p) == load_questionnaire(SOURCE)
+    # a tampered JSON copy with the right digest is what gets loaded (proves it is used) ...
+    import json
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    doc["questionnaire"]["title"]["en"] = "From the compiled copy"
+    out.write_text(json.dumps(doc), encoding="utf-8")
+    assert load_questionnaire(p).title.en == "From the compiled copy"
+    # ... and once the YAML changes, the stale copy is ignored
+    p.write_text(SOURCE.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert load_questionnaire(p).title.en == load_questionnaire(SOURCE).title.en
