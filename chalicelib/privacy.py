@@ -51,6 +51,29 @@ def release(cohort: Cohort, counts: Mapping[Cohort, int], k: int) -> Release:
     return Release(cohort, RELEASED, n, "released")
 
 
+COMPLEMENT = "suppressed_complement"
+
+
+def complementary_suppression(
+    total: int | None, released: dict[str, int], k: int
+) -> set[str]:
+    """For a table that publishes a roll-up and several of its parts together: the parts to
+    suppress as well so that the roll-up minus the published parts (the suppressed parts
+    taken together) is either empty or at least k. Smallest parts go first."""
+    if total is None:
+        return set()
+    shown = dict(released)
+    suppressed: set[str] = set()
+    while shown:
+        rest = total - sum(shown.values())
+        if rest == 0 or rest >= k:
+            break
+        smallest = min(shown, key=lambda c: (shown[c], c))
+        suppressed.add(smallest)
+        del shown[smallest]
+    return suppressed
+
+
 def fallback_chain(requested: Cohort) -> list[Cohort]:
     """industry+size+region -> industry+size -> industry -> all (duplicates dropped)."""
     steps = [

@@ -247,6 +247,7 @@ class ExportService:
                 q.id, q.version, {**base, by: value}, language
             )
             rows.append(cohort_row(q, by, value, stats, lab))
+        rows = _suppress_complements(rows)
         metrics = [(m, q.metric_label(m, language)) for m in q.metric_names()]
         source = base.get("source", "auto").lower()
         name = f"{q.id}-{q.version}-cohorts-by-{by}-{source}-{language}.{fmt}"
@@ -266,6 +267,33 @@ class ExportService:
 
             body = pdf_report.cohort_report(q, by, rows, metrics, base, lab)
         return Export(body, CONTENT_TYPES[fmt], name)
+
+
+def _suppress_complements(rows: list[CohortRow]) -> list[CohortRow]:
+    """The first row is the roll-up of all values; publishing it with the released rows would
+    reveal the suppressed rows taken together by subtraction, so rows are suppressed until
+    that remainder is empty or at least k (only rows from the roll-up's own source count)."""
+    import dataclasses
+
+    from chalicelib.privacy import COMPLEMENT, RELEASED, complementary_suppression
+
+    total = rows[0]
+    if total.status != RELEASED or total.n is None:
+        return rows
+    parts = {
+        r.key: int(r.n)
+        for r in rows[1:]
+        if r.status == RELEASED and r.n is not None and r.source == total.source
+    }
+    hide = complementary_suppression(total.n, parts, total.k_min)
+    return [
+        dataclasses.replace(
+            r, status=COMPLEMENT, n=None, stats=(), months_from=None, months_to=None
+        )
+        if r.key in hide
+        else r
+        for r in rows
+    ]
 
 
 __all__ = [

@@ -84,3 +84,25 @@ def test_fallback_chain_and_choice() -> None:
     ]
     nothing, steps = privacy.choose(C, {g: 0 for g in C.generalisations()}, 5)
     assert nothing is None and privacy.overall_status(steps) == privacy.NO_DATA
+
+
+def test_complementary_suppression_closes_the_subtraction_attack() -> None:
+    # total 19 = 8 + 7 + 4 (the 4 are below k): showing 8 and 7 would reveal the 4
+    assert privacy.complementary_suppression(19, {"C": 8, "M": 7}, 5) == {"M"}
+    # the remainder is already empty or large enough: nothing more to hide
+    assert privacy.complementary_suppression(15, {"C": 8, "M": 7}, 5) == set()
+    assert privacy.complementary_suppression(25, {"C": 8, "M": 7}, 5) == set()
+    # it keeps going until the remainder is safe (2 -> 7 after hiding the 5)
+    assert privacy.complementary_suppression(20, {"A": 5, "B": 6, "C": 7}, 5) == {"A"}
+    assert privacy.complementary_suppression(None, {"A": 5}, 5) == set()
+    import itertools
+
+    for parts in itertools.product(range(9), repeat=3):
+        shown = {f"p{i}": n for i, n in enumerate(parts) if n >= 5}
+        for hidden_total in range(6):
+            total = sum(parts) + hidden_total
+            if total < 5:
+                continue  # a total below k is never released itself
+            hide = privacy.complementary_suppression(total, shown, 5)
+            rest = total - sum(n for c, n in shown.items() if c not in hide)
+            assert rest == 0 or rest >= 5
