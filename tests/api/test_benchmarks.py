@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tests import orgs
-from tests.conftest import ROOT
+from tests.fresh_process import heavy_modules_after
 
 JSON = {"Content-Type": "application/json"}
 
@@ -236,36 +234,18 @@ def test_benchmark_data_holds_no_personal_fields(
 
 
 def test_scipy_stays_off_the_request_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    code = f"""
-import json, sys
-sys.path.insert(0, {str(ROOT)!r})
-import os
-os.environ['DATA_DIR'] = {str(tmp_path)!r}
-os.environ['QUESTIONNAIRE_DIR'] = {str(ROOT / "questionnaires")!r}
-from chalice.test import Client
-import app
-body = json.load(open({str(ROOT / "examples" / "assessment.json")!r}))
-with Client(app.app) as c:
-    h = {{'Content-Type': 'application/json'}}
-    scored = c.http.post('/v1/scores', body=json.dumps({{'answers': body['answers']}}), headers=h)
+    requests = """
+    h = {'Content-Type': 'application/json'}
+    scored = c.http.post('/v1/scores', body=json.dumps({'answers': body['answers']}), headers=h)
     assert scored.status_code == 200, scored.body
     r = c.http.post('/v1/assessments', body=json.dumps(body), headers=h)
     assert r.status_code == 201
     a = json.loads(r.body)
     assert c.http.get('/v1/benchmarks/smm/1.0.0').status_code == 200
-    t = {{'X-Result-Token': a['token']}}
+    t = {'X-Result-Token': a['token']}
     assert c.http.get('/v1/assessments/' + a['id'] + '/comparison', headers=t).status_code == 200
-print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'numpy'))))
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    """
+    assert heavy_modules_after(requests, tmp_path) == []
 
 
 @pytest.mark.parametrize(

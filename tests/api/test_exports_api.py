@@ -5,15 +5,13 @@ tokens, formats, languages and Accept headers."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from chalicelib.exports import CONTENT_TYPES
 from chalicelib.insights import BenchmarkService
 from tests import orgs
-from tests.conftest import ROOT
+from tests.fresh_process import heavy_modules_after
 from tests.unit.test_exports import (
     assert_csv_matches,
     assert_pdf_matches,
@@ -156,30 +154,12 @@ def test_problems(client, mine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_exports_keep_numpy_and_scipy_off_the_request_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    code = f"""
-import json, sys
-sys.path.insert(0, {str(ROOT)!r})
-import os
-os.environ['DATA_DIR'] = {str(tmp_path)!r}
-os.environ['QUESTIONNAIRE_DIR'] = {str(ROOT / "questionnaires")!r}
-from chalice.test import Client
-import app
-body = json.load(open({str(ROOT / "examples" / "assessment.json")!r}))
-with Client(app.app) as c:
+    requests = f"""
     r = c.http.post('/v1/assessments', body=json.dumps(body), headers={{'Content-Type': 'application/json'}})
     a = json.loads(r.body)
     for fmt, accept in (('pdf', {PDF!r}), ('xlsx', {XLSX!r}), ('csv', '*/*')):
         t = {{'X-Result-Token': a['token'], 'Accept': accept}}
         got = c.http.get('/v1/assessments/' + a['id'] + '/report?format=' + fmt, headers=t)
         assert got.status_code == 200, got.body
-print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'numpy'))))
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    """
+    assert heavy_modules_after(requests, tmp_path) == []
