@@ -13,10 +13,10 @@ metric values) up to each requested size, and at each size measures:
 Usage: .venv/bin/python bench/bench_dynamodb.py [--sizes 1000,50000] [--reads 200]
 DynamoDB Local is a Java emulator on this machine: absolute latencies say little about AWS,
 the ratio between sizes and the request counts are the point. A read's cost follows the
-number of counters in the items it returns ("counters/read": bins that have been hit at least
-once), which grows while the histograms fill up and is bounded by 13 metrics x 101 bins +
-months + 1 per item, whatever the number of stored assessments; most of the client time is
-botocore parsing those attributes.
+number of number attributes in the items it returns ("attrs/read"): with histograms packed
+into fixed words (chalicelib/storage/packed.py) that is count + months + 209 words per item
+from the first submission on, whatever the number of stored assessments; most of the client
+time is botocore parsing those attributes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.benchmark import Cohort, contribution_keys, read_keys
-from chalicelib.storage import AssessmentRecord, Contribution
+from chalicelib.storage import AssessmentRecord, Contribution, packed
 from chalicelib.storage.dynamodb import DynamoStore
 from chalicelib.storage.dynamodb_schema import ensure_table_from_template
 from tests.dynamodb_local import TEMPLATE, dynamodb_local, local_client
@@ -180,8 +180,8 @@ def measure(
     per_read = (store.request_count() - before) / reads
     http = list(timer.samples)
     got = store.read_cohorts("real", "smm", "1.0.0", keys).values()
-    counters = sum(
-        1 + len(a.months) + sum(len(h) for h in a.histograms.values()) for a in got
+    counters = sum(  # stored number attributes: count, months, histogram words
+        1 + len(a.months) + sum(packed.word_count(m) for m in a.bins) for a in got
     )
 
     sub_times = []
@@ -218,7 +218,7 @@ def in_target(rec: AssessmentRecord) -> bool:
 
 HEADER = (
     f"{'stored':>7} {'load s':>6} {'read med ms':>11} {'read p95 ms':>11} "
-    f"{'http med ms':>11} {'req/read':>8} {'items/read':>10} {'counters/read':>13} "
+    f"{'http med ms':>11} {'req/read':>8} {'items/read':>10} {'attrs/read':>13} "
     f"{'sub med ms':>10} {'sub p99 ms':>10} {'req/sub':>7}"
 )
 
@@ -323,7 +323,7 @@ def run() -> None:
             f"read median ratio n={last.stored} / n={first.stored}: "
             f"{last.read_median_ms / first.read_median_ms:.2f} "
             f"(http {last.http_median_ms / first.http_median_ms:.2f}, "
-            f"counters/read {last.counters_per_read / first.counters_per_read:.2f})"
+            f"attrs/read {last.counters_per_read / first.counters_per_read:.2f})"
         )
     if any(r.requests_per_submission != 1 for r in rows):
         raise SystemExit("a submission took more than one DynamoDB request")

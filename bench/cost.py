@@ -111,6 +111,7 @@ def run(results: dict[str, Any]) -> dict[str, Any]:
     section("Cost model (prices and assumptions in bench/cost.py, docs/PERFORMANCE.md)")
     use_project_path()
     from chalicelib import benchmark as bm
+    from chalicelib.storage import metric_bins, packed
     from chalicelib.storage.dynamodb import DynamoStore, bench_pk, cohort_sk
 
     prod = stage_config("prod")
@@ -134,13 +135,20 @@ def run(results: dict[str, Any]) -> dict[str, Any]:
         k: aggregate_bytes(pk, cohort_sk(k), v) for k, v in read["items"].items()
     }
     written = [k for k in bm.contribution_keys(target, "0" * 32, shards)]
-    young = {"count": 1, "month#2026-11": 1} | {f"m#{m}#50": 1 for m in metrics}
-    bins = {"phase": 8, "pyramid_level": 6}
-    bound = {"count": 999_999} | {
+    # the adapter's layout: count, months and packed histogram words (storage/packed.py)
+    young = packed.pack_deltas(
+        {"count": 1, "month#2026-11": 1} | {f"m#{m}#50": 1 for m in metrics}
+    )
+    bound_fields = {"count": 999_999} | {
         f"month#2026-{i:02d}": 99_999 for i in range(MONTHS_KEPT)
     }
-    for m in metrics:
-        bound |= {f"m#{m}#{b}": 99_999 for b in range(bins.get(m, 101))}
+    for m in metrics:  # every bin of every word at its capacity
+        bound_fields |= {
+            f"m#{m}#{b}": packed.CAPACITY
+            for b in range(packed.word_count(m) * packed.PER_WORD)
+            if b < metric_bins(m)
+        }
+    bound = packed.pack_deltas(bound_fields)
     young_bytes = aggregate_bytes(pk, cohort_sk(target.key), young)
     bound_bytes = aggregate_bytes(pk, cohort_sk("*#*#*#s0"), bound)
     sizes = {

@@ -9,9 +9,11 @@ No numpy or scipy here: this runs on every benchmark request.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
-from collections.abc import Mapping
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 ALL = "*"
@@ -149,32 +151,69 @@ def merge(histograms: list[Histogram]) -> dict[int, int]:
 BAND = 10  # released histograms of 0..100 scores are grouped in bands of ten
 
 
-def banded(h: Histogram, metric: str) -> dict[str, int]:
+Counts = Histogram | Sequence[int]  # sparse {value: count} or dense (index = value)
+
+
+def dense(h: Counts) -> Sequence[int]:
+    """A histogram as a dense sequence of non-negative counts (index = value)."""
+    if isinstance(h, Mapping):
+        out = [0] * (max(h, default=-1) + 1)
+        for k, v in h.items():
+            if v > 0 and k >= 0:
+                out[k] = v
+        return out
+    return h
+
+
+def banded(h: Counts, metric: str) -> dict[str, int]:
     """The histogram as released: exact for small ordinal metrics (phase 0..7, pyramid level
     0..5), in bands of ten for 0..100 scores (``"40-49"``; the top band is ``"90-100"``).
     Statistics are computed from the exact bins; only the published shape is coarsened."""
-    out: dict[str, int] = {}
+    counts = dense(h)
     if metric in ("phase", "pyramid_level"):
         top = 7 if metric == "phase" else 5
-        for b in range(top + 1):
-            out[str(b)] = int(h.get(b, 0))
-        return out
-    for lo in range(0, 100, BAND):
-        hi = lo + BAND - 1 if lo < 90 else 100
-        out[f"{lo}-{hi}"] = int(sum(v for k, v in h.items() if lo <= k <= hi and v > 0))
+        return {
+            str(b): int(counts[b]) if b < len(counts) else 0 for b in range(top + 1)
+        }
+    return {
+        f"{lo}-{lo + BAND - 1 if lo < 90 else 100}": int(
+            sum(counts[lo : lo + BAND if lo < 90 else 101])
+        )
+        for lo in range(0, 100, BAND)
+    }
+
+
+QUANTILES = (
+    ("p10", 0.10),
+    ("p25", 0.25),
+    ("median", 0.50),
+    ("p75", 0.75),
+    ("p90", 0.90),
+)
+
+
+def summary(h: Counts, metric: str) -> dict[str, object]:
+    """n, mean, p10/p25/median/p75/p90 and the released histogram of one metric: the same
+    values as ``hist_mean`` and ``quantile``, from the dense counts (constant cost)."""
+    counts = dense(h)
+    n = sum(counts)
+    out: dict[str, object] = {"n": n, "mean": None}
+    out.update((name, None) for name, _ in QUANTILES)
+    if n:
+        out["mean"] = round(sum(map(operator.mul, range(len(counts)), counts)) / n, 2)
+        cum = list(itertools.accumulate(counts))
+        for name, q in QUANTILES:
+            out[name] = bisect.bisect_left(cum, q * n - 1e-9)
+    out["histogram"] = banded(counts, metric)
     return out
 
 
-def summary(h: Histogram, metric: str) -> dict[str, object]:
-    """n, mean, p10/p25/median/p75/p90 and the released histogram of one metric."""
-    mean = hist_mean(h)
-    return {
-        "n": hist_count(h),
-        "mean": None if mean is None else round(mean, 2),
-        "p10": quantile(h, 0.10),
-        "p25": quantile(h, 0.25),
-        "median": quantile(h, 0.50),
-        "p75": quantile(h, 0.75),
-        "p90": quantile(h, 0.90),
-        "histogram": banded(h, metric),
-    }
+def rank_of(h: Counts, x: int) -> float | None:
+    """``percentile_rank`` from dense counts (constant cost)."""
+    counts = dense(h)
+    n = sum(counts)
+    if n == 0:
+        return None
+    below = sum(counts[: max(x, 0)])
+    equal = counts[x] if 0 <= x < len(counts) else 0
+    return 100.0 * (below + 0.5 * equal) / n

@@ -36,12 +36,7 @@ class Lattice:
 def _sum(aggs: list[Aggregate]) -> Aggregate:
     total = Aggregate()
     for a in aggs:
-        total.add_field("count", a.count)
-        for m, h in a.histograms.items():
-            for b, v in h.items():
-                total.add_field(f"m#{m}#{b}", v)
-        for mo, v in a.months.items():
-            total.add_field(f"month#{mo}", v)
+        total.add(a)
     return total
 
 
@@ -145,7 +140,7 @@ class BenchmarkService:
             out["metrics"] = [
                 self._metric(q, m, agg, language)
                 for m in q.metric_names()
-                if m in agg.histograms
+                if m in agg.bins
             ]
         return out
 
@@ -206,8 +201,7 @@ class BenchmarkService:
     def _metric(
         self, q: Questionnaire, metric: str, agg: Aggregate, language: str
     ) -> dict[str, Any]:
-        h = agg.histograms.get(metric, {})
-        s = benchmark.summary(h, metric)
+        s = benchmark.summary(agg.bins.get(metric, ()), metric)
         released = int(s["n"]) >= self.settings.k_min  # type: ignore[call-overload]
         if not released:
             s = {"n": None, "status": privacy.BELOW_THRESHOLD}
@@ -247,24 +241,21 @@ class BenchmarkService:
             return out, None
         agg = lat.aggregates[chosen.cohort]
         for m in q.metric_names():
-            if m not in rec.metrics or m not in agg.histograms:
+            if m not in rec.metrics or m not in agg.bins:
                 continue
             entry = self._metric(q, m, agg, language)
             value = rec.metrics[m]
             entry["value"] = value
             if entry.get("n") is not None:
-                h = agg.histograms[m]
-                rank = benchmark.percentile_rank(h, value)
+                rank = benchmark.rank_of(agg.bins[m], value)
                 entry["percentile_rank"] = None if rank is None else round(rank, 1)
                 entry["distance_to_median"] = value - int(entry["median"])
                 entry["distance_to_top_quartile"] = value - int(entry["p75"])
             else:
                 entry["percentile_rank"] = None
             out["metrics"].append(entry)
-        out["peer_phases"] = benchmark.banded(agg.histograms.get("phase", {}), "phase")
-        levels = benchmark.banded(
-            agg.histograms.get("pyramid_level", {}), "pyramid_level"
-        )
+        out["peer_phases"] = benchmark.banded(agg.bins.get("phase", ()), "phase")
+        levels = benchmark.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
         names = ["none"] + [t.id for t in q.tiers]
         out["peer_pyramid"] = {names[int(k)]: v for k, v in levels.items()}
         return out, agg

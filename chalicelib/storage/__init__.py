@@ -6,12 +6,20 @@ errors. Both pass ``tests/integration/test_store_contract.py``.
 
 from __future__ import annotations
 
+import operator
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-METRIC_BINS = 101  # scores are integers 0..100; the phase metric uses bins 0..7
+METRIC_BINS = 101  # scores are integers 0..100
+_SMALL_METRICS = {"phase": 8, "pyramid_level": 6}  # phases 0..7, pyramid levels 0..5
+
+
+def metric_bins(metric: str) -> int:
+    """Histogram bins of a metric: 101 for a 0..100 score, 8 for the phase, 6 for the
+    pyramid level. Fixed sizes keep every stored aggregate item the same size."""
+    return _SMALL_METRICS.get(metric, METRIC_BINS)
 
 
 @dataclass(frozen=True)
@@ -63,11 +71,37 @@ class Contribution:
 
 @dataclass
 class Aggregate:
-    """Counters of one cohort item: n, a histogram per metric, submissions per month."""
+    """Counters of one cohort item: n, a dense histogram per metric (``bins[metric][value]``,
+    ``metric_bins(metric)`` long), submissions per month.
+
+    Dense lists keep summing items and reading them independent of how many submissions
+    (and so how many distinct values) they hold; ``histograms`` is the sparse view the
+    statistics use, built once per aggregate on first access."""
 
     count: int = 0
-    histograms: dict[str, dict[int, int]] = field(default_factory=dict)
+    bins: dict[str, list[int]] = field(default_factory=dict)
     months: dict[str, int] = field(default_factory=dict)
+    _sparse: dict[str, dict[int, int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def histograms(self) -> dict[str, dict[int, int]]:
+        """``{metric: {value: count}}`` without empty bins."""
+        if self._sparse is None:
+            self._sparse = {
+                m: {b: v for b, v in enumerate(h) if v} for m, h in self.bins.items()
+            }
+        return self._sparse
+
+    def _dense(self, metric: str, size: int) -> list[int]:
+        h = self.bins.get(metric)
+        if h is None:
+            h = self.bins[metric] = [0] * max(size, metric_bins(metric))
+        elif len(h) < size:
+            h.extend([0] * (size - len(h)))
+        self._sparse = None
+        return h
 
     def add_field(self, name: str, value: int) -> None:
         if value == 0:
@@ -78,8 +112,30 @@ class Aggregate:
             self.months[name[6:]] = self.months.get(name[6:], 0) + value
         elif name.startswith("m#"):
             _, metric, b = name.split("#")
-            h = self.histograms.setdefault(metric, {})
-            h[int(b)] = h.get(int(b), 0) + value
+            self.add_bins(metric, {int(b): value})
+
+    def add_bins(self, metric: str, bins: Mapping[int, int]) -> None:
+        """Add sparse ``{value: count}`` bins to a metric's histogram."""
+        h = self._dense(metric, max(bins, default=-1) + 1)
+        for b, value in bins.items():
+            h[b] += value
+
+    def add_dense(self, metric: str, counts: list[int]) -> None:
+        """Add a dense histogram (index = value) to a metric's histogram."""
+        h = self._dense(metric, len(counts))
+        if len(h) == len(counts):
+            h[:] = map(operator.add, h, counts)
+        else:
+            for b, value in enumerate(counts):
+                h[b] += value
+
+    def add(self, other: Aggregate) -> None:
+        """Add every counter of ``other`` (summing the shards of a roll-up)."""
+        self.count += other.count
+        for m, h in other.bins.items():
+            self.add_dense(m, h)
+        for mo, v in other.months.items():
+            self.months[mo] = self.months.get(mo, 0) + v
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,15 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
   ``month``, ``included``, ``consent``, ``created_at`` and ``write_id`` (see below). Only the
   hash of the result token is stored (``token_hash`` inside ``body``), never a token.
 - aggregate ``BENCH#<source>#<questionnaire>#<version>`` / ``COHORT#<cohort key>``
-  (``C#50-249#dach``, ``*#*#*#s3``...): one top-level number per counter named as
-  ``Contribution.fields()`` names them (``count``, ``m#overall#57``, ``month#2026-11``).
-  Names contain ``#``, so expressions always use placeholders (``#f0 :v0``). ``ADD`` on a
-  top-level attribute creates it on a fresh item, so no item is ever initialised first.
+  (``C#50-249#dach``, ``*#*#*#s3``...): top-level numbers ``count``, ``month#2026-11`` and
+  each metric's histogram packed into fixed words ``h#<metric>#<w>`` (six bins of six
+  decimal digits per number; chalicelib/storage/packed.py): 17 words per 0..100 score, 2 for
+  the phase, 1 for the pyramid level. Every submission ADDs to every word (0 to all but
+  one), so an item has all its attributes from its first write and a read parses the same
+  number of attributes at 1,000 or 1,000,000 submissions. Names contain ``#``, so
+  expressions always use placeholders (``#f0 :v0``). ``ADD`` on a top-level attribute
+  creates it on a fresh item, so no item is ever initialised first. Items written by the
+  first layout (one attribute per bin, ``m#overall#57``) are still read and summed in.
 - draft ``DRAFT#<id>`` / ``D``: JSON ``body`` + numeric ``expires_at``, the table's TTL
   attribute. TTL deletion is lazy (up to days), so ``get_draft`` also treats
   ``expires_at <= now`` as absent.
@@ -83,10 +88,10 @@ Expression limits (https://docs.aws.amazon.com/amazondynamodb/latest/developergu
 Constraints.html#limits-expression-parameters): an expression string is at most 4 KB
 (4,096 bytes; DynamoDB Local enforces it: 301 ``#fN :vN`` actions pass, 400 fail), an
 UpdateExpression has at most 300 operators/functions, a placeholder at most 255 bytes and all
-substitutions at most 2 MB. A fully populated aggregate item has ~1,300 counters (13 metrics x
-101 bins + months), so bulk ADDs are chunked to at most ``MAX_ADD_ACTIONS`` (250) actions and
-``MAX_EXPRESSION_BYTES`` (3,800) bytes per UpdateExpression. A submission adds 2 + one per
-metric (15) and never needs chunking.
+substitutions at most 2 MB. Bulk ADDs are chunked to at most ``MAX_ADD_ACTIONS`` (250)
+actions and ``MAX_EXPRESSION_BYTES`` (3,800) bytes per UpdateExpression. A submission of
+smm 1.0.0 adds count + month + 209 words = 211 actions (~2.3 KB) per item and never needs
+chunking (tests/integration/test_dynamodb.py sends one through DynamoDB Local).
 
 Reads use ``ConsistentRead`` (read-your-writes like SQLite; a benchmark read is one
 ``BatchGetItem`` of at most 8 + shards items, independent of the number of assessments).
@@ -124,6 +129,7 @@ from chalicelib.storage import (
     Contribution,
     Draft,
     PartnerKey,
+    packed,
 )
 
 logger = logging.getLogger(__name__)
@@ -263,8 +269,8 @@ def add_expressions(deltas: dict[str, int]) -> list[dict[str, Any]]:
         parts, names, values, size = [], {}, {}, len("ADD ")
 
     for name, delta in deltas.items():
-        if delta == 0:
-            continue
+        if delta == 0 and not packed.is_word(name):
+            continue  # a zero word is kept: it creates the word on a fresh item
         if len(name.encode()) > 255:
             raise ValueError(f"counter name longer than 255 bytes: {name[:40]}...")
         i = len(parts)
@@ -509,7 +515,9 @@ class DynamoStore:
     def _contribution_updates(
         self, contribution: Contribution, sign: int
     ) -> list[dict[str, Any]]:
-        deltas = {name: sign * d for name, d in contribution.fields().items()}
+        deltas = packed.pack_deltas(
+            {name: sign * d for name, d in contribution.fields().items()}
+        )
         items: list[dict[str, Any]] = []
         for cohort in dict.fromkeys(contribution.cohorts):
             items.extend(
@@ -619,7 +627,11 @@ class DynamoStore:
             for item in self._batch_get(keys):
                 agg = out[item["SK"]["S"][prefix:]]
                 for name, value in item.items():
-                    if name not in ("PK", "SK") and "N" in value:
+                    if "N" not in value:
+                        continue
+                    if packed.is_word(name):
+                        agg.add_bins(*packed.decode_word(name, int(value["N"])))
+                    else:  # count, month#..., and per-bin m#... of the first layout
                         agg.add_field(name, int(value["N"]))
         return out
 
@@ -826,7 +838,7 @@ def _sum_contributions(
     """Counter deltas per aggregate item ``(source, questionnaire, version, cohort)``."""
     summed: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for con in contributions:
-        deltas = con.fields()
+        deltas = packed.pack_deltas(con.fields())
         for cohort in dict.fromkeys(con.cohorts):
             acc = summed.setdefault(
                 (con.source, con.questionnaire_id, con.version, cohort), {}

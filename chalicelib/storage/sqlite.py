@@ -1,7 +1,13 @@
 """Embedded SQLite adapter: the zero-setup default store (a file under ``data/``).
 
 Every write is one SQLite transaction, so an assessment and its aggregate counters are
-stored together or not at all, the same guarantee as the DynamoDB transaction."""
+stored together or not at all, the same guarantee as the DynamoDB transaction.
+
+Aggregates: one row per cohort item (``cohort_aggregates``), its counters as compact JSON
+with dense histograms (``{"count": n, "months": {...}, "histograms": {metric: [101
+counts]}}``). A benchmark read is one query over at most 8 + GLOBAL_SHARDS rows of constant
+size, whatever the number of stored assessments; a submission rewrites its 8 rows inside the
+``BEGIN IMMEDIATE`` transaction that serialises writers."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict
+from typing import Any
 
 from chalicelib.storage import (
     Aggregate,
@@ -18,6 +25,7 @@ from chalicelib.storage import (
     Contribution,
     Draft,
     PartnerKey,
+    metric_bins,
 )
 
 _SCHEMA = """
@@ -25,14 +33,13 @@ CREATE TABLE IF NOT EXISTS assessments (
     id TEXT PRIMARY KEY,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS aggregates (
+CREATE TABLE IF NOT EXISTS cohort_aggregates (
     source TEXT NOT NULL,
     questionnaire TEXT NOT NULL,
     version TEXT NOT NULL,
     cohort TEXT NOT NULL,
-    field TEXT NOT NULL,
-    value INTEGER NOT NULL,
-    PRIMARY KEY (source, questionnaire, version, cohort, field)
+    body TEXT NOT NULL,
+    PRIMARY KEY (source, questionnaire, version, cohort)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS drafts (
     id TEXT PRIMARY KEY,
@@ -46,12 +53,39 @@ CREATE TABLE IF NOT EXISTS partner_keys (
 );
 """
 
-_UPSERT = """
-INSERT INTO aggregates (source, questionnaire, version, cohort, field, value)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (source, questionnaire, version, cohort, field)
-DO UPDATE SET value = value + excluded.value
-"""
+ItemKey = tuple[str, str, str, str]  # source, questionnaire, version, cohort
+
+
+def _empty_item() -> dict[str, Any]:
+    return {"count": 0, "months": {}, "histograms": {}}
+
+
+def _apply_deltas(item: dict[str, Any], deltas: dict[str, int]) -> None:
+    """Add ``Contribution.fields()``-style deltas to a stored item. Histograms are dense
+    lists of ``metric_bins(metric)`` counts, so every item of a cohort has the same size."""
+    months, hists = item["months"], item["histograms"]
+    for name, delta in deltas.items():
+        if name == "count":
+            item["count"] += delta
+        elif name.startswith("month#"):
+            months[name[6:]] = months.get(name[6:], 0) + delta
+        elif name.startswith("m#"):
+            _, metric, b = name.split("#")
+            h = hists.get(metric)
+            if h is None:
+                h = hists[metric] = [0] * metric_bins(metric)
+            h[int(b)] += delta
+        else:
+            raise ValueError(f"unknown aggregate counter {name!r}")
+
+
+def _aggregate(body: str) -> Aggregate:
+    item = json.loads(body)
+    return Aggregate(
+        count=item["count"],
+        bins=item["histograms"],
+        months={k: v for k, v in item["months"].items() if v},
+    )
 
 
 def _record_from_json(body: str) -> AssessmentRecord:
@@ -68,8 +102,9 @@ class SqliteStore:
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._local = threading.local()
-        with self._conn() as c:
-            c.executescript(_SCHEMA)
+        c = self._conn()
+        c.executescript(_SCHEMA)
+        self._migrate(c)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -87,22 +122,63 @@ class SqliteStore:
             conn.close()
             self._local.conn = None
 
+    def _add(
+        self, c: sqlite3.Connection, summed: dict[ItemKey, dict[str, int]]
+    ) -> None:
+        """Read-modify-write of the aggregate items; callers hold the write lock (BEGIN
+        IMMEDIATE), so concurrent writers of any process are serialised."""
+        for key, deltas in summed.items():
+            row = c.execute(
+                "SELECT body FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
+                " AND version = ? AND cohort = ?",
+                key,
+            ).fetchone()
+            item = json.loads(row[0]) if row else _empty_item()
+            _apply_deltas(item, deltas)
+            c.execute(
+                "INSERT OR REPLACE INTO cohort_aggregates"
+                " (source, questionnaire, version, cohort, body) VALUES (?, ?, ?, ?, ?)",
+                (*key, json.dumps(item, separators=(",", ":"))),
+            )
+
     def _apply(
         self, c: sqlite3.Connection, contribution: Contribution, sign: int
     ) -> None:
-        rows = [
-            (
-                contribution.source,
-                contribution.questionnaire_id,
-                contribution.version,
-                cohort,
-                name,
-                sign * delta,
-            )
-            for cohort in contribution.cohorts
-            for name, delta in contribution.fields().items()
-        ]
-        c.executemany(_UPSERT, rows)
+        deltas = {name: sign * d for name, d in contribution.fields().items()}
+        self._add(
+            c,
+            {
+                (
+                    contribution.source,
+                    contribution.questionnaire_id,
+                    contribution.version,
+                    cohort,
+                ): deltas
+                for cohort in contribution.cohorts
+            },
+        )
+
+    def _migrate(self, c: sqlite3.Connection) -> None:
+        """Fold the counters of the first layout (table ``aggregates``: one row per histogram
+        bin, so reads grew with the bins filled) into ``cohort_aggregates``, once."""
+        if not c.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aggregates'"
+        ).fetchone():
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            summed: dict[ItemKey, dict[str, int]] = {}
+            for *key, name, value in c.execute(
+                "SELECT source, questionnaire, version, cohort, field, value"
+                " FROM aggregates"
+            ):
+                summed.setdefault(tuple(key), {})[name] = value  # type: ignore[index]
+            self._add(c, summed)
+            c.execute("DROP TABLE aggregates")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
 
     # --- assessments -----------------------------------------------------------------------
     def create_assessment(
@@ -161,12 +237,12 @@ class SqliteStore:
             return out
         marks = ",".join("?" for _ in wanted)
         rows = self._conn().execute(
-            "SELECT cohort, field, value FROM aggregates WHERE source = ? AND questionnaire = ?"
-            f" AND version = ? AND cohort IN ({marks})",
+            "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
+            f" AND questionnaire = ? AND version = ? AND cohort IN ({marks})",
             (source, questionnaire_id, version, *wanted),
         )
-        for cohort, name, value in rows:
-            out[cohort].add_field(name, value)
+        for cohort, body in rows:
+            out[cohort] = _aggregate(body)
         return out
 
     def bulk_load(
@@ -179,19 +255,16 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO assessments (id, body) VALUES (?, ?)",
                 [(r.id, json.dumps(asdict(r), sort_keys=True)) for r in records],
             )
-            summed: dict[tuple[str, str, str, str, str], int] = {}
+            summed: dict[ItemKey, dict[str, int]] = {}
             for con in contributions:
-                for cohort in con.cohorts:
-                    for name, delta in con.fields().items():
-                        k = (
-                            con.source,
-                            con.questionnaire_id,
-                            con.version,
-                            cohort,
-                            name,
-                        )
-                        summed[k] = summed.get(k, 0) + delta
-            c.executemany(_UPSERT, [(*k, v) for k, v in summed.items()])
+                fields = con.fields()
+                for cohort in dict.fromkeys(con.cohorts):
+                    acc = summed.setdefault(
+                        (con.source, con.questionnaire_id, con.version, cohort), {}
+                    )
+                    for name, delta in fields.items():
+                        acc[name] = acc.get(name, 0) + delta
+            self._add(c, summed)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")

@@ -221,14 +221,23 @@ def test_benchmark_data_holds_no_personal_fields(
     )
     assert r.status_code == 422
     rows = (
-        sqlite_store._conn().execute("SELECT cohort, field FROM aggregates").fetchall()
+        sqlite_store._conn()
+        .execute("SELECT cohort, body FROM cohort_aggregates")
+        .fetchall()
     )
     assert rows
-    allowed = re.compile(r"^(count|m#[a-z_]+#\d{1,3}|month#\d{4}-\d{2})$")
-    for cohort, field in rows:
-        assert allowed.match(field), field
+    metric = re.compile(r"^[a-z_]+$")
+    for cohort, body in rows:
         assert re.match(r"^[A-Z*]#[^#]+#[a-z_*]+(#s\d+)?$", cohort), cohort
-    dump = " ".join(f"{c} {f}" for c, f in rows)
+        item = json.loads(body)
+        assert set(item) == {"count", "months", "histograms"}, item.keys()
+        assert isinstance(item["count"], int)
+        assert all(re.match(r"^\d{4}-\d{2}$", m) for m in item["months"])
+        for name, bins in item["histograms"].items():
+            assert metric.match(name), name
+            assert all(isinstance(v, int) for v in bins)
+            assert len(bins) in (101, 8, 6), (name, len(bins))
+    dump = " ".join(f"{c} {b}" for c, b in rows)
     for forbidden in ("@", "T10:", "127.0.0.1", "name", "mail"):
         assert forbidden not in dump
 

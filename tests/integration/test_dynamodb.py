@@ -136,6 +136,91 @@ def test_submission_is_one_transact_write_items(dynamo_store: DynamoStore) -> No
     assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
 
 
+FULL_METRICS = (
+    ["overall", "phase", "pyramid_level"]
+    + [f"tier_{t}" for t in ("foundation", "safety", "formation", "enablement")]
+    + ["tier_enlightenment"]
+    + [f"dim_{d}" for d in ("strategy", "crisis", "measurement", "service")]
+    + ["dim_content", "dim_sociability"]
+)
+
+
+def full_record(i: int, rng: random.Random) -> AssessmentRecord:
+    """A record with all 14 metrics of smm 1.0.0 (209 ADD actions per aggregate item)."""
+    top = {"phase": 7, "pyramid_level": 5}
+    return record(i, metrics={m: rng.randint(0, top.get(m, 100)) for m in FULL_METRICS})
+
+
+def stored_item(store: DynamoStore, cohort_key: str) -> dict[str, Any]:
+    item: dict[str, Any] = store.client.get_item(
+        TableName=store.table_name,
+        Key={"PK": {"S": "BENCH#real#smm#1.0.0"}, "SK": {"S": f"COHORT#{cohort_key}"}},
+        ConsistentRead=True,
+    )["Item"]
+    return item
+
+
+def test_aggregate_items_have_a_constant_number_of_attributes(
+    dynamo_store: DynamoStore,
+) -> None:
+    """From its first submission an aggregate item holds every word of every metric, so a
+    read parses the same number of attributes at 1 and at 120 submissions."""
+    rng = random.Random(11)
+    first = full_record(0, rng)
+    dynamo_store.requests.clear()
+    assert dynamo_store.create_assessment(first, contribution(first)) is True
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    names_after_one = set(stored_item(dynamo_store, COHORT.key))
+    assert (
+        len(names_after_one) == 2 + 1 + 1 + 12 * 17 + 2 + 1
+    )  # keys, count, month, words
+
+    recs = [first] + [full_record(i, rng) for i in range(1, 120)]
+    for r in recs[1:]:
+        assert dynamo_store.create_assessment(r, contribution(r)) is True
+    assert set(stored_item(dynamo_store, COHORT.key)) == names_after_one
+    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
+    assert agg.count == 120
+    for m in FULL_METRICS:
+        assert agg.histograms[m] == dict(
+            collections.Counter(r.metrics[m] for r in recs)
+        )
+
+    # erasure takes the bins back out of the words
+    gone = recs[7]
+    assert dynamo_store.delete_assessment(gone, contribution(gone)) is True
+    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
+    assert agg.count == 119
+    assert agg.histograms["overall"] == {
+        k: v
+        for k, v in collections.Counter(
+            r.metrics["overall"] for r in recs if r is not gone
+        ).items()
+    }
+
+
+def test_counters_of_the_first_layout_are_still_read(dynamo_store: DynamoStore) -> None:
+    """Items written before histograms were packed hold one attribute per bin
+    (``m#overall#42``); reads add them to the words, so a table needs no migration."""
+    rec = record(3)  # overall 43, phase 3
+    assert dynamo_store.create_assessment(rec, contribution(rec)) is True
+    dynamo_store.client.update_item(
+        TableName=dynamo_store.table_name,
+        Key={"PK": {"S": "BENCH#real#smm#1.0.0"}, "SK": {"S": f"COHORT#{COHORT.key}"}},
+        UpdateExpression="ADD #c :two, #b :two, #p :two",
+        ExpressionAttributeNames={
+            "#c": "count",
+            "#b": "m#overall#43",
+            "#p": "m#phase#6",
+        },
+        ExpressionAttributeValues={":two": {"N": "2"}},
+    )
+    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
+    assert agg.count == 3
+    assert agg.histograms["overall"] == {43: 3}
+    assert agg.histograms["phase"] == {3: 1, 6: 2}
+
+
 # --- fault injection ------------------------------------------------------------------------
 def test_throttling_then_success_is_stored_once(
     dynamo_store: DynamoStore, dynamodb_client: Any
@@ -358,7 +443,7 @@ def test_add_expressions_are_chunked_under_the_limits() -> None:
             merged[name] = int(
                 c["ExpressionAttributeValues"][":v" + placeholder[2:]]["N"]
             )
-    assert merged == deltas  # every counter once, zero deltas dropped
+    assert merged == deltas  # every counter once, zero deltas dropped (not words)
 
 
 def test_bulk_load_fills_every_histogram_bin(dynamo_store: DynamoStore) -> None:

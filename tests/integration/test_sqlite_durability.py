@@ -31,3 +31,50 @@ def test_assessment_survives_reopen(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert int(out.stdout.strip()) == done.body["result"]["overall"]
+
+
+def test_counters_of_the_first_layout_are_migrated_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file written before aggregates were one row per cohort (table ``aggregates``, one
+    row per counter) is folded into ``cohort_aggregates`` when the store opens it."""
+    import sqlite3
+
+    from chalicelib.storage.sqlite import SqliteStore
+
+    path = str(tmp_path / "old.sqlite3")
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE aggregates (
+            source TEXT NOT NULL, questionnaire TEXT NOT NULL, version TEXT NOT NULL,
+            cohort TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL,
+            PRIMARY KEY (source, questionnaire, version, cohort, field)
+        ) WITHOUT ROWID;
+        INSERT INTO aggregates VALUES
+            ('real', 'smm', '1.0.0', 'C#*#*', 'count', 3),
+            ('real', 'smm', '1.0.0', 'C#*#*', 'm#overall#40', 2),
+            ('real', 'smm', '1.0.0', 'C#*#*', 'm#overall#100', 1),
+            ('real', 'smm', '1.0.0', 'C#*#*', 'm#phase#7', 3),
+            ('real', 'smm', '1.0.0', 'C#*#*', 'month#2026-10', 3),
+            ('real', 'smm', '1.0.0', 'J#*#*', 'count', 0),
+            ('real', 'smm', '1.0.0', 'J#*#*', 'm#overall#5', 0);
+        """
+    )
+    old.close()
+
+    store = SqliteStore(path)
+    got = store.read_cohorts("real", "smm", "1.0.0", ["C#*#*", "J#*#*"])
+    assert got["C#*#*"].count == 3
+    assert got["C#*#*"].histograms == {"overall": {40: 2, 100: 1}, "phase": {7: 3}}
+    assert got["C#*#*"].months == {"2026-10": 3}
+    assert got["J#*#*"].count == 0 and got["J#*#*"].histograms == {"overall": {}}
+    tables = {
+        r[0]
+        for r in store._conn().execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
+    assert "aggregates" not in tables and "cohort_aggregates" in tables
+    store.close()
+    again = SqliteStore(path)  # reopening does not fold anything twice
+    assert again.read_cohorts("real", "smm", "1.0.0", ["C#*#*"])["C#*#*"].count == 3
+    again.close()

@@ -70,3 +70,33 @@ def test_roll_ups_and_shards() -> None:
         len(read_keys(c.generalisations(), 4)) == 11
     )  # O(1): 7 roll-ups + 4 global shards
     assert Cohort.from_key("C#*#dach") == Cohort("C", "*", "dach")
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores, st.integers(min_value=-1, max_value=101))
+def test_summary_and_rank_from_dense_counts_equal_numpy_and_scipy(
+    raw: list[int], x: int
+) -> None:
+    """The request path computes from dense counts (constant cost); it must give the same
+    values as the sparse helpers and as numpy/scipy on the raw scores."""
+    h = Counter(raw)
+    counts = benchmark.dense(h)
+    for form in (h, counts, list(counts) + [0] * (101 - len(counts))):
+        s = benchmark.summary(form, "overall")
+        assert s["n"] == len(raw)
+        assert s["mean"] == round(float(np.mean(raw)), 2)
+        for name, q in benchmark.QUANTILES:
+            assert s[name] == int(np.quantile(raw, q, method="inverted_cdf")), name
+            assert s[name] == benchmark.quantile(h, q)
+        assert s["histogram"] == benchmark.banded(h, "overall")
+        assert sum(s["histogram"].values()) == len(raw)  # type: ignore[attr-defined]
+        rank = benchmark.rank_of(form, x)
+        assert rank is not None
+        assert abs(rank - stats.percentileofscore(raw, x, kind="mean")) < 1e-9
+
+
+def test_summary_of_an_empty_histogram() -> None:
+    s = benchmark.summary([], "phase")
+    assert s["n"] == 0 and s["mean"] is None and s["median"] is None
+    assert s["histogram"] == {str(b): 0 for b in range(8)}
+    assert benchmark.rank_of([0] * 101, 50) is None
