@@ -14,7 +14,7 @@ Usage: .venv/bin/python bench/bench_dynamodb.py [--sizes 1000,50000] [--reads 20
 DynamoDB Local is a Java emulator on this machine: absolute latencies say little about AWS,
 the ratio between sizes and the request counts are the point. A read's cost follows the
 number of number attributes in the items it returns ("attrs/read"): with histograms packed
-into fixed words (chalicelib/storage/packed.py) that is count + months + 209 words per item
+into fixed words (chalicelib/storage/packed.py) that is count + months + 207 words per item
 from the first submission on, whatever the number of stored assessments; most of the client
 time is botocore parsing those attributes.
 """

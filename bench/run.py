@@ -110,7 +110,7 @@ DDB_COLUMNS = (
     "http med ms",
     "req/read",
     "items/read",
-    "counters/read",
+    "attrs/read",
     "sub med ms",
     "sub p99 ms",
     "req/sub",
@@ -270,7 +270,10 @@ def main() -> None:
     if args.no_dynamodb:
         results["dynamodb"] = {"status": "skipped (--no-dynamodb)"}
     else:
-        results["dynamodb"] = dynamodb_bench(args.dynamodb_args.split())
+        ddb_args = args.dynamodb_args.split()
+        if q and not ddb_args:
+            ddb_args = ["--sizes", "300,1000", "--reads", "30"]
+        results["dynamodb"] = dynamodb_bench(ddb_args)
     results["cost"] = cost.run(results)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.time() - started, 1)

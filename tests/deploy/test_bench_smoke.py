@@ -1,0 +1,66 @@
+"""`make bench` keeps working: a quick run of bench/run.py (~40 s, DynamoDB Local included)
+must finish and report what the performance figures rest on. Timings are printed by the
+bench, never asserted here (docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_bench_runs_and_reports_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    d = json.loads(out.read_text())
+    sections = (
+        "cold_start",
+        "scoring",
+        "submission",
+        "benchmark_read",
+        "dynamodb",
+        "cost",
+    )
+    for section in sections:
+        assert section in d, section
+    for v in d["cold_start"]["variants"]:  # the statistics stay off the scoring path
+        assert v["numpy_imported"] is False and v["scipy_imported"] is False, v
+    assert d["scoring"]["failures"] == 0
+    assert d["submission"]["statuses"] == {"201": d["submission"]["included"]}
+    assert d["benchmark_read"]["failures"] == 0
+    # naive_compare asserts equal ranks before timing; both sizes ran
+    assert [r["stored"] for r in d["naive_compare"]["rows"]] == [1000, 5000]
+    assert all(r["ours_median_ms"] > 0 for r in d["naive_compare"]["rows"])
+    # the DynamoDB Local table was parsed: one request per read and per submission, and
+    # the same number of stored attributes per read at both sizes (fixed-size items)
+    ddb = d["dynamodb"]
+    assert ddb["status"] == "ok", ddb
+    assert [r["stored"] for r in ddb["rows"]] == [300, 1000], ddb
+    for r in ddb["rows"]:
+        assert r["req/read"] == 1 and r["req/sub"] == 1, r
+    first, last = ddb["rows"][0]["attrs/read"], ddb["rows"][-1]["attrs/read"]
+    assert abs(last - first) <= 15 * 24, (
+        first,
+        last,
+    )  # months may differ, words do not
+    costs = d["cost"]["submission"]["usd_per_million"]
+    assert set(costs) == {"young", "measured", "bound"}
+    assert all(c["total"] > 0 for c in costs.values())
+    assert "Summary" in proc.stdout
