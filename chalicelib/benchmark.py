@@ -99,44 +99,60 @@ def read_keys(cohorts: list[Cohort], shards: int) -> list[str]:
 
 
 # --- exact statistics from histograms ---------------------------------------------------------
+# A histogram is either sparse ({value: count}) or dense (a sequence, index = value): stored
+# aggregates are dense (constant cost whatever the number of submissions), callers with raw
+# counts pass dicts. Negative or empty bins of a dict are ignored.
 Histogram = Mapping[int, int]
+Counts = Histogram | Sequence[int]
 
 
-def hist_count(h: Histogram) -> int:
-    return sum(v for v in h.values() if v > 0)
+def dense(h: Counts) -> Sequence[int]:
+    """A histogram as a dense sequence of counts (index = value)."""
+    if isinstance(h, Mapping):
+        out = [0] * (max(h, default=-1) + 1)
+        for k, v in h.items():
+            if v > 0 and k >= 0:
+                out[k] = v
+        return out
+    return h
 
 
-def hist_mean(h: Histogram) -> float | None:
-    n = hist_count(h)
+def hist_count(h: Counts) -> int:
+    return sum(dense(h))
+
+
+def hist_mean(h: Counts) -> float | None:
+    counts = dense(h)
+    n = sum(counts)
     if n == 0:
         return None
-    return sum(k * v for k, v in h.items() if v > 0) / n
+    total: int = sum(map(operator.mul, range(len(counts)), counts))
+    return total / n
 
 
-def quantile(h: Histogram, q: float) -> int | None:
-    """Nearest-rank quantile (numpy ``method="inverted_cdf"``): the smallest value whose
-    cumulative count reaches q * n."""
-    n = hist_count(h)
+def quantiles(h: Counts, qs: Sequence[float]) -> list[int | None]:
+    """Nearest-rank quantiles (numpy ``method="inverted_cdf"``): for each q, the smallest
+    value whose cumulative count reaches q * n."""
+    counts = dense(h)
+    cum = list(itertools.accumulate(counts))
+    n = cum[-1] if cum else 0
     if n == 0:
-        return None
-    target = q * n
-    cum = 0
-    for k in sorted(h):
-        if h[k] <= 0:
-            continue
-        cum += h[k]
-        if cum >= target - 1e-9:
-            return k
-    return max(k for k, v in h.items() if v > 0)
+        return [None] * len(qs)
+    return [min(bisect.bisect_left(cum, q * n - 1e-9), len(cum) - 1) for q in qs]
 
 
-def percentile_rank(h: Histogram, x: int) -> float | None:
+def quantile(h: Counts, q: float) -> int | None:
+    return quantiles(h, (q,))[0]
+
+
+def percentile_rank(h: Counts, x: int) -> float | None:
     """Percent of the cohort below x plus half of those equal to x (scipy kind="mean")."""
-    n = hist_count(h)
+    counts = dense(h)
+    n = sum(counts)
     if n == 0:
         return None
-    below = sum(v for k, v in h.items() if k < x and v > 0)
-    equal = sum(v for k, v in h.items() if k == x and v > 0)
+    below = sum(counts[: max(x, 0)])
+    equal = counts[x] if 0 <= x < len(counts) else 0
     return 100.0 * (below + 0.5 * equal) / n
 
 
@@ -149,20 +165,6 @@ def merge(histograms: list[Histogram]) -> dict[int, int]:
 
 
 BAND = 10  # released histograms of 0..100 scores are grouped in bands of ten
-
-
-Counts = Histogram | Sequence[int]  # sparse {value: count} or dense (index = value)
-
-
-def dense(h: Counts) -> Sequence[int]:
-    """A histogram as a dense sequence of non-negative counts (index = value)."""
-    if isinstance(h, Mapping):
-        out = [0] * (max(h, default=-1) + 1)
-        for k, v in h.items():
-            if v > 0 and k >= 0:
-                out[k] = v
-        return out
-    return h
 
 
 def banded(h: Counts, metric: str) -> dict[str, int]:
@@ -193,27 +195,15 @@ QUANTILES = (
 
 
 def summary(h: Counts, metric: str) -> dict[str, object]:
-    """n, mean, p10/p25/median/p75/p90 and the released histogram of one metric: the same
-    values as ``hist_mean`` and ``quantile``, from the dense counts (constant cost)."""
+    """n, mean, p10/p25/median/p75/p90 and the released histogram of one metric."""
     counts = dense(h)
-    n = sum(counts)
-    out: dict[str, object] = {"n": n, "mean": None}
-    out.update((name, None) for name, _ in QUANTILES)
-    if n:
-        out["mean"] = round(sum(map(operator.mul, range(len(counts)), counts)) / n, 2)
-        cum = list(itertools.accumulate(counts))
-        for name, q in QUANTILES:
-            out[name] = bisect.bisect_left(cum, q * n - 1e-9)
+    mean = hist_mean(counts)
+    out: dict[str, object] = {
+        "n": hist_count(counts),
+        "mean": None if mean is None else round(mean, 2),
+    }
+    values = quantiles(counts, [q for _, q in QUANTILES])
+    for (name, _), value in zip(QUANTILES, values, strict=True):
+        out[name] = value
     out["histogram"] = banded(counts, metric)
     return out
-
-
-def rank_of(h: Counts, x: int) -> float | None:
-    """``percentile_rank`` from dense counts (constant cost)."""
-    counts = dense(h)
-    n = sum(counts)
-    if n == 0:
-        return None
-    below = sum(counts[: max(x, 0)])
-    equal = counts[x] if 0 <= x < len(counts) else 0
-    return 100.0 * (below + 0.5 * equal) / n

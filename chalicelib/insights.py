@@ -247,7 +247,7 @@ class BenchmarkService:
             value = rec.metrics[m]
             entry["value"] = value
             if entry.get("n") is not None:
-                rank = benchmark.rank_of(agg.bins[m], value)
+                rank = benchmark.percentile_rank(agg.bins[m], value)
                 entry["percentile_rank"] = None if rank is None else round(rank, 1)
                 entry["distance_to_median"] = value - int(entry["median"])
                 entry["distance_to_top_quartile"] = value - int(entry["p75"])

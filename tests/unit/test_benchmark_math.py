@@ -90,7 +90,7 @@ def test_summary_and_rank_from_dense_counts_equal_numpy_and_scipy(
             assert s[name] == benchmark.quantile(h, q)
         assert s["histogram"] == benchmark.banded(h, "overall")
         assert sum(s["histogram"].values()) == len(raw)  # type: ignore[attr-defined]
-        rank = benchmark.rank_of(form, x)
+        rank = benchmark.percentile_rank(form, x)
         assert rank is not None
         assert abs(rank - stats.percentileofscore(raw, x, kind="mean")) < 1e-9
 
@@ -99,4 +99,4 @@ def test_summary_of_an_empty_histogram() -> None:
     s = benchmark.summary([], "phase")
     assert s["n"] == 0 and s["mean"] is None and s["median"] is None
     assert s["histogram"] == {str(b): 0 for b in range(8)}
-    assert benchmark.rank_of([0] * 101, 50) is None
+    assert benchmark.percentile_rank([0] * 101, 50) is None
