@@ -236,7 +236,7 @@ def partner_key(auth_request: Any) -> AuthResponse:
     """Checks ``Authorization: Bearer <partner key>`` (hashed, constant time). Scopes are
     enforced per route from the context, so one cached policy covers every partner route.
     Revocation takes effect within the 60 s cache time."""
-    from chalicelib.partners import verify
+    from chalicelib.partners import usage_identifier, verify
 
     token = str(auth_request.token or "")
     presented = (
@@ -246,7 +246,9 @@ def partner_key(auth_request: Any) -> AuthResponse:
     if principal is None:
         return AuthResponse(routes=[], principal_id="anonymous")
     return UsageAuthResponse(
-        usage_key=presented,
+        usage_key=usage_identifier(
+            get_service().settings.secret, principal.partner_id, principal.tier
+        ),
         routes=["*"],
         principal_id=principal.partner_id,
         context=principal.context(),

@@ -118,6 +118,30 @@ def _partners() -> Any:
     return PartnerService(store_from_env())
 
 
+def _usage_id(partner_id: str, tier: str) -> str:
+    from chalicelib.config import Settings
+    from chalicelib.partners import usage_identifier
+
+    return usage_identifier(Settings.from_env().secret, partner_id, tier)
+
+
+def _print_usage_commands(partner_id: str, tier: str) -> None:
+    usage = _usage_id(partner_id, tier)
+    print(f"usage id   : {usage}")
+    print(
+        "On AWS, API Gateway meters this partner by its usage id (not by the key), once per"
+        " partner and tier; rotated keys keep it. If not registered yet:"
+    )
+    print(
+        f"  aws apigateway create-api-key --name smm-{partner_id}-{tier} --enabled"
+        f" --value '{usage}'"
+    )
+    print(
+        "  aws apigateway create-usage-plan-key --usage-plan-id <id of the"
+        f" '{tier}' plan> --key-type API_KEY --key-id <id printed above>"
+    )
+
+
 def _print_key(key: str, record: Any) -> None:
     print(f"partner id : {record.partner_id}")
     print(f"key id     : {record.key_id}")
@@ -128,16 +152,7 @@ def _print_key(key: str, record: Any) -> None:
     print(
         "This key is shown once and stored only as a hash. Give it to the partner now."
     )
-    print(
-        "On AWS, register the same value as an API Gateway key in the tier's usage plan:"
-    )
-    print(
-        f"  aws apigateway create-api-key --name {record.key_id} --enabled --value '{key}'"
-    )
-    print(
-        "  aws apigateway create-usage-plan-key --usage-plan-id <id of the"
-        f" '{record.tier}' plan> --key-type API_KEY --key-id <id printed above>"
-    )
+    _print_usage_commands(record.partner_id, record.tier)
 
 
 def cmd_partner(args: argparse.Namespace) -> int:
@@ -156,6 +171,8 @@ def cmd_partner(args: argparse.Namespace) -> int:
         print(
             "Both keys are active now; revoke the old one once the partner has switched."
         )
+    elif args.partner_command == "usage-id":
+        _print_usage_commands(args.partner_id, args.tier)
     elif args.partner_command == "revoke":
         record = svc.revoke(args.key_id)
         print(f"revoked key {record.key_id} of partner {record.partner_id}")
@@ -227,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tier", default="free", choices=TIERS)
     c = psub.add_parser("rotate", help="add a second active key with the same settings")
     c.add_argument("partner_id")
+    c = psub.add_parser(
+        "usage-id",
+        help="print the API Gateway usage id of a partner and tier (needs SMM_SECRET)",
+    )
+    c.add_argument("partner_id")
+    c.add_argument("--tier", choices=TIERS, default="free")
     c = psub.add_parser("revoke", help="revoke a key")
     c.add_argument("key_id")
     c = psub.add_parser("list", help="list keys (never the keys themselves)")

@@ -65,6 +65,18 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def usage_identifier(secret: bytes, partner_id: str, tier: str) -> str:
+    """The API Gateway API key value that meters a partner's requests in its tier's usage
+    plan (the authorizer returns it as ``usageIdentifierKey``). Derived from the partner and
+    tier with the server secret, never from a partner key, so: API Gateway never holds a
+    partner key; rotating a key (same partner and tier) needs nothing registered; and all
+    keys of a partner share one throttle and quota, so minting keys cannot multiply them."""
+    digest = hmac.new(
+        secret, f"usage:{partner_id}:{tier}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"smmu_{digest[:40]}"
+
+
 def verify(store: Store, presented: str | None) -> Principal | None:
     """The principal for a presented key, or None. Constant time in the key's validity."""
     m = _KEY.match(presented or "")

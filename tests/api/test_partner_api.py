@@ -53,6 +53,43 @@ def test_rotation_then_revocation(client, service, questionnaire) -> None:  # ty
     )
 
 
+def test_authorizer_meters_partner_and_tier_not_the_key(client, service) -> None:  # type: ignore[no-untyped-def]
+    """API Gateway usage plans meter the ``usageIdentifierKey`` the authorizer returns: a value
+    derived from partner and tier, so a rotated key is metered (and throttled) like the old
+    one, API Gateway never stores a partner key, and extra keys share one quota."""
+    import app as app_module
+    from chalicelib.partners import usage_identifier
+
+    ps = PartnerService(service.store)
+    key, rec = ps.create("Acme", ["submit", "admin"], [ORIGIN], "standard")
+    rotated, _ = ps.rotate(rec.partner_id)
+    other, rec_other = ps.create("Globex", ["submit"], [], "standard")
+
+    def authorize(token: str) -> dict:  # type: ignore[type-arg]
+        event = {
+            "type": "TOKEN",
+            "authorizationToken": token,
+            "methodArn": "arn:aws:execute-api:eu-central-1:123456789012:abc123/api/"
+            "POST/v1/partner/assessments",
+        }
+        return app_module.partner_key(event, None)  # type: ignore[no-any-return]
+
+    first, second = authorize(f"Bearer {key}"), authorize(f"Bearer {rotated}")
+    expected = usage_identifier(service.settings.secret, rec.partner_id, "standard")
+    assert first["usageIdentifierKey"] == second["usageIdentifierKey"] == expected
+    assert first["principalId"] == rec.partner_id
+    assert key not in json.dumps(first) and rotated not in json.dumps(second)
+    assert authorize(f"Bearer {other}")["usageIdentifierKey"] != expected
+    assert usage_identifier(
+        service.settings.secret, rec_other.partner_id, "premium"
+    ) != (usage_identifier(service.settings.secret, rec_other.partner_id, "standard"))
+    denied = authorize("Bearer smmk_000000000000_" + "x" * 32)
+    assert "usageIdentifierKey" not in denied
+    # Chalice's way of denying: an Allow statement that names no resource
+    assert denied["policyDocument"]["Statement"][0]["Resource"] == []
+    assert first["policyDocument"]["Statement"][0]["Resource"]
+
+
 def test_invalid_settings_are_refused(service) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
@@ -136,8 +173,22 @@ def test_cli_partner_lifecycle(tmp_path, capsys) -> None:  # type: ignore[no-unt
             if line.startswith("partner id")
         )
         assert key.startswith("smmk_")
+
+        def usage_id(text: str) -> str:
+            return next(
+                line.split(": ", 1)[1]
+                for line in text.splitlines()
+                if line.startswith("usage id")
+            )
+
+        usage = usage_id(out)
+        assert usage.startswith("smmu_") and key not in out.split("usage id")[1]
         assert main(["partner", "rotate", pid]) == 0
-        assert "Both keys are active" in capsys.readouterr().out
+        rotated = capsys.readouterr().out
+        assert "Both keys are active" in rotated
+        assert usage_id(rotated) == usage  # nothing new to register in API Gateway
+        assert main(["partner", "usage-id", pid, "--tier", "premium"]) == 0
+        assert usage_id(capsys.readouterr().out) == usage
         assert main(["partner", "list"]) == 0
         listing = capsys.readouterr().out
         assert listing.count(pid) == 2 and key not in listing
