@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import AuthResponse, Chalice, Response
+from chalice import AuthResponse, Chalice, Rate, Response
 
 from chalicelib.http import PROBLEM, language, parse_body, problem_for
 
@@ -41,12 +41,31 @@ def get_service() -> Any:
     return _service
 
 
-def reset_service(service: Any = None) -> None:
-    """Tests swap in a service bound to their own store."""
-    global _service, _insights, _partners
+def reset_service(service: Any = None, webhook_sender: Any = None) -> None:
+    """Tests swap in a service bound to their own store (and a webhook sender)."""
+    global _service, _insights, _partners, _webhooks, _webhook_sender
     _service = service
     _insights = None
     _partners = None
+    _webhooks = None
+    _webhook_sender = webhook_sender
+
+
+_webhooks: Any = None
+_webhook_sender: Any = None
+
+
+def get_webhooks() -> Any:
+    """Partner webhooks over the same store (lazy)."""
+    global _webhooks
+    if _webhooks is None:
+        from chalicelib.webhooks import WebhookService, http_post
+
+        svc = get_service()
+        _webhooks = WebhookService(
+            svc.store, svc.settings.secret, _webhook_sender or http_post
+        )
+    return _webhooks
 
 
 _insights: Any = None
@@ -350,6 +369,8 @@ def partner_submit(principal: Any) -> Response:
     headers = {"Location": f"{PARTNER}/assessments/{done.body['id']}"}
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
+    else:  # one event per new assessment, not per replay (never raises)
+        get_webhooks().assessment_completed(principal.partner_id, done.body)
     return _json(done.body, 201 if done.created else 200, headers)
 
 
@@ -474,6 +495,42 @@ def partner_revoke_key(principal: Any, key_id: str) -> Response:
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
+@app.route(
+    f"{PARTNER}/webhook", methods=["PUT"], content_types=ANY_TYPE, **PARTNER_AUTH
+)
+@partner_route("admin")
+def partner_set_webhook(principal: Any) -> Response:
+    """Register (or replace) the partner's endpoint; the signing secret is in the answer."""
+    from chalicelib.models import WebhookIn
+
+    body = _body(WebhookIn)
+    return _json(get_webhooks().register(principal.partner_id, body.url))
+
+
+@app.route(f"{PARTNER}/webhook", methods=["GET"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_get_webhook(principal: Any) -> Response:
+    """The endpoint and its most recent deliveries."""
+    return _json(get_webhooks().state(principal.partner_id))
+
+
+@app.route(f"{PARTNER}/webhook", methods=["DELETE"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_delete_webhook(principal: Any) -> Response:
+    get_webhooks().unregister(principal.partner_id)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def deliver_webhooks(event: Any) -> dict[str, int]:
+    """Retries due webhook deliveries (bounded per run; the rest waits for the next run)."""
+    done = get_webhooks().deliver_due(limit=200)
+    return {
+        "attempted": len(done),
+        "delivered": sum(d.state == "delivered" for d in done),
+    }
+
+
 def _register_preflight(path: str, methods: str) -> None:
     name = "preflight_" + path.replace("/", "_").replace("{", "").replace(
         "}", ""
@@ -497,6 +554,7 @@ for _path, _methods in {
     f"{PARTNER}/exports": "POST",
     f"{PARTNER}/keys": "GET, POST",
     f"{PARTNER}/keys/{{key_id}}": "DELETE",
+    f"{PARTNER}/webhook": "GET, PUT, DELETE",
 }.items():
     _register_preflight(_path, _methods)
 

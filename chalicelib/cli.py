@@ -189,6 +189,42 @@ def cmd_partner(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from chalicelib.config import Settings
+    from chalicelib.storage import store_from_env
+    from chalicelib.webhooks import WebhookService
+
+    svc = WebhookService(store_from_env(), Settings.from_env().secret)
+    if args.webhook_command == "set":
+        out = svc.register(args.partner_id, args.url)
+        print(f"url    : {out['url']}")
+        print(f"secret : {out['secret']}")
+        print("Events are POSTed as JSON with " + out["signature"])
+    elif args.webhook_command == "show":
+        state = svc.state(args.partner_id, args.limit)
+        print(f"url: {state['url']} (since {state['created_at']})")
+        if not state["deliveries"]:
+            print("no deliveries yet")
+        for d in state["deliveries"]:
+            when = d["delivered_at"] or d["next_attempt_at"] or d["created_at"]
+            print(
+                f"{d['id']}  {d['state']:<9}  attempts={d['attempts']}  "
+                f"status={d['last_status'] or '-'}  {when}  {d['last_error'] or ''}"
+            )
+    elif args.webhook_command == "remove":
+        svc.unregister(args.partner_id)
+        print(f"removed the webhook of partner {args.partner_id}")
+    else:
+        done = svc.deliver_due(args.limit)
+        ok = sum(d.state == "delivered" for d in done)
+        failed = sum(d.state == "failed" for d in done)
+        print(
+            f"{len(done)} due: {ok} delivered, {failed} failed for good, "
+            f"{len(done) - ok - failed} to retry"
+        )
+    return 0
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     """Write the JSON copies the deployed app loads at cold start."""
     from chalicelib.questionnaire import compile_questionnaire
@@ -255,6 +291,21 @@ def build_parser() -> argparse.ArgumentParser:
     c = psub.add_parser("list", help="list keys (never the keys themselves)")
     c.add_argument("--partner-id", default=None)
     p.set_defaults(func=cmd_partner)
+    p = sub.add_parser("webhooks", help="partner webhooks: register, inspect, deliver")
+    wsub = p.add_subparsers(dest="webhook_command", required=True)
+    c = wsub.add_parser("set", help="register (or replace) a partner's endpoint")
+    c.add_argument("partner_id")
+    c.add_argument("url")
+    c = wsub.add_parser("show", help="endpoint and recent deliveries")
+    c.add_argument("partner_id")
+    c.add_argument("--limit", type=int, default=20)
+    c = wsub.add_parser("remove", help="stop sending events to a partner")
+    c.add_argument("partner_id")
+    c = wsub.add_parser(
+        "deliver", help="retry the deliveries that are due (what AWS runs every minute)"
+    )
+    c.add_argument("--limit", type=int, default=200)
+    p.set_defaults(func=cmd_webhooks)
     from chalicelib.export_cli import register as register_export
 
     register_export(sub)

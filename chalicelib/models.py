@@ -76,3 +76,14 @@ class DraftIn(_In):
     version: str | None = Field(default=None, max_length=32)
     language: Language = "en"
     answers: dict[str, str] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+
+
+class WebhookIn(_In):
+    """The partner's endpoint for events (``assessment.completed``)."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="https:// URL on a public address; receives signed JSON events",
+        examples=["https://partner.example/hooks/smm"],
+    )

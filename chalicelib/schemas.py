@@ -369,3 +369,30 @@ class PartnerKeyList(_Out):
 
 class NewPartnerKey(PartnerKeyOut):
     key: str = Field(description="the key itself: shown once, stored only as a hash")
+
+
+class WebhookDeliveryOut(_Out):
+    id: str = Field(description="the event id, also sent as SMM-Webhook-Id")
+    event: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created_at: str
+    next_attempt_at: str | None
+    delivered_at: str | None
+    last_status: int | None = Field(description="HTTP status of the last attempt")
+    last_error: str | None
+
+
+class WebhookOut(_Out):
+    url: str
+    created_at: str
+    events: list[str]
+    signature: str = Field(description="how events are signed")
+
+
+class WebhookRegistered(WebhookOut):
+    secret: str = Field(description="the signing secret (HMAC-SHA256 key)")
+
+
+class WebhookState(WebhookOut):
+    deliveries: list[WebhookDeliveryOut] = Field(description="most recent first")

@@ -163,6 +163,34 @@ class PartnerKey:
     webhook_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """A partner's endpoint for events (one per partner)."""
+
+    partner_id: str
+    url: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event for one partner and every attempt to deliver it. ``state`` is ``pending``
+    (``next_at`` is when to try next, epoch seconds), ``delivered`` or ``failed`` (retries
+    exhausted). ``body`` is the exact JSON sent, so every attempt signs the same bytes."""
+
+    id: str
+    partner_id: str
+    event_type: str
+    body: str
+    created_at: int  # epoch seconds
+    state: str = "pending"
+    attempts: int = 0
+    next_at: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: int | None = None
+
+
 class Store(Protocol):
     """What the service needs from storage. Writes are atomic and conditional."""
 
@@ -200,6 +228,21 @@ class Store(Protocol):
     def get_partner_key(self, key_id: str) -> PartnerKey | None: ...
 
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]: ...
+
+    def put_webhook(self, hook: Webhook) -> None: ...
+
+    def get_webhook(self, partner_id: str) -> Webhook | None: ...
+
+    def delete_webhook(self, partner_id: str) -> None: ...
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        """Insert or replace a delivery (keyed by partner and id)."""
+
+    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
+        """The partner's most recent deliveries, newest first."""
+
+    def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
+        """Pending deliveries whose ``next_at`` has come, oldest due first."""
 
 
 def store_from_env() -> Store:

@@ -20,6 +20,11 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
 - draft ``DRAFT#<id>`` / ``D``: JSON ``body`` + numeric ``expires_at``, the table's TTL
   attribute. TTL deletion is lazy (up to days), so ``get_draft`` also treats
   ``expires_at <= now`` as absent.
+- webhook ``PARTNER#<partner id>`` / ``WEBHOOK``: the partner's endpoint as JSON ``body``.
+  Delivery ``PARTNER#<partner id>`` / ``DELIVERY#<created, 10 digits>#<id>`` (JSON ``body``,
+  ``expires_at`` 30 days on), and while pending a copy under ``WEBHOOKS#DUE`` /
+  ``<next_at, 10 digits>#<partner id>#<id>`` so that due deliveries are one Query; both are
+  replaced in one transaction.
 - partner key ``PARTNERKEY#<key id>`` / ``K``, plus two copies for listing without a Scan or an
   (eventually consistent) GSI: ``PARTNER#<partner id>`` / ``KEY#<key id>`` and
   ``PARTNERS`` / ``KEY#<key id>``. All three are written in one transaction (which also
@@ -127,8 +132,10 @@ from chalicelib.storage import (
     Aggregate,
     AssessmentRecord,
     Contribution,
+    Delivery,
     Draft,
     PartnerKey,
+    Webhook,
     packed,
 )
 
@@ -139,6 +146,10 @@ MAX_ADD_ACTIONS = 250  # < 300 operators per UpdateExpression
 MAX_EXPRESSION_BYTES = 3_800  # < 4,096 bytes per expression string
 BATCH_WRITE_SIZE = 25  # BatchWriteItem limit
 BATCH_GET_SIZE = 100  # BatchGetItem limit
+DUE_PARTITION = (
+    "WEBHOOKS#DUE"  # pending webhook deliveries, sorted by when they are due
+)
+DELIVERY_TTL_SECONDS = 30 * 86_400  # delivery logs expire via the table's TTL attribute
 BULK_TRANSACTION_ITEMS = 25  # counter items per bulk transaction (limit 100 / 4 MB)
 
 # Error codes of a request the server definitely did not apply: retry, a new token is fine.
@@ -815,6 +826,110 @@ class DynamoStore:
             for item in self._query_partition(pk, "KEY#")
         ]
 
+    # --- webhooks ---------------------------------------------------------------------------
+    def put_webhook(self, hook: Webhook) -> None:
+        self._call(
+            "put_item",
+            TableName=self.table_name,
+            Item={
+                **_key(f"PARTNER#{hook.partner_id}", "WEBHOOK"),
+                "body": _s(json.dumps(asdict(hook), sort_keys=True)),
+            },
+        )
+
+    def get_webhook(self, partner_id: str) -> Webhook | None:
+        item = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", "WEBHOOK"),
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else Webhook(**json.loads(item["body"]["S"]))
+
+    def delete_webhook(self, partner_id: str) -> None:
+        self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", "WEBHOOK"),
+        )
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        """The delivery item (``PARTNER#<id>`` / ``DELIVERY#<created>#<id>``, expiring after
+        ``DELIVERY_TTL_SECONDS``) and, while pending, a copy in the ``WEBHOOKS#DUE``
+        partition sorted by ``next_at``, replaced in one transaction."""
+        d = delivery
+        key = _key(f"PARTNER#{d.partner_id}", f"DELIVERY#{d.created_at:010d}#{d.id}")
+        body = _s(json.dumps(asdict(d), sort_keys=True))
+        old = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=key,
+            ConsistentRead=True,
+            ProjectionExpression="body",
+        ).get("Item")
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        **key,
+                        "body": body,
+                        "expires_at": {"N": str(d.created_at + DELIVERY_TTL_SECONDS)},
+                    },
+                }
+            }
+        ]
+        if old is not None:
+            prev = _delivery_from_json(old["body"]["S"])
+            if prev.state == "pending" and (
+                prev.next_at != d.next_at or d.state != "pending"
+            ):
+                items.append(
+                    {"Delete": {"TableName": self.table_name, "Key": _due_key(prev)}}
+                )
+        if d.state == "pending":
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {**_due_key(d), "body": body},
+                    }
+                }
+            )
+        try:
+            self._transact(items)
+        except _Cancelled as cancelled:
+            raise cancelled.error from None
+
+    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
+        resp = self._call(
+            "query",
+            TableName=self.table_name,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": _s(f"PARTNER#{partner_id}"),
+                ":prefix": _s("DELIVERY#"),
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+
+    def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
+        resp = self._call(
+            "query",
+            TableName=self.table_name,
+            KeyConditionExpression="PK = :pk AND SK <= :until",
+            ExpressionAttributeValues={
+                ":pk": _s(DUE_PARTITION),
+                ":until": _s(f"{now:010d}~"),
+            },
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+
     def _query_partition(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
@@ -844,6 +959,14 @@ def _sum_contributions(
             for name, d in deltas.items():
                 acc[name] = acc.get(name, 0) + d
     return summed
+
+
+def _delivery_from_json(body: str) -> Delivery:
+    return Delivery(**json.loads(body))
+
+
+def _due_key(d: Delivery) -> dict[str, dict[str, str]]:
+    return _key(DUE_PARTITION, f"{d.next_at:010d}#{d.partner_id}#{d.id}")
 
 
 def _written_by(item: dict[str, Any] | None, write_id: str) -> bool:

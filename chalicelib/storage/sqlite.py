@@ -23,8 +23,10 @@ from chalicelib.storage import (
     Aggregate,
     AssessmentRecord,
     Contribution,
+    Delivery,
     Draft,
     PartnerKey,
+    Webhook,
     metric_bins,
 )
 
@@ -46,6 +48,21 @@ CREATE TABLE IF NOT EXISTS drafts (
     body TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS webhooks (
+    partner_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    next_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (partner_id, id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_recent ON deliveries (partner_id, created_at);
 CREATE TABLE IF NOT EXISTS partner_keys (
     key_id TEXT PRIMARY KEY,
     partner_id TEXT NOT NULL,
@@ -320,6 +337,59 @@ class SqliteStore:
                 (partner_id,),
             )
         return [_partner_from_json(r[0]) for r in rows]
+
+    # --- webhooks ---------------------------------------------------------------------------
+    def put_webhook(self, hook: Webhook) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO webhooks (partner_id, body) VALUES (?, ?)",
+            (hook.partner_id, json.dumps(asdict(hook))),
+        )
+
+    def get_webhook(self, partner_id: str) -> Webhook | None:
+        row = (
+            self._conn()
+            .execute("SELECT body FROM webhooks WHERE partner_id = ?", (partner_id,))
+            .fetchone()
+        )
+        return None if row is None else Webhook(**json.loads(row[0]))
+
+    def delete_webhook(self, partner_id: str) -> None:
+        self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        d = delivery
+        self._conn().execute(
+            "INSERT OR REPLACE INTO deliveries"
+            " (id, partner_id, created_at, state, next_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                d.id,
+                d.partner_id,
+                d.created_at,
+                d.state,
+                d.next_at,
+                json.dumps(asdict(d), sort_keys=True),
+            ),
+        )
+
+    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
+        rows = self._conn().execute(
+            "SELECT body FROM deliveries WHERE partner_id = ?"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (partner_id, limit),
+        )
+        return [_delivery_from_json(r[0]) for r in rows]
+
+    def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
+        rows = self._conn().execute(
+            "SELECT body FROM deliveries WHERE state = 'pending' AND next_at <= ?"
+            " ORDER BY next_at, id LIMIT ?",
+            (now, limit),
+        )
+        return [_delivery_from_json(r[0]) for r in rows]
+
+
+def _delivery_from_json(body: str) -> Delivery:
+    return Delivery(**json.loads(body))
 
 
 def _partner_from_json(body: str) -> PartnerKey:

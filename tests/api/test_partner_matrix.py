@@ -73,6 +73,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/partner/keys"): partner("admin", 200, 200),
     ("POST", "/v1/partner/keys"): partner("admin", 201, 201),
     ("DELETE", "/v1/partner/keys/{key_id}"): partner("admin", 204, 404),
+    # each partner has its own webhook: B registers, reads and removes B's
+    ("PUT", "/v1/partner/webhook"): partner("admin", 200, 200),
+    ("GET", "/v1/partner/webhook"): partner("admin", 200, 200),
+    ("DELETE", "/v1/partner/webhook"): partner("admin", 204, 204),
 }
 for _p in {p for m, p in MATRIX if p.startswith("/v1/partner/")}:
     MATRIX[("OPTIONS", _p)] = PREFLIGHT
@@ -103,7 +107,8 @@ class World:
             self.keys[scope] = ps.create(
                 "Partner A", [scope], [ORIGIN], partner_id=self.a_id
             )[0]
-        self.keys["other_partner"] = ps.create("Partner B", list(SCOPES), [])[0]
+        self.keys["other_partner"], rec_b = ps.create("Partner B", list(SCOPES), [])
+        self.b_id = rec_b.partner_id
         self.ps = ps
 
     def headers(self, caller: str, token: str | None) -> dict[str, str]:
@@ -139,6 +144,12 @@ class World:
     def request(self, caller: str, method: str, path: str) -> Any:
         token = None
         body: Any = None
+        if path.endswith("/webhook") and method in ("GET", "DELETE"):
+            for pid in (
+                self.a_id,
+                self.b_id,
+            ):  # both partners have one to read or remove
+                app_module.get_webhooks().register(pid, "https://hooks.example/smm")
         if "{aid}" in path:
             if path.startswith("/v1/partner/"):
                 path = path.replace("{aid}", self.partner_assessment())
@@ -176,6 +187,8 @@ class World:
                 body = {"answers": {}}
             elif path.endswith("/keys"):
                 body = {}
+            elif path.endswith("/webhook"):
+                body = {"url": "https://hooks.example/smm"}
             else:
                 body = {"answers": orgs.middling(self.q)}
         return self._send(method, path, body, caller, token)

@@ -281,6 +281,14 @@ def test_template_references_the_function_and_its_code(artefact: Artefact) -> No
     ]
     if keyed:  # usage plans meter the key the authorizer names (usageIdentifierKey)
         assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+    # webhook retries: a scheduled function with the handler's table and secret
+    retry = resources["DeliverWebhooks"]["Properties"]
+    (schedule,) = retry["Events"].values()
+    assert schedule == {
+        "Type": "Schedule",
+        "Properties": {"Schedule": "rate(1 minute)"},
+    }
+    assert retry["Environment"] == props["Environment"]
 
 
 def test_template_passes_cfn_lint(artefact: Artefact) -> None:

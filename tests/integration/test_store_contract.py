@@ -210,3 +210,57 @@ def test_partner_keys(store) -> None:  # type: ignore[no-untyped-def]
     assert {x.key_id for x in store.list_partner_keys("p1")} == {"k1", "k2"}
     store.put_partner_key(replace(k, revoked=True))
     assert store.get_partner_key("k1").revoked is True  # type: ignore[union-attr]
+
+
+# --- webhooks and their deliveries ----------------------------------------------------------
+def test_webhook_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Webhook
+
+    assert store.get_webhook("p1") is None
+    hook = Webhook("p1", "https://hooks.example/smm", "2026-11-30T10:00:00+00:00")
+    store.put_webhook(hook)
+    assert store.get_webhook("p1") == hook
+    moved = replace(hook, url="https://hooks.example/v2")
+    store.put_webhook(moved)  # one per partner: replaced
+    assert store.get_webhook("p1") == moved
+    assert store.get_webhook("p2") is None
+    store.delete_webhook("p1")
+    assert store.get_webhook("p1") is None
+    store.delete_webhook("p1")  # idempotent
+
+
+def test_deliveries_are_listed_newest_first_and_due_by_time(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    def delivery(i: int, partner: str = "p1", **kw) -> Delivery:  # type: ignore[no-untyped-def]
+        return replace(
+            Delivery(
+                id=f"d{i:04d}",
+                partner_id=partner,
+                event_type="assessment.completed",
+                body=f'{{"n": {i}}}',
+                created_at=1_000 + i,
+                next_at=1_000 + i,
+            ),
+            **kw,
+        )
+
+    for i in range(5):
+        store.put_delivery(delivery(i))
+    store.put_delivery(delivery(9, partner="p2"))
+    recent = store.list_deliveries("p1", limit=3)
+    assert [d.id for d in recent] == ["d0004", "d0003", "d0002"]
+    assert recent[0] == delivery(4)
+    assert [d.id for d in store.list_deliveries("p2")] == ["d0009"]
+
+    assert [d.id for d in store.due_deliveries(1_002)] == ["d0000", "d0001", "d0002"]
+    # d0000 delivered, d0001 retried later: neither is due any more at 1,002
+    store.put_delivery(delivery(0, state="delivered", attempts=1, delivered_at=1_001))
+    store.put_delivery(delivery(1, attempts=1, next_at=1_100, last_status=500))
+    assert [d.id for d in store.due_deliveries(1_002)] == ["d0002"]
+    due_later = store.due_deliveries(1_100, limit=10)
+    assert [d.id for d in due_later] == ["d0002", "d0003", "d0004", "d0009", "d0001"]
+    assert due_later[-1].last_status == 500 and due_later[-1].attempts == 1
+    store.put_delivery(delivery(1, state="failed", attempts=6, next_at=1_100))
+    assert "d0001" not in [d.id for d in store.due_deliveries(10_000)]
+    assert store.list_deliveries("p1", limit=5)[-1].state == "delivered"

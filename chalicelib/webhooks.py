@@ -1,0 +1,329 @@
+"""Partner webhooks: an event for each assessment a partner submits, signed, retried, logged.
+
+Signature (``SMM-Signature: t=<unix seconds>,v1=<hex>``): HMAC-SHA256 with the partner's
+webhook secret over ``"<t>.<raw body>"``. A receiver recomputes it, compares in constant time
+and refuses a ``t`` more than ``TOLERANCE_SECONDS`` away from its clock, so a captured request
+cannot be replayed later (``verify_signature`` is the reference implementation). Each attempt
+is signed afresh; ``SMM-Webhook-Id`` stays the same across attempts, so receivers can drop
+duplicates (delivery is at least once).
+
+Delivery: the event is stored first (``Store.put_delivery``), then tried at once with a short
+timeout; failures are retried on the ``BACKOFF_SECONDS`` schedule by ``deliver_due`` (every
+minute on AWS via the scheduled function in app.py, ``python -m chalicelib.cli webhooks
+deliver`` elsewhere) until ``MAX_ATTEMPTS``, then marked ``failed``. Only 2xx counts as
+delivered; redirects are not followed.
+
+Endpoints must be ``https://`` on a public address. ``http://`` and loopback addresses are
+accepted only with ``WEBHOOK_ALLOW_LOOPBACK=1`` (local runs and tests); private, link-local
+and reserved addresses (e.g. cloud metadata at 169.254.169.254) are refused when the URL is
+registered and again, after name resolution, before every attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.storage import Delivery, Store, Webhook
+
+logger = logging.getLogger(__name__)
+
+EVENT_COMPLETED = "assessment.completed"
+TOLERANCE_SECONDS = 300
+TIMEOUT_SECONDS = 3.0
+BACKOFF_SECONDS = (30, 120, 600, 3_600, 21_600)  # after attempts 1..5
+MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
+MAX_URL_LENGTH = 2_000
+USER_AGENT = "smm-benchmark-webhooks/1"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_signature(
+    secret: str,
+    header: str | None,
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> bool:
+    """What a receiver does: parse ``t=...,v1=...``, check the time window, compare the MAC."""
+    parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def allow_loopback() -> bool:
+    return os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0").lower() in ("1", "true", "yes")
+
+
+def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if ip.is_loopback:
+        return None if allow_loopback() else "loopback addresses are not allowed"
+    if (
+        ip.is_private
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    ):
+        return "private, link-local and reserved addresses are not allowed"
+    return None
+
+
+def check_url(url: str) -> None:
+    """Refuse endpoints a partner must not point us at (InvalidInput names the field)."""
+    field = "/url"
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(
+            "webhook URL too long", [(field, "at most 2,000 characters")]
+        )
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise InvalidInput("webhook URL invalid", [(field, "an absolute https:// URL")])
+    if parts.username or parts.password:
+        raise InvalidInput(
+            "webhook URL invalid", [(field, "no credentials in the URL")]
+        )
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    loopback_name = host.lower() in ("localhost", "localhost.")
+    if parts.scheme == "http" and not (
+        allow_loopback() and (loopback_name or (ip is not None and ip.is_loopback))
+    ):
+        raise InvalidInput("webhook URL invalid", [(field, "must use https://")])
+    if loopback_name and not allow_loopback():
+        raise InvalidInput("webhook URL invalid", [(field, "no loopback addresses")])
+    if ip is not None and (problem := _address_problem(ip)):
+        raise InvalidInput("webhook URL invalid", [(field, problem)])
+
+
+def _resolved_problem(url: str) -> str | None:
+    """Before each attempt: every address the host resolves to must be allowed."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(
+            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        )
+    except OSError as exc:
+        return f"cannot resolve host: {exc}"
+    for info in infos:
+        problem = _address_problem(ipaddress.ip_address(info[4][0]))
+        if problem:
+            return problem
+    return None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx is reported as the attempt's status, not followed
+
+
+Sender = Callable[[str, bytes, dict[str, str]], int]
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST and return the HTTP status (raises OSError on network failures)."""
+    opener = urllib.request.build_opener(_NoRedirects)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+class WebhookService:
+    def __init__(
+        self,
+        store: Store,
+        secret: bytes,
+        sender: Sender = http_post,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._secret = secret
+        self.sender = sender
+        self.clock = clock
+
+    def secret_for(self, partner_id: str) -> str:
+        """The partner's signing secret, derived from the server secret (nothing to store)."""
+        mac = hmac.new(self._secret, f"webhook:{partner_id}".encode(), hashlib.sha256)
+        return "whsec_" + mac.hexdigest()
+
+    # --- registration -----------------------------------------------------------------------
+    def register(self, partner_id: str, url: str) -> dict[str, Any]:
+        check_url(url)
+        hook = Webhook(partner_id, url, _iso(self.clock()))
+        self.store.put_webhook(hook)
+        return {**self._public(hook), "secret": self.secret_for(partner_id)}
+
+    def unregister(self, partner_id: str) -> None:
+        if self.store.get_webhook(partner_id) is None:
+            raise NotFound("no webhook registered", [("/url", "none registered")])
+        self.store.delete_webhook(partner_id)
+
+    def state(self, partner_id: str, limit: int = 20) -> dict[str, Any]:
+        hook = self.store.get_webhook(partner_id)
+        if hook is None:
+            raise NotFound("no webhook registered", [("/url", "none registered")])
+        return {
+            **self._public(hook),
+            "deliveries": [
+                _public_delivery(d)
+                for d in self.store.list_deliveries(partner_id, limit)
+            ],
+        }
+
+    @staticmethod
+    def _public(hook: Webhook) -> dict[str, Any]:
+        return {
+            "url": hook.url,
+            "created_at": hook.created_at,
+            "events": [EVENT_COMPLETED],
+            "signature": "SMM-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+            "'<t>.<body>' with the secret>",
+        }
+
+    # --- events -----------------------------------------------------------------------------
+    def assessment_completed(
+        self, partner_id: str, assessment: Mapping[str, Any]
+    ) -> Delivery | None:
+        """Queue and try the event for a partner's new assessment (``assessment`` is the
+        submission's response body; no answers are sent). No-op without a webhook. Never
+        raises: the submission it reports on is already stored."""
+        try:
+            hook = self.store.get_webhook(partner_id)
+            if hook is None:
+                return None
+            now = int(self.clock())
+            event_id = "evt_" + uuid.uuid4().hex
+            metrics = assessment["result"]["metrics"]
+            body = json.dumps(
+                {
+                    "id": event_id,
+                    "type": EVENT_COMPLETED,
+                    "created_at": _iso(now),
+                    "data": {
+                        "assessment_id": assessment["id"],
+                        "questionnaire": assessment["questionnaire"]["id"],
+                        "version": assessment["questionnaire"]["version"],
+                        "assessment_created_at": assessment["created_at"],
+                        "phase": metrics.get("phase"),
+                        "pyramid_level": metrics.get("pyramid_level"),
+                        "overall": metrics.get("overall"),
+                        "benchmark_included": assessment["benchmark"]["included"],
+                    },
+                },
+                separators=(",", ":"),
+                sort_keys=True,
+            )
+            delivery = Delivery(
+                event_id, partner_id, EVENT_COMPLETED, body, now, next_at=now
+            )
+            self.store.put_delivery(delivery)
+            return self.attempt(delivery, hook)
+        except Exception:
+            logger.exception("webhook event for %s not queued", assessment.get("id"))
+            return None
+
+    def attempt(self, delivery: Delivery, hook: Webhook | None = None) -> Delivery:
+        """One delivery attempt; stores and returns the updated delivery."""
+        hook = hook or self.store.get_webhook(delivery.partner_id)
+        now = int(self.clock())
+        attempts = delivery.attempts + 1
+        status: int | None = None
+        error: str | None = None
+        if hook is None:
+            error = "webhook removed"
+        else:
+            error = _resolved_problem(hook.url)
+            if error is None:
+                body = delivery.body.encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    "SMM-Webhook-Id": delivery.id,
+                    "SMM-Event": delivery.event_type,
+                    "SMM-Signature": sign(
+                        self.secret_for(delivery.partner_id), now, body
+                    ),
+                }
+                try:
+                    status = self.sender(hook.url, body, headers)
+                except OSError as exc:  # connection refused, timeout, TLS, DNS
+                    error = f"{type(exc).__name__}: {exc}"[:300]
+        if status is not None and 200 <= status < 300:
+            updated = replace(
+                delivery,
+                state="delivered",
+                attempts=attempts,
+                last_status=status,
+                last_error=None,
+                delivered_at=now,
+            )
+        else:
+            if status is not None:
+                error = f"HTTP {status}"
+            final = hook is None or attempts >= MAX_ATTEMPTS
+            updated = replace(
+                delivery,
+                state="failed" if final else "pending",
+                attempts=attempts,
+                next_at=now if final else now + BACKOFF_SECONDS[attempts - 1],
+                last_status=status,
+                last_error=error,
+            )
+        self.store.put_delivery(updated)
+        return updated
+
+    def deliver_due(self, limit: int = 50) -> list[Delivery]:
+        """Retry every delivery that is due (bounded by ``limit`` per call)."""
+        due = self.store.due_deliveries(int(self.clock()), limit)
+        return [self.attempt(d) for d in due]
+
+
+def _public_delivery(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event": d.event_type,
+        "state": d.state,
+        "attempts": d.attempts,
+        "created_at": _iso(d.created_at),
+        "next_attempt_at": _iso(d.next_at) if d.state == "pending" else None,
+        "delivered_at": _iso(d.delivered_at) if d.delivered_at else None,
+        "last_status": d.last_status,
+        "last_error": d.last_error,
+    }
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), UTC).isoformat()

@@ -1,0 +1,358 @@
+"""Partner webhooks against a real HTTP receiver on 127.0.0.1: signed events, replay window,
+bounded retries, delivery log, URL rules, the scheduled retry and the CLI."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Self
+
+import pytest
+
+import app as app_module
+from chalicelib.errors import InvalidInput
+from chalicelib.partners import PartnerService
+from chalicelib.webhooks import (
+    BACKOFF_SECONDS,
+    MAX_ATTEMPTS,
+    WebhookService,
+    check_url,
+    sign,
+    verify_signature,
+)
+from tests import orgs
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 (free port) that records requests and answers with the
+    queued statuses (then 200)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append(
+                    {"headers": self.headers, "body": body}
+                )  # any case
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", outer.url + "/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+    with Receiver() as r:
+        yield r
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def partner_headers(key: str, **extra: str) -> dict[str, str]:
+    return {**JSON, "Authorization": f"Bearer {key}", **extra}
+
+
+# --- signatures -----------------------------------------------------------------------------
+def test_signature_verifies_only_the_same_body_secret_and_recent_time() -> None:
+    body = b'{"id":"evt_1"}'
+    header = sign("whsec_a", 1_000, body)
+    assert verify_signature("whsec_a", header, body, now=1_000)
+    assert verify_signature("whsec_a", header, body, now=1_300)  # within 5 minutes
+    assert not verify_signature("whsec_a", header, body, now=1_301)  # replayed later
+    assert not verify_signature("whsec_a", header, body, now=699)
+    assert not verify_signature("whsec_b", header, body, now=1_000)
+    assert not verify_signature("whsec_a", header, body + b" ", now=1_000)
+    assert not verify_signature(
+        "whsec_a", header.replace("t=1000", "t=1001"), body, 1_000
+    )
+    for broken in (None, "", "v1=abc", "t=x,v1=abc", "t=1000"):
+        assert not verify_signature("whsec_a", broken, body, now=1_000)
+
+
+def test_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK", raising=False)
+    check_url("https://hooks.example/smm")
+    check_url("https://93.184.215.14:8443/hook")
+    refused = {
+        "http://hooks.example/smm": "https://",
+        "ftp://hooks.example/x": "https://",
+        "https://": "https://",
+        "https://user:pw@hooks.example/": "credentials",
+        "https://169.254.169.254/latest/meta-data": "private",
+        "https://10.1.2.3/hook": "private",
+        "https://[::1]/hook": "loopback",
+        "https://127.0.0.1/hook": "loopback",
+        "https://localhost/hook": "loopback",
+        "https://hooks.example/" + "x" * 2_000: "2,000",
+    }
+    for url, why in refused.items():
+        with pytest.raises(InvalidInput) as err:
+            check_url(url)
+        assert err.value.errors[0][0] == "/url"
+        assert why in err.value.errors[0][1], (url, err.value.errors)
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+    check_url("http://127.0.0.1:8080/hook")
+    check_url("http://localhost:8080/hook")
+    with pytest.raises(InvalidInput):
+        check_url("http://hooks.example/smm")  # http only for loopback, even then
+
+
+# --- through the API ------------------------------------------------------------------------
+def test_partner_gets_one_signed_event_per_new_assessment(
+    client, service, questionnaire, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create(
+        "Acme", ["submit", "admin"], [], "standard"
+    )
+    r = client.http.put(
+        "/v1/partner/webhook",
+        body=json.dumps({"url": receiver.url + "/hook"}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 200, r.body
+    secret = r.json_body["secret"]
+    assert secret.startswith("whsec_") and r.json_body["url"] == receiver.url + "/hook"
+
+    answers = orgs.middling(questionnaire)
+    body = json.dumps({"answers": answers})
+    sent = client.http.post(
+        "/v1/partner/assessments",
+        body=body,
+        headers=partner_headers(key, **{"Idempotency-Key": "order-1"}),
+    )
+    assert sent.status_code == 201
+    replay = client.http.post(
+        "/v1/partner/assessments",
+        body=body,
+        headers=partner_headers(key, **{"Idempotency-Key": "order-1"}),
+    )
+    assert (
+        replay.status_code == 200
+    )  # a replay is not a new assessment: no second event
+
+    assert len(receiver.requests) == 1
+    got = receiver.requests[0]
+    assert verify_signature(secret, got["headers"]["SMM-Signature"], got["body"])
+    assert not verify_signature(
+        "whsec_" + "0" * 64, got["headers"]["SMM-Signature"], got["body"]
+    )
+    event = json.loads(got["body"])
+    assert event["type"] == got["headers"]["SMM-Event"] == "assessment.completed"
+    assert event["id"] == got["headers"]["SMM-Webhook-Id"]
+    data = event["data"]
+    assert data["assessment_id"] == sent.json_body["id"]
+    assert data["overall"] == sent.json_body["result"]["metrics"]["overall"]
+    assert data["phase"] == sent.json_body["result"]["metrics"]["phase"]
+    assert (
+        "answers" not in got["body"].decode()
+        and sent.json_body["token"] not in got["body"].decode()
+    )
+
+    log = client.http.get("/v1/partner/webhook", headers=partner_headers(key))
+    assert log.status_code == 200
+    (delivery,) = log.json_body["deliveries"]
+    assert delivery["id"] == event["id"]
+    assert delivery["state"] == "delivered" and delivery["last_status"] == 200
+    assert "secret" not in log.json_body
+
+    assert (
+        client.http.delete(
+            "/v1/partner/webhook", headers=partner_headers(key)
+        ).status_code
+        == 204
+    )
+    client.http.post(
+        "/v1/partner/assessments",
+        body=json.dumps({"answers": answers}),
+        headers=partner_headers(key),
+    )
+    assert len(receiver.requests) == 1  # removed: nothing more is sent
+    gone = client.http.get("/v1/partner/webhook", headers=partner_headers(key))
+    assert gone.status_code == 404
+    assert gone.headers["Content-Type"] == "application/problem+json"
+
+
+def test_bad_webhook_requests_are_problems(client, service) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create("Acme", ["admin"], [], "free")
+    cases = [
+        ({"url": "http://hooks.example/x"}, 422, "/url"),
+        ({"url": "https://169.254.169.254/"}, 422, "/url"),
+        ({}, 422, "/url"),
+        ({"url": "https://hooks.example/x", "events": ["all"]}, 422, "/events"),
+    ]
+    for body, status, pointer in cases:
+        r = client.http.put(
+            "/v1/partner/webhook", body=json.dumps(body), headers=partner_headers(key)
+        )
+        assert r.status_code == status, (body, r.body)
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert pointer in json.dumps(r.json_body["errors"]), r.json_body
+
+
+def test_a_failing_receiver_does_not_fail_the_submission(
+    client, service, questionnaire, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create(
+        "Acme", ["submit", "admin"], [], "free"
+    )
+    client.http.put(
+        "/v1/partner/webhook",
+        body=json.dumps({"url": receiver.url}),
+        headers=partner_headers(key),
+    )
+    receiver.statuses = [503]
+    r = client.http.post(
+        "/v1/partner/assessments",
+        body=json.dumps({"answers": orgs.middling(questionnaire)}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 201
+    (d,) = client.http.get(
+        "/v1/partner/webhook", headers=partner_headers(key)
+    ).json_body["deliveries"]
+    assert d["state"] == "pending" and d["attempts"] == 1 and d["last_status"] == 503
+    assert d["next_attempt_at"] is not None
+
+
+# --- retries --------------------------------------------------------------------------------
+def submitted(service, questionnaire, partner_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from chalicelib.models import SubmissionIn
+
+    return service.submit(  # type: ignore[no-any-return]
+        SubmissionIn(answers=orgs.middling(questionnaire)), partner_id=partner_id
+    ).body
+
+
+def test_retries_follow_the_backoff_then_stop(service, questionnaire, receiver) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    hooks = WebhookService(service.store, b"secret", clock=clock)
+    hooks.register("p1", receiver.url)
+    receiver.statuses = [500] * MAX_ATTEMPTS
+    first = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    assert first is not None and first.state == "pending" and first.attempts == 1
+    for attempt, wait in enumerate(BACKOFF_SECONDS, start=2):
+        clock.now += wait - 1
+        assert hooks.deliver_due() == []  # not due yet
+        clock.now += 1
+        (d,) = hooks.deliver_due()
+        assert d.attempts == attempt
+    assert d.state == "failed" and d.last_error == "HTTP 500"
+    assert len(receiver.requests) == MAX_ATTEMPTS
+    assert {r["headers"]["SMM-Webhook-Id"] for r in receiver.requests} == {first.id}
+    assert len({r["body"] for r in receiver.requests}) == 1  # the same bytes every time
+    clock.now += 10**6
+    assert hooks.deliver_due() == []  # bounded: never tried again
+
+
+def test_a_later_attempt_succeeds_and_is_signed_afresh(
+    service, questionnaire, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    hooks = WebhookService(service.store, b"secret", clock=clock)
+    hooks.register("p1", receiver.url)
+    receiver.statuses = [302]  # redirects are not followed
+    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    assert d is not None and d.last_status == 302 and d.state == "pending"
+    clock.now += BACKOFF_SECONDS[0]
+    (d,) = hooks.deliver_due()
+    assert d.state == "delivered" and d.attempts == 2 and d.delivered_at == clock.now
+    assert len(receiver.requests) == 2  # nothing went to the redirect target
+    last = receiver.requests[-1]
+    assert verify_signature(
+        hooks.secret_for("p1"),
+        last["headers"]["SMM-Signature"],
+        last["body"],
+        now=clock.now,
+    )
+    assert f"t={int(clock.now)}," in last["headers"]["SMM-Signature"]
+
+
+def test_unreachable_receiver_is_an_error_to_retry(
+    service, questionnaire, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+    with Receiver() as r:
+        url = r.url  # the port is closed once the receiver has stopped
+    hooks = WebhookService(service.store, b"secret", clock=Clock())
+    hooks.register("p1", url)
+    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    assert d is not None and d.state == "pending" and d.last_status is None
+    assert "Connection" in (d.last_error or "") or "refused" in (d.last_error or "")
+
+
+def test_scheduled_function_and_cli_deliver_what_is_due(
+    client, service, questionnaire, receiver, capsys, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    hooks = app_module.get_webhooks()
+    hooks.register("p1", receiver.url)
+    receiver.statuses = [500]
+    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    assert d is not None and d.state == "pending"
+    # make it due now
+    from dataclasses import replace
+
+    service.store.put_delivery(replace(d, next_at=0))
+    scheduled_event = {  # what EventBridge sends every minute
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-30T16:00:00Z",
+        "region": "eu-central-1",
+        "resources": ["arn:aws:events:eu-central-1:123456789012:rule/deliver"],
+        "detail": {},
+    }
+    result = app_module.deliver_webhooks(scheduled_event, None)
+    assert result == {"attempted": 1, "delivered": 1}
+    assert len(receiver.requests) == 2
+
+    # the CLI, on its own store (DATA_DIR)
+    from chalicelib.cli import main
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SQLITE_PATH", raising=False)
+    assert main(["webhooks", "set", "p9", receiver.url + "/cli"]) == 0
+    out = capsys.readouterr().out
+    assert "secret : whsec_" in out
+    assert main(["webhooks", "show", "p9"]) == 0
+    assert "no deliveries yet" in capsys.readouterr().out
+    assert main(["webhooks", "deliver"]) == 0
+    assert "0 due" in capsys.readouterr().out
+    assert main(["webhooks", "set", "p9", "http://hooks.example/"]) == 2
+    assert "/url" in capsys.readouterr().err
+    assert main(["webhooks", "remove", "p9"]) == 0
+    assert main(["webhooks", "remove", "p9"]) == 2
