@@ -364,13 +364,16 @@ def partner_submit(principal: Any) -> Response:
 
     key = _idempotency_key()
     done = get_service().submit(
-        _body(SubmissionIn), idempotency_key=key, partner_id=principal.partner_id
+        _body(SubmissionIn),
+        idempotency_key=key,
+        partner_id=principal.partner_id,
+        event=get_webhooks().event_for,  # queued with the assessment, one per new one
     )
+    if done.delivery is not None:
+        get_webhooks().deliver_now(done.delivery)  # never raises; retried if it fails
     headers = {"Location": f"{PARTNER}/assessments/{done.body['id']}"}
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
-    else:  # one event per new assessment, not per replay (never raises)
-        get_webhooks().assessment_completed(principal.partner_id, done.body)
     return _json(done.body, 201 if done.created else 200, headers)
 
 

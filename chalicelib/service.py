@@ -22,7 +22,7 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
 from chalicelib.render import render_questionnaire, render_result
-from chalicelib.storage import AssessmentRecord, Contribution, Draft, Store
+from chalicelib.storage import AssessmentRecord, Contribution, Delivery, Draft, Store
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ def hash_token(token: str) -> str:
 class Submitted:
     body: dict[str, Any]
     created: bool  # False: an idempotent replay of an earlier submission
+    delivery: Delivery | None = None  # the webhook event queued with it, to try at once
+
+
+EventFor = Callable[[AssessmentRecord], Delivery | None]
 
 
 class AssessmentService:
@@ -230,7 +234,11 @@ class AssessmentService:
         body: SubmissionIn,
         idempotency_key: str | None = None,
         partner_id: str | None = None,
+        event: EventFor | None = None,
     ) -> Submitted:
+        """Score and store a submission. ``event`` may return a webhook delivery for the new
+        record: it is queued in the same atomic write (the outbox), so an accepted
+        submission's event is never lost and a replay queues nothing."""
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         previous_id = None
@@ -245,11 +253,13 @@ class AssessmentService:
         client = partner_id or "public"
         aid, token = self._ids(client, idempotency_key)
         rec = self.build_record(q, body, aid, token, partner_id, previous_id)
-        if self.store.create_assessment(rec, self.contribution_for(rec)):
+        delivery = event(rec) if event is not None else None
+        if self.store.create_assessment(rec, self.contribution_for(rec), delivery):
             logger.info("assessment stored", extra={"included": rec.included})
             if body.draft_id:
                 self.store.delete_draft(body.draft_id)
-            return Submitted(self.render_assessment(rec, body.language, token), True)
+            rendered = self.render_assessment(rec, body.language, token)
+            return Submitted(rendered, True, delivery)
         existing = self.store.get_assessment(aid)
         if existing is None:  # erased between the two calls: treat as a fresh conflict
             raise Conflict("the assessment for this Idempotency-Key was erased")

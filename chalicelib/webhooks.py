@@ -7,8 +7,8 @@ cannot be replayed later (``verify_signature`` is the reference implementation).
 is signed afresh; ``SMM-Webhook-Id`` stays the same across attempts, so receivers can drop
 duplicates (delivery is at least once).
 
-Delivery: the event is stored first (``Store.put_delivery``), then tried at once with a short
-timeout; failures are retried on the ``BACKOFF_SECONDS`` schedule by ``deliver_due`` (every
+Delivery: the event is queued in the same atomic write as the assessment (the outbox:
+``Store.create_assessment(..., delivery)``), then tried at once with a short timeout; failures are retried on the ``BACKOFF_SECONDS`` schedule by ``deliver_due`` (every
 minute on AWS via the scheduled function in app.py, ``python -m chalicelib.cli webhooks
 deliver`` elsewhere) until ``MAX_ATTEMPTS``, then marked ``failed``. Only 2xx counts as
 delivered; redirects are not followed.
@@ -32,14 +32,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.storage import Delivery, Store, Webhook
+from chalicelib.storage import AssessmentRecord, Delivery, Store, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -214,45 +214,44 @@ class WebhookService:
         }
 
     # --- events -----------------------------------------------------------------------------
-    def assessment_completed(
-        self, partner_id: str, assessment: Mapping[str, Any]
-    ) -> Delivery | None:
-        """Queue and try the event for a partner's new assessment (``assessment`` is the
-        submission's response body; no answers are sent). No-op without a webhook. Never
-        raises: the submission it reports on is already stored."""
-        try:
-            hook = self.store.get_webhook(partner_id)
-            if hook is None:
-                return None
-            now = int(self.clock())
-            event_id = "evt_" + uuid.uuid4().hex
-            metrics = assessment["result"]["metrics"]
-            body = json.dumps(
-                {
-                    "id": event_id,
-                    "type": EVENT_COMPLETED,
-                    "created_at": _iso(now),
-                    "data": {
-                        "assessment_id": assessment["id"],
-                        "questionnaire": assessment["questionnaire"]["id"],
-                        "version": assessment["questionnaire"]["version"],
-                        "assessment_created_at": assessment["created_at"],
-                        "phase": metrics.get("phase"),
-                        "pyramid_level": metrics.get("pyramid_level"),
-                        "overall": metrics.get("overall"),
-                        "benchmark_included": assessment["benchmark"]["included"],
-                    },
+    def event_for(self, rec: AssessmentRecord) -> Delivery | None:
+        """The ``assessment.completed`` delivery for a partner's new assessment, or None
+        without a webhook. The submission queues it in its own atomic write (the outbox).
+        The event carries scores, never answers or tokens."""
+        if rec.partner_id is None or self.store.get_webhook(rec.partner_id) is None:
+            return None
+        now = int(self.clock())
+        event_id = "evt_" + uuid.uuid4().hex
+        body = json.dumps(
+            {
+                "id": event_id,
+                "type": EVENT_COMPLETED,
+                "created_at": _iso(now),
+                "data": {
+                    "assessment_id": rec.id,
+                    "questionnaire": rec.questionnaire_id,
+                    "version": rec.version,
+                    "assessment_created_at": rec.created_at,
+                    "phase": rec.metrics.get("phase"),
+                    "pyramid_level": rec.metrics.get("pyramid_level"),
+                    "overall": rec.metrics.get("overall"),
+                    "benchmark_included": rec.included,
                 },
-                separators=(",", ":"),
-                sort_keys=True,
-            )
-            delivery = Delivery(
-                event_id, partner_id, EVENT_COMPLETED, body, now, next_at=now
-            )
-            self.store.put_delivery(delivery)
-            return self.attempt(delivery, hook)
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        return Delivery(
+            event_id, rec.partner_id, EVENT_COMPLETED, body, now, next_at=now
+        )
+
+    def deliver_now(self, delivery: Delivery) -> Delivery | None:
+        """The first attempt, right after the submission committed. Never raises: the event
+        is queued, so a failure here is retried by ``deliver_due``."""
+        try:
+            return self.attempt(delivery)
         except Exception:
-            logger.exception("webhook event for %s not queued", assessment.get("id"))
+            logger.exception("first attempt of webhook event %s failed", delivery.id)
             return None
 
     def attempt(self, delivery: Delivery, hook: Webhook | None = None) -> Delivery:

@@ -195,10 +195,14 @@ class Store(Protocol):
     """What the service needs from storage. Writes are atomic and conditional."""
 
     def create_assessment(
-        self, rec: AssessmentRecord, contribution: Contribution | None
+        self,
+        rec: AssessmentRecord,
+        contribution: Contribution | None,
+        delivery: Delivery | None = None,
     ) -> bool:
-        """Store ``rec`` and apply ``contribution`` atomically. Return False (and change
-        nothing) when an assessment with this id already exists."""
+        """Store ``rec``, apply ``contribution`` and queue ``delivery`` (a webhook event, the
+        outbox) atomically. Return False (and change nothing) when an assessment with this id
+        already exists."""
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord | None: ...
 

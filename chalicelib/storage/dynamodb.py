@@ -36,9 +36,11 @@ Writes
 ------
 - ``create_assessment``: ONE ``TransactWriteItems``: Put of the assessment with
   ``attribute_not_exists(PK)`` + one ``ADD`` Update per cohort key (8 with the sharded global
-  roll-up, 9 items in all; the limit is 100). A duplicate id cancels the whole transaction
-  (reason ``ConditionalCheckFailed`` on item 0), so nothing is counted twice -> False.
-  Without a contribution it is a single conditional ``PutItem``.
+  roll-up, 9 items in all; the limit is 100), plus, for a partner with a webhook, the
+  outbox: the event's delivery item and its due entry (11 items). A duplicate id cancels
+  the whole transaction (reason ``ConditionalCheckFailed`` on item 0), so nothing is counted
+  or queued twice -> False. Without a contribution or an event it is a single conditional
+  ``PutItem``.
 - ``delete_assessment``: ONE transaction: Delete with ``attribute_exists(PK)`` + ``ADD`` of
   the negated deltas; a missing item cancels it -> False.
 
@@ -565,7 +567,10 @@ class DynamoStore:
 
     # --- assessments ------------------------------------------------------------------------
     def create_assessment(
-        self, rec: AssessmentRecord, contribution: Contribution | None
+        self,
+        rec: AssessmentRecord,
+        contribution: Contribution | None,
+        delivery: Delivery | None = None,
     ) -> bool:
         write_id = uuid.uuid4().hex
         put = {
@@ -574,7 +579,7 @@ class DynamoStore:
             "ConditionExpression": "attribute_not_exists(PK)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if contribution is None:
+        if contribution is None and delivery is None:
             try:
                 self._call("put_item", **put)
             except ClientError as exc:
@@ -582,7 +587,11 @@ class DynamoStore:
                     raise
                 return _written_by(exc.response.get("Item"), write_id)
             return True
-        items = [{"Put": put}, *self._contribution_updates(contribution, +1)]
+        items = [{"Put": put}]
+        if contribution is not None:
+            items.extend(self._contribution_updates(contribution, +1))
+        if delivery is not None:  # the outbox: a new delivery item and its due entry
+            items.extend(self._delivery_puts(delivery))
         try:
             self._transact(items)
         except _Cancelled as cancelled:
@@ -858,27 +867,14 @@ class DynamoStore:
         ``DELIVERY_TTL_SECONDS``) and, while pending, a copy in the ``WEBHOOKS#DUE``
         partition sorted by ``next_at``, replaced in one transaction."""
         d = delivery
-        key = _key(f"PARTNER#{d.partner_id}", f"DELIVERY#{d.created_at:010d}#{d.id}")
-        body = _s(json.dumps(asdict(d), sort_keys=True))
         old = self._call(
             "get_item",
             TableName=self.table_name,
-            Key=key,
+            Key=_delivery_key(d),
             ConsistentRead=True,
             ProjectionExpression="body",
         ).get("Item")
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": {
-                        **key,
-                        "body": body,
-                        "expires_at": {"N": str(d.created_at + DELIVERY_TTL_SECONDS)},
-                    },
-                }
-            }
-        ]
+        items = self._delivery_puts(d)
         if old is not None:
             prev = _delivery_from_json(old["body"]["S"])
             if prev.state == "pending" and (
@@ -887,6 +883,23 @@ class DynamoStore:
                 items.append(
                     {"Delete": {"TableName": self.table_name, "Key": _due_key(prev)}}
                 )
+        try:
+            self._transact(items)
+        except _Cancelled as cancelled:
+            raise cancelled.error from None
+
+    def _delivery_puts(self, d: Delivery) -> list[dict[str, Any]]:
+        """Transaction items writing a delivery (and its due entry while pending)."""
+        body = _s(json.dumps(asdict(d), sort_keys=True))
+        expires = {"N": str(d.created_at + DELIVERY_TTL_SECONDS)}
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {**_delivery_key(d), "body": body, "expires_at": expires},
+                }
+            }
+        ]
         if d.state == "pending":
             items.append(
                 {
@@ -896,10 +909,7 @@ class DynamoStore:
                     }
                 }
             )
-        try:
-            self._transact(items)
-        except _Cancelled as cancelled:
-            raise cancelled.error from None
+        return items
 
     def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
         resp = self._call(
@@ -963,6 +973,10 @@ def _sum_contributions(
 
 def _delivery_from_json(body: str) -> Delivery:
     return Delivery(**json.loads(body))
+
+
+def _delivery_key(d: Delivery) -> dict[str, dict[str, str]]:
+    return _key(f"PARTNER#{d.partner_id}", f"DELIVERY#{d.created_at:010d}#{d.id}")
 
 
 def _due_key(d: Delivery) -> dict[str, dict[str, str]]:

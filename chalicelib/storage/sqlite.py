@@ -199,7 +199,10 @@ class SqliteStore:
 
     # --- assessments -----------------------------------------------------------------------
     def create_assessment(
-        self, rec: AssessmentRecord, contribution: Contribution | None
+        self,
+        rec: AssessmentRecord,
+        contribution: Contribution | None,
+        delivery: Delivery | None = None,
     ) -> bool:
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
@@ -213,6 +216,8 @@ class SqliteStore:
                 return False
             if contribution is not None:
                 self._apply(c, contribution, +1)
+            if delivery is not None:
+                self._put_delivery(c, delivery)
             c.execute("COMMIT")
             return True
         except BaseException:
@@ -357,8 +362,12 @@ class SqliteStore:
         self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
 
     def put_delivery(self, delivery: Delivery) -> None:
+        self._put_delivery(self._conn(), delivery)
+
+    @staticmethod
+    def _put_delivery(c: sqlite3.Connection, delivery: Delivery) -> None:
         d = delivery
-        self._conn().execute(
+        c.execute(
             "INSERT OR REPLACE INTO deliveries"
             " (id, partner_id, created_at, state, next_at, body) VALUES (?, ?, ?, ?, ?, ?)",
             (

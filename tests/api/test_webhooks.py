@@ -248,12 +248,19 @@ def test_a_failing_receiver_does_not_fail_the_submission(
 
 
 # --- retries --------------------------------------------------------------------------------
-def submitted(service, questionnaire, partner_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def submitted(service, hooks, questionnaire, partner_id: str):  # type: ignore[no-untyped-def]
+    """A partner submission through the service, its event queued in the same write and
+    tried once, as the partner route does. Returns the delivery after that attempt."""
     from chalicelib.models import SubmissionIn
 
-    return service.submit(  # type: ignore[no-any-return]
-        SubmissionIn(answers=orgs.middling(questionnaire)), partner_id=partner_id
-    ).body
+    done = service.submit(
+        SubmissionIn(answers=orgs.middling(questionnaire)),
+        partner_id=partner_id,
+        event=hooks.event_for,
+    )
+    assert done.created and done.delivery is not None
+    assert service.store.list_deliveries(partner_id)[0].id == done.delivery.id
+    return hooks.deliver_now(done.delivery)
 
 
 def test_retries_follow_the_backoff_then_stop(service, questionnaire, receiver) -> None:  # type: ignore[no-untyped-def]
@@ -261,7 +268,7 @@ def test_retries_follow_the_backoff_then_stop(service, questionnaire, receiver) 
     hooks = WebhookService(service.store, b"secret", clock=clock)
     hooks.register("p1", receiver.url)
     receiver.statuses = [500] * MAX_ATTEMPTS
-    first = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    first = submitted(service, hooks, questionnaire, "p1")
     assert first is not None and first.state == "pending" and first.attempts == 1
     for attempt, wait in enumerate(BACKOFF_SECONDS, start=2):
         clock.now += wait - 1
@@ -284,7 +291,7 @@ def test_a_later_attempt_succeeds_and_is_signed_afresh(
     hooks = WebhookService(service.store, b"secret", clock=clock)
     hooks.register("p1", receiver.url)
     receiver.statuses = [302]  # redirects are not followed
-    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    d = submitted(service, hooks, questionnaire, "p1")
     assert d is not None and d.last_status == 302 and d.state == "pending"
     clock.now += BACKOFF_SECONDS[0]
     (d,) = hooks.deliver_due()
@@ -308,7 +315,7 @@ def test_unreachable_receiver_is_an_error_to_retry(
         url = r.url  # the port is closed once the receiver has stopped
     hooks = WebhookService(service.store, b"secret", clock=Clock())
     hooks.register("p1", url)
-    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    d = submitted(service, hooks, questionnaire, "p1")
     assert d is not None and d.state == "pending" and d.last_status is None
     assert "Connection" in (d.last_error or "") or "refused" in (d.last_error or "")
 
@@ -319,7 +326,7 @@ def test_scheduled_function_and_cli_deliver_what_is_due(
     hooks = app_module.get_webhooks()
     hooks.register("p1", receiver.url)
     receiver.statuses = [500]
-    d = hooks.assessment_completed("p1", submitted(service, questionnaire, "p1"))
+    d = submitted(service, hooks, questionnaire, "p1")
     assert d is not None and d.state == "pending"
     # make it due now
     from dataclasses import replace

@@ -135,6 +135,15 @@ def test_submission_is_one_transact_write_items(dynamo_store: DynamoStore) -> No
     assert dynamo_store.create_assessment(rec, contribution(rec)) is False  # duplicate
     assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
 
+    # a partner with a webhook: the event rides in the same transaction (11 items)
+    from chalicelib.storage import Delivery
+
+    partner_rec = record(2, partner_id="p1")
+    event = Delivery("evt_1", "p1", "assessment.completed", "{}", 9, next_at=9)
+    dynamo_store.requests.clear()
+    assert dynamo_store.create_assessment(partner_rec, contribution(partner_rec), event)
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+
 
 FULL_METRICS = (
     ["overall", "phase", "pyramid_level"]

@@ -264,3 +264,27 @@ def test_deliveries_are_listed_newest_first_and_due_by_time(store) -> None:  # t
     store.put_delivery(delivery(1, state="failed", attempts=6, next_at=1_100))
     assert "d0001" not in [d.id for d in store.due_deliveries(10_000)]
     assert store.list_deliveries("p1", limit=5)[-1].state == "delivered"
+
+
+def test_webhook_event_is_queued_with_the_submission_only(store) -> None:  # type: ignore[no-untyped-def]
+    """The outbox: a partner's event is written in the submission's atomic write; a
+    duplicate submission queues nothing (and counts nothing)."""
+    from chalicelib.storage import Delivery
+
+    rec = record(77, partner_id="p1")
+    event = Delivery("evt_1", "p1", "assessment.completed", "{}", 5_000, next_at=5_000)
+    assert store.create_assessment(rec, contribution(rec), event) is True
+    assert store.list_deliveries("p1") == [event]
+    assert store.due_deliveries(5_000) == [event]
+    again = replace(event, id="evt_2")
+    assert store.create_assessment(rec, contribution(rec), again) is False
+    assert [d.id for d in store.list_deliveries("p1")] == ["evt_1"]
+    assert read(store, Cohort()).count == 1
+    # an excluded submission (no contribution) still carries its event
+    quiet = record(
+        78, partner_id="p1", included=False, exclusion_reasons=("no-consent",)
+    )
+    late = Delivery("evt_3", "p1", "assessment.completed", "{}", 5_001, next_at=5_001)
+    assert store.create_assessment(quiet, None, late) is True
+    assert [d.id for d in store.list_deliveries("p1")] == ["evt_3", "evt_1"]
+    assert read(store, Cohort()).count == 1
