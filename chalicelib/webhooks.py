@@ -48,6 +48,9 @@ TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 3.0
 BACKOFF_SECONDS = (30, 120, 600, 3_600, 21_600)  # after attempts 1..5
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
+FIRST_ATTEMPT_GRACE_SECONDS = (
+    60  # keeps the scheduler off an event the request is sending
+)
 MAX_URL_LENGTH = 2_000
 USER_AGENT = "smm-benchmark-webhooks/1"
 
@@ -241,8 +244,10 @@ class WebhookService:
             separators=(",", ":"),
             sort_keys=True,
         )
+        # due for the scheduler only if the request's own first attempt never happens
+        due = now + FIRST_ATTEMPT_GRACE_SECONDS
         return Delivery(
-            event_id, rec.partner_id, EVENT_COMPLETED, body, now, next_at=now
+            event_id, rec.partner_id, EVENT_COMPLETED, body, now, next_at=due
         )
 
     def deliver_now(self, delivery: Delivery) -> Delivery | None:

@@ -260,6 +260,8 @@ def submitted(service, hooks, questionnaire, partner_id: str):  # type: ignore[n
     )
     assert done.created and done.delivery is not None
     assert service.store.list_deliveries(partner_id)[0].id == done.delivery.id
+    # queued, but not due for the scheduler while the request makes the first attempt
+    assert service.store.due_deliveries(int(hooks.clock())) == []
     return hooks.deliver_now(done.delivery)
 
 
