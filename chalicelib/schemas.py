@@ -360,7 +360,6 @@ class PartnerKeyOut(_Out):
     tier: str
     created_at: str
     revoked: bool
-    webhook_url: str | None = None
 
 
 class PartnerKeyList(_Out):

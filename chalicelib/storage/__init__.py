@@ -6,6 +6,7 @@ errors. Both pass ``tests/integration/test_store_contract.py``.
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 from collections.abc import Iterable, Mapping
@@ -160,7 +161,16 @@ class PartnerKey:
     tier: str
     created_at: str
     revoked: bool = False
-    webhook_url: str | None = None
+
+
+def partner_key_from_json(body: str) -> PartnerKey:
+    """A stored partner key (both adapters store ``asdict(key)`` as JSON). Records written
+    before webhooks moved to the partner carry an unused ``webhook_url``: ignored."""
+    d = json.loads(body)
+    d.pop("webhook_url", None)
+    d["scopes"] = tuple(d["scopes"])
+    d["origins"] = tuple(d["origins"])
+    return PartnerKey(**d)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ from chalicelib.storage import (
     PartnerKey,
     Webhook,
     packed,
+    partner_key_from_json,
 )
 
 logger = logging.getLogger(__name__)
@@ -230,13 +231,6 @@ def _record_from_json(body: str) -> AssessmentRecord:
     d = json.loads(body)
     d["exclusion_reasons"] = tuple(d["exclusion_reasons"])
     return AssessmentRecord(**d)
-
-
-def _partner_from_json(body: str) -> PartnerKey:
-    d = json.loads(body)
-    d["scopes"] = tuple(d["scopes"])
-    d["origins"] = tuple(d["origins"])
-    return PartnerKey(**d)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -826,12 +820,12 @@ class DynamoStore:
             Key=_key(f"PARTNERKEY#{key_id}", "K"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else _partner_from_json(item["body"]["S"])
+        return None if item is None else partner_key_from_json(item["body"]["S"])
 
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]:
         pk = "PARTNERS" if partner_id is None else f"PARTNER#{partner_id}"
         return [
-            _partner_from_json(item["body"]["S"])
+            partner_key_from_json(item["body"]["S"])
             for item in self._query_partition(pk, "KEY#")
         ]
 

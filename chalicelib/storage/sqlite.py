@@ -28,6 +28,7 @@ from chalicelib.storage import (
     PartnerKey,
     Webhook,
     metric_bins,
+    partner_key_from_json,
 )
 
 _SCHEMA = """
@@ -331,7 +332,7 @@ class SqliteStore:
             .execute("SELECT body FROM partner_keys WHERE key_id = ?", (key_id,))
             .fetchone()
         )
-        return None if row is None else _partner_from_json(row[0])
+        return None if row is None else partner_key_from_json(row[0])
 
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]:
         if partner_id is None:
@@ -341,7 +342,7 @@ class SqliteStore:
                 "SELECT body FROM partner_keys WHERE partner_id = ? ORDER BY key_id",
                 (partner_id,),
             )
-        return [_partner_from_json(r[0]) for r in rows]
+        return [partner_key_from_json(r[0]) for r in rows]
 
     # --- webhooks ---------------------------------------------------------------------------
     def put_webhook(self, hook: Webhook) -> None:
@@ -399,10 +400,3 @@ class SqliteStore:
 
 def _delivery_from_json(body: str) -> Delivery:
     return Delivery(**json.loads(body))
-
-
-def _partner_from_json(body: str) -> PartnerKey:
-    d = json.loads(body)
-    d["scopes"] = tuple(d["scopes"])
-    d["origins"] = tuple(d["origins"])
-    return PartnerKey(**d)

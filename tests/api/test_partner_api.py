@@ -198,3 +198,23 @@ def test_cli_partner_lifecycle(tmp_path, capsys) -> None:  # type: ignore[no-unt
         assert main(["partner", "create", "--name", "X", "--scopes", "fly"]) == 2
     finally:
         os.environ.pop("DATA_DIR")
+
+
+def test_keys_stored_with_the_retired_webhook_field_still_verify(service) -> None:  # type: ignore[no-untyped-def]
+    """Keys written before webhooks moved to the partner carry ``webhook_url``."""
+    from dataclasses import asdict
+
+    key, rec = PartnerService(service.store).create("Acme", ["read"], [], "free")
+    legacy = {**asdict(rec), "webhook_url": None}
+    service.store._conn().execute(
+        "UPDATE partner_keys SET body = ? WHERE key_id = ?",
+        (json.dumps(legacy), rec.key_id),
+    )
+    assert (
+        "webhook_url"
+        in service.store._conn()
+        .execute("SELECT body FROM partner_keys WHERE key_id = ?", (rec.key_id,))
+        .fetchone()[0]
+    )
+    assert verify(service.store, key) is not None
+    assert service.store.get_partner_key(rec.key_id) == rec
