@@ -156,14 +156,6 @@ def percentile_rank(h: Counts, x: int) -> float | None:
     return 100.0 * (below + 0.5 * equal) / n
 
 
-def merge(histograms: list[Histogram]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for h in histograms:
-        for k, v in h.items():
-            out[k] = out.get(k, 0) + v
-    return {k: v for k, v in sorted(out.items()) if v != 0}
-
-
 BAND = 10  # released histograms of 0..100 scores are grouped in bands of ten
 
 
