@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -25,6 +26,10 @@ from chalicelib.render import render_questionnaire, render_result
 from chalicelib.storage import AssessmentRecord, Contribution, Delivery, Draft, Store
 
 logger = logging.getLogger(__name__)
+# Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
+# anything else is unknown without a store lookup (and cannot reach a store's key limits).
+_ASSESSMENT_ID = re.compile(r"[0-9a-f]{32}")
+_NO_TOKEN_HASH = hashlib.sha256(b"no such assessment").hexdigest()
 
 
 def utcnow() -> datetime:
@@ -273,29 +278,49 @@ class AssessmentService:
     # --- reading and erasure ----------------------------------------------------------------
     def _find_by_token(self, token: str) -> AssessmentRecord | None:
         """Tokens have the form ``<assessment id>.<secret part>``."""
-        aid = token.split(".", 1)[0]
-        rec = self.store.get_assessment(aid) if aid else None
-        if rec is None or not hmac.compare_digest(rec.token_hash, hash_token(token)):
-            return None
-        return rec
+        return self._verified(token.split(".", 1)[0], token)
+
+    def _verified(self, assessment_id: str, token: str) -> AssessmentRecord | None:
+        """The record if ``token`` is its result token. Always one lookup (skipped only for an
+        id that cannot exist), one SHA-256 and one constant-time compare, also when the id is
+        unknown, so neither the answer nor the work done tells whether the id exists."""
+        rec = (
+            self.store.get_assessment(assessment_id)
+            if _ASSESSMENT_ID.fullmatch(assessment_id)
+            else None
+        )
+        expected = rec.token_hash if rec is not None else _NO_TOKEN_HASH
+        ok = hmac.compare_digest(expected, hash_token(token))
+        return rec if ok and rec is not None else None
 
     def authorize(
         self, assessment_id: str, token: str | None, partner_id: str | None = None
     ) -> AssessmentRecord:
         """The assessment, if the caller holds its token or is the partner that created it.
-        Unknown ids and wrong tokens look the same (404), so ids cannot be probed."""
-        rec = self.store.get_assessment(assessment_id)
-        if rec is None:
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        if token is not None:
-            if hmac.compare_digest(rec.token_hash, hash_token(token)):
-                return rec
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        if partner_id is not None and rec.partner_id == partner_id:
+
+        The answer never depends on whether the id exists: without a token (and without a
+        partner) it is 401 for every id, before anything is read; a token that does not verify
+        (malformed, wrong, another assessment's) and another partner's or an unknown id are
+        404 alike."""
+        unknown = NotFound("no such assessment", [("/id", "unknown assessment")])
+        if token:
+            rec = self._verified(assessment_id, token)
+            if rec is None:
+                raise unknown
             return rec
-        if partner_id is not None:
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        raise Unauthorized("a result token is required (header X-Result-Token)")
+        if partner_id is None:
+            raise Unauthorized(
+                "a result token is required (header X-Result-Token)",
+                [("/headers/X-Result-Token", "missing")],
+            )
+        rec = (
+            self.store.get_assessment(assessment_id)
+            if _ASSESSMENT_ID.fullmatch(assessment_id)
+            else None
+        )
+        if rec is None or rec.partner_id != partner_id:
+            raise unknown
+        return rec
 
     def get_assessment(
         self,

@@ -472,13 +472,13 @@ BAD: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         "/id",
     ),
     (
-        "assessment without token",
+        "assessment without token",  # 401 for every id, known or not (no oracle)
         "DELETE",
         "/v1/assessments/nope",
         None,
         {},
-        404,
-        "/id",
+        401,
+        "X-Result-Token",
     ),
     ("draft unknown", "GET", "/v1/drafts/unknown", None, {}, 404, "/id"),
 ]
