@@ -30,6 +30,43 @@ logger = logging.getLogger(__name__)
 # anything else is unknown without a store lookup (and cannot reach a store's key limits).
 _ASSESSMENT_ID = re.compile(r"[0-9a-f]{32}")
 _NO_TOKEN_HASH = hashlib.sha256(b"no such assessment").hexdigest()
+# An anonymous Idempotency-Key is the only proof a retrying client has (it lost the response),
+# and the replay returns the result token: the key is a bearer secret, so it must be random.
+_UUID4 = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    re.IGNORECASE,
+)
+_HEX_128 = re.compile(r"[0-9a-fA-F]{32,128}")
+KEY_RULE = "a random UUID v4 or 32 to 128 random hex digits (at least 122 random bits)"
+
+
+def check_anonymous_idempotency_key(key: str) -> None:
+    """Refuse a key that cannot be a random secret: not a UUID v4 or 32+ hex digits, or one
+    whose digits are evidently not random (fewer than 6 distinct, or a repeated pattern).
+    A random UUID v4 fails this with probability below 1e-11."""
+    example = "e.g. uuidgen or crypto.randomUUID()"
+    if _UUID4.fullmatch(key):
+        digits = key.replace("-", "").lower()
+    elif _HEX_128.fullmatch(key):
+        digits = key.lower()
+    else:
+        reason = f"must be {KEY_RULE}, {example}"
+        raise InvalidInput(
+            f"Idempotency-Key {reason}", [("/headers/Idempotency-Key", reason)]
+        )
+    if len(set(digits)) >= 6 and not _periodic(digits):
+        return
+    reason = f"is not random; use {KEY_RULE}, {example}"
+    raise InvalidInput(
+        f"Idempotency-Key {reason}", [("/headers/Idempotency-Key", reason)]
+    )
+
+
+def _periodic(s: str) -> bool:
+    """Whether ``s`` repeats a block at most half its length (``abcabc...``)."""
+    return any(
+        s == (s[:p] * (len(s) // p + 1))[: len(s)] for p in range(1, len(s) // 2 + 1)
+    )
 
 
 def utcnow() -> datetime:
@@ -161,7 +198,9 @@ class AssessmentService:
         """A new assessment id and its result token ``<id>.<secret>``. With an idempotency key
         both derive from it by HMAC, so a retry gets the same id (and the conditional write
         refuses to count it twice) and the same token, while nobody without the server secret
-        can compute either."""
+        can compute either. ``client`` is the namespace: ``public`` for anonymous callers, the
+        partner id (``p_<hex>``) for a partner, so the same key of different clients never
+        meets; neither contains ``|``, nor does an anonymous key (a UUID or hex digits)."""
         if idempotency_key is None:
             aid = secrets.token_hex(16)
             return aid, f"{aid}.{secrets.token_urlsafe(32)}"
@@ -244,6 +283,8 @@ class AssessmentService:
         """Score and store a submission. ``event`` may return a webhook delivery for the new
         record: it is queued in the same atomic write (the outbox), so an accepted
         submission's event is never lost and a replay queues nothing."""
+        if idempotency_key is not None and partner_id is None:
+            check_anonymous_idempotency_key(idempotency_key)
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         previous_id = None
