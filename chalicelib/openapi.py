@@ -278,12 +278,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "post",
         f"{P}/keys",
-        "Rotate: add a key with the same settings (shown once)",
+        "Create a key with at most the calling key's scopes and origins (shown once)",
         "partner",
         schemas.NewPartnerKey,
         status=201,
+        body=models.KeyIn,
         security="partner",
-        errors=(401, 403, 409),
+        errors=(400, 401, 403, 409, 413, 415, 422),
     ),
     Op(
         "delete",
@@ -420,6 +421,7 @@ def document() -> dict[str, Any]:
                     models.SubmissionIn,
                     models.DraftIn,
                     models.ExportIn,
+                    models.KeyIn,
                 )
                 else "serialization",
             )
