@@ -174,3 +174,17 @@ def test_web_page_sends_a_key_the_api_accepts() -> None:
     assert "new Uint8Array(16)" in fn and "padStart(2, '0')" in fn
     check_anonymous_idempotency_key(str(uuid.uuid4()))
     check_anonymous_idempotency_key(secrets.token_bytes(16).hex())
+
+
+def test_openapi_states_the_rule_for_anonymous_keys(client) -> None:  # type: ignore[no-untyped-def]
+    doc = client.http.get("/v1/openapi.json").json_body
+
+    def header(path: str) -> dict[str, Any]:
+        params = doc["paths"][path]["post"]["parameters"]
+        return next(p for p in params if p["name"] == "Idempotency-Key")  # type: ignore[no-any-return]
+
+    public = header("/v1/assessments")
+    pattern = re.compile(public["schema"]["pattern"])
+    assert pattern.search(str(uuid.uuid4())) and pattern.search(secrets.token_hex(16))
+    assert not pattern.search("my-first-try") and "random" in public["description"]
+    assert "pattern" not in header("/v1/partner/assessments")["schema"]
