@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,4 +86,31 @@ class WebhookIn(_In):
         max_length=2000,
         description="https:// URL on a public address; receives signed JSON events",
         examples=["https://partner.example/hooks/smm"],
+    )
+
+
+Scope = Literal["submit", "read", "benchmarks", "export", "admin"]  # = partners.SCOPES
+
+
+class KeyIn(_In):
+    """A new key of the calling partner. Everything that grants access is stated here and is
+    at most what the calling key has; the tier (quota) is the calling key's."""
+
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=len(get_args(Scope)),
+        description="a subset of the calling key's scopes",
+        examples=[["submit", "read"]],
+    )
+    origins: list[Annotated[str, Field(max_length=200)]] = Field(
+        max_length=20,
+        description="browser origins for CORS, a subset of the calling key's "
+        "([] for a server-side key)",
+        examples=[["https://shop.example"]],
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="a label; the calling key's name when omitted",
     )
