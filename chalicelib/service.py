@@ -22,7 +22,15 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
 from chalicelib.render import render_questionnaire, render_result
-from chalicelib.storage import AssessmentRecord, Contribution, Delivery, Draft, Store
+from chalicelib.storage import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    AssessmentRecord,
+    Contribution,
+    Delivery,
+    Draft,
+    Store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +192,7 @@ class AssessmentService:
             ),
             metrics=dict(rec.metrics),
             month=rec.month,
+            populations=populations_of(rec),
         )
 
     def build_record(
@@ -227,6 +236,7 @@ class AssessmentService:
             partner_id=partner_id,
             previous_id=previous_id,
             source=source,
+            uses_social_media=q.uses_social_media(body.answers),
         )
 
     def submit(
@@ -383,6 +393,15 @@ class AssessmentService:
             "version": d.pop("version"),
         }
         return d
+
+
+def populations_of(rec: AssessmentRecord) -> tuple[str, ...]:
+    """The benchmark populations a record counts in: ``all``, and ``users`` when its answer to
+    the population question says it uses social media (unknown, "don't know" and records
+    stored before populations existed count in ``all`` only, as they were added then)."""
+    if rec.uses_social_media:
+        return (POPULATION_ALL, POPULATION_USERS)
+    return (POPULATION_ALL,)
 
 
 def _escape(token: str) -> str:
