@@ -106,25 +106,29 @@ class BenchmarkService:
 
     # --- reading aggregates -------------------------------------------------------------
     def _aggregates(
-        self, q: Questionnaire, cohort: Cohort, source: str, population: str
-    ) -> dict[Cohort, Aggregate]:
+        self,
+        q: Questionnaire,
+        cohort: Cohort,
+        source: str,
+        populations: tuple[str, ...],
+    ) -> dict[str, dict[Cohort, Aggregate]]:
+        """The cohort's roll-ups in each population, read in one request."""
         shards = self.settings.global_shards
         wanted = cohort.generalisations()
-        raw = self.store.read_cohorts(
-            source,
-            q.id,
-            q.version,
-            benchmark.read_keys(wanted, shards),
-            population=population,
+        read = self.store.read_populations(
+            source, q.id, q.version, benchmark.read_keys(wanted, shards), populations
         )
-        aggs: dict[Cohort, Aggregate] = {}
-        for c in wanted:
-            if c.is_global:
-                keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
-            else:
-                keys = [c.key]
-            aggs[c] = _sum([raw[k] for k in keys if k in raw])
-        return aggs
+        out: dict[str, dict[Cohort, Aggregate]] = {}
+        for population, raw in read.items():
+            aggs: dict[Cohort, Aggregate] = {}
+            for c in wanted:
+                if c.is_global:
+                    keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+                else:
+                    keys = [c.key]
+                aggs[c] = _sum([raw[k] for k in keys if k in raw])
+            out[population] = aggs
+        return out
 
     def lattice(
         self,
@@ -134,13 +138,14 @@ class BenchmarkService:
         population: str = POPULATION_ALL,
     ) -> Lattice:
         """The cohort's roll-ups in one population; for ``users`` also the counts of the same
-        cohorts in ``all`` (a second read of as many items), for the differencing rule."""
-        aggs = self._aggregates(q, cohort, source, population)
-        outer = None
-        if population != POPULATION_ALL:
-            everyone = self._aggregates(q, cohort, source, POPULATION_ALL)
-            outer = {c: a.count for c, a in everyone.items()}
-        return Lattice(source, aggs, population, outer)
+        cohorts in ``all`` (as many items more, in the same request), for the differencing
+        rule."""
+        if population == POPULATION_ALL:
+            aggs = self._aggregates(q, cohort, source, (POPULATION_ALL,))
+            return Lattice(source, aggs[POPULATION_ALL], population)
+        both = self._aggregates(q, cohort, source, (population, POPULATION_ALL))
+        outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
+        return Lattice(source, both[population], population, outer)
 
     def _source_param(self, source: str | None) -> str:
         s = (source or "auto").lower()
@@ -324,7 +329,8 @@ class BenchmarkService:
 
     # --- reference cohort ---------------------------------------------------------------
     def reference_size(self, q: Questionnaire, population: str = POPULATION_ALL) -> int:
-        return self._aggregates(q, Cohort(), "reference", population)[Cohort()].count
+        aggs = self._aggregates(q, Cohort(), "reference", (population,))
+        return aggs[population][Cohort()].count
 
     def seed_reference(
         self,

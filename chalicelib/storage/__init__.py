@@ -263,6 +263,17 @@ class Store(Protocol):
         """Aggregates of the named cohorts of one population, keyed by cohort key (absent
         cohorts map to an empty Aggregate)."""
 
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+    ) -> dict[str, dict[str, Aggregate]]:
+        """``read_cohorts`` of several populations in one request (one SQL query, one
+        BatchGetItem): ``{population: {cohort key: Aggregate}}``."""
+
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
         """Delete every aggregate item (all populations) of one source and questionnaire
         version, e.g. to replace the reference cohort; returns the number of items. Not

@@ -260,19 +260,33 @@ class SqliteStore:
         cohorts: Iterable[str],
         population: str = "all",
     ) -> dict[str, Aggregate]:
+        return self.read_populations(
+            source, questionnaire_id, version, cohorts, (population,)
+        )[population]
+
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+    ) -> dict[str, dict[str, Aggregate]]:
         wanted = list(dict.fromkeys(cohorts))
-        out = {k: Aggregate() for k in wanted}
-        if not wanted:
+        pops = list(dict.fromkeys(populations))
+        out = {p: {k: Aggregate() for k in wanted} for p in pops}
+        stored = {aggregate_key(p, k): (p, k) for p in pops for k in wanted}
+        if not stored:
             return out
-        stored = {aggregate_key(population, k): k for k in wanted}
-        marks = ",".join("?" for _ in wanted)
+        marks = ",".join("?" for _ in stored)
         rows = self._conn().execute(
             "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
             f" AND questionnaire = ? AND version = ? AND cohort IN ({marks})",
             (source, questionnaire_id, version, *stored),
         )
         for cohort, body in rows:
-            out[stored[cohort]] = _aggregate(body)
+            p, k = stored[cohort]
+            out[p][k] = _aggregate(body)
         return out
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:

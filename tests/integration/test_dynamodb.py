@@ -187,8 +187,11 @@ def test_user_with_every_metric_and_an_event_is_still_one_transaction(
     assert dynamo_store.create_assessment(rec, con, event)
     assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
     keys = read_keys(COHORT.generalisations(), 4)
-    users = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys, population="users")
-    assert users["C#*#*"].count == 1
+    dynamo_store.requests.clear()  # a users read with its all counts: one request
+    both = dynamo_store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
+    assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
+    users = both["users"]
+    assert users["C#*#*"].count == both["all"]["C#*#*"].count == 1
     assert users["C#*#*"].histograms["overall"] == {rec.metrics["overall"]: 1}
     dynamo_store.requests.clear()
     assert dynamo_store.delete_assessment(rec, con)

@@ -161,6 +161,14 @@ def test_populations_are_kept_apart_and_erased_exactly(store) -> None:  # type: 
     }
     got = store.read_cohorts("real", "smm", "1.0.0", ["C#*#*"], population="users")
     assert set(got) == {"C#*#*"}  # keyed by cohort, whatever the stored key
+    keys = read_keys(Cohort("C", "50-249", "dach").generalisations(), 4)
+    pair = store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
+    assert set(pair) == {"users", "all"}
+    for population in ("users", "all"):
+        alone = store.read_cohorts("real", "smm", "1.0.0", keys, population=population)
+        assert {k: (a.count, a.bins) for k, a in pair[population].items()} == {
+            k: (a.count, a.bins) for k, a in alone.items()
+        }
     assert store.delete_assessment(user, both) is True
     for c in Cohort("C", "50-249", "dach").generalisations():
         assert read(store, c).count == 1, c
