@@ -6,14 +6,19 @@ with real submissions. Every figure used is listed in ``CALIBRATION`` with its s
 docs/REFERENCE.md.
 
 Model (pure, seeded ``random.Random``; no numpy):
-- ``social_presence`` is drawn for everyone from the IDC figures (5% forbid, 52% do not use
-  social media, 43% use it, about 15% of all in a structured way).
-- Organisations that use social media get a latent maturity theta ~ N(0, 1); the top 15/43 of
-  them by theta are the "structured" ones. Every answer is an ordinal cut of
-  y = 0.6 * theta + 0.8 * e (e ~ N(0, 1)), so y ~ N(0, 1) for users and the cut points follow
-  from the target shares with ``statistics.NormalDist``. Practitioner-survey figures (Social
-  Media Examiner, Altimeter) apply to organisations that use social media, so they are
-  calibrated and checked on that base.
+- The questionnaire's population question (``social_presence`` in smm 1.0.0) is drawn for
+  everyone by quota from the IDC figures (5% forbid, 52% do not use social media, 43% use it,
+  15% of all in a structured way); which options mean "uses social media" comes from the
+  file (``Questionnaire.population``). Users count in the ``users`` and ``all`` populations,
+  the others in ``all`` only.
+- Everyone gets a latent maturity theta ~ N(0, 1); users get the user options by rank of
+  theta. Every answer of a user is an ordinal cut of y = 0.6 * theta + 0.8 * e
+  (e ~ N(0, 1)), so y ~ N(0, 1) and the cut points follow from the option shares with
+  ``statistics.NormalDist``. Option shares come from the figures (``category_shares``);
+  practitioner-survey figures (Social Media Examiner, Altimeter) describe organisations that
+  use social media, so they are calibrated and checked on that base.
+- Figures whose question or options a questionnaire version lacks are left out and reported
+  (``skipped_figures``); ``calibration`` checks the rest (docs/REFERENCE.md).
 - Questions without a published figure get cut points from their level on the ladder / in the
   pyramid (higher = harder) and 3% "don't know".
 - Non-users answer "no" (85%) or "don't know" (15%).

@@ -4,7 +4,9 @@ counted and erased exactly, protected against differencing between the two."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 
 import pytest
@@ -67,6 +69,14 @@ def test_users_by_default_all_on_request(client, seeded, questionnaire) -> None:
     assert everyone["cohort"]["n"] > users["cohort"]["n"]
     assert metric(everyone, "overall")["median"] == 0  # 57% non-users
     assert metric(everyone, "overall")["percentile_rank"] > 40
+    # so does the report
+    r = client.http.get(
+        f"/v1/assessments/{mine['id']}/report?format=csv&source=reference&population=all",
+        headers=h,
+    )
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8-sig"))))
+    assert rows and {row["population"] for row in rows} == {"all"}
     # the cohort statistics say the same
     stats = client.http.get("/v1/benchmarks/smm/1.0.0?source=reference").json_body
     assert stats["population"]["id"] == "users" and stats["cohort"]["n"] == 1032

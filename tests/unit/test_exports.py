@@ -746,6 +746,15 @@ def test_cli_cohorts(cli_env, tmp_path, capsys) -> None:  # type: ignore[no-unty
     assert rc == 0
     rows = read_csv(out.read_bytes())
     assert {r["source"] for r in rows} == {"reference"}
+    assert {r["population"] for r in rows} == {"users"}
+    rc = main(
+        f"export cohorts --by size --format csv --source reference --population all -o {out}".split()
+    )
+    assert rc == 0
+    everyone = read_csv(out.read_bytes())
+    assert {r["population"] for r in everyone} == {"all"}
+    total = [r for r in everyone if r["value"] == "*"]
+    assert total and {r["cohort_n"] for r in total} == {"600"}
     rc = main(f"export cohorts --by size --format csv --industry ZZ -o {out}".split())
     assert rc == 2
     assert capsys.readouterr().err.strip().endswith("(industry: unknown industry 'ZZ')")
