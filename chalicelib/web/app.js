@@ -1917,8 +1917,10 @@ async function downloadReport() {
   // GET .../report?format=pdf (docs/EXPORTS.md); .../report.pdf as the older spelling
   const opts = { headers: { 'X-Result-Token': token }, blob: true, timeout: 60000 };
   const base = `v1/assessments/${encodeURIComponent(id)}`;
-  let r = await api(`${base}/report?format=pdf&lang=${state.lang}`, opts);
-  if (!r.network && UNAVAILABLE.has(r.status)) r = await api(`${base}/report.pdf?lang=${state.lang}`, opts);
+  // the report compares with the same population as the page
+  const population = state.population === 'all' ? 'all' : 'users';
+  let r = await api(`${base}/report?format=pdf&lang=${state.lang}&population=${population}`, opts);
+  if (!r.network && UNAVAILABLE.has(r.status)) r = await api(`${base}/report.pdf?lang=${state.lang}&population=${population}`, opts);
   btn.disabled = false;
   if (!r.network && UNAVAILABLE.has(r.status)) {
     btn.hidden = true;

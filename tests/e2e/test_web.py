@@ -612,6 +612,7 @@ def test_report_download_uses_the_token_header(
     with open(dl.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
     assert "format=pdf" in (seen["url"] or "")
+    assert "population=users" in (seen["url"] or "")  # the page's peers
     assert seen["token"] == created["token"] and seen["accept"] == "application/pdf"
     assert created["token"] not in (seen["url"] or "")
     assert "downloaded" in pg.locator("#report-status").inner_text()
