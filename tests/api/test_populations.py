@@ -203,7 +203,7 @@ def test_record_stored_before_populations_is_erased_from_all_only(
     store = service.store
     other = submit(client, low_user(questionnaire))  # one user counted in both
     body = SubmissionIn.model_validate({"answers": low_user(questionnaire)})
-    token = "old0000000000000000000000000000a.secret"
+    token = "00000000000000000000000000000abc.secret"
     rec = service.build_record(
         questionnaire, body, token.split(".")[0], token, None, None
     )
