@@ -27,6 +27,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -99,34 +100,81 @@ def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
     return None
 
 
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _host_problem(host: str) -> str | None:
+    """A DNS name of letters, digits and hyphens (punycode for other scripts)."""
+    name = host.removesuffix(".")
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(x) for x in labels):
+        return "the host is not a valid DNS name or IP address"
+    if labels[-1].isdigit() or labels[-1].startswith("0x"):
+        return "the host is not a valid DNS name (numeric IPv4 forms are not accepted)"
+    return None
+
+
 def check_url(url: str) -> None:
-    """Refuse endpoints a partner must not point us at (InvalidInput names the field)."""
+    """Refuse endpoints a partner must not point us at, and any URL that would not survive
+    delivery (InvalidInput names the field). Called on registration and before every
+    attempt, so a URL stored before a rule existed fails its delivery, never the run."""
     field = "/url"
+
+    def refuse(why: str) -> InvalidInput:
+        return InvalidInput("webhook URL invalid", [(field, why)])
+
+    if not isinstance(url, str):
+        raise refuse("a string")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(
             "webhook URL too long", [(field, "at most 2,000 characters")]
         )
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise InvalidInput("webhook URL invalid", [(field, "an absolute https:// URL")])
-    if parts.username or parts.password:
-        raise InvalidInput(
-            "webhook URL invalid", [(field, "no credentials in the URL")]
+    if not url.isascii() or any(not ("!" <= ch <= "~") for ch in url):
+        raise refuse(
+            "printable ASCII only: no spaces or control characters (percent-encode "
+            "them; punycode for international host names)"
         )
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = None
-    loopback_name = host.lower() in ("localhost", "localhost.")
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname or ""
+    except ValueError as exc:  # "[::1/x", "host:abc", "host:99999"
+        raise refuse(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise refuse("an absolute https:// URL")
+    if "@" in parts.netloc:
+        raise refuse("no credentials in the URL")
+    if parts.fragment or url.endswith("#"):
+        raise refuse("no #fragment (it is never sent)")
+    if port == 0 or parts.netloc.endswith(":"):
+        raise refuse("the port must be a number from 1 to 65535")
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    if "[" in parts.netloc or "]" in parts.netloc:
+        bracketed = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](:\d{1,5})?", parts.netloc)
+        if bracketed is None:
+            raise refuse("an IPv6 address in brackets, e.g. https://[2001:db8::1]/")
+        try:
+            ip = ipaddress.IPv6Address(bracketed.group(1))
+        except ValueError:
+            raise refuse("an IPv6 address in brackets, e.g. https://[2001:db8::1]/")
+    else:
+        try:
+            ip = ipaddress.IPv4Address(host)
+        except ValueError:
+            ip = None
+            if problem := _host_problem(host):
+                raise refuse(problem) from None
+    loopback_name = host == "localhost" or host.rstrip(".").endswith(
+        (".localhost", "localhost")
+    )
     if parts.scheme == "http" and not (
         allow_loopback() and (loopback_name or (ip is not None and ip.is_loopback))
     ):
-        raise InvalidInput("webhook URL invalid", [(field, "must use https://")])
+        raise refuse("must use https://")
     if loopback_name and not allow_loopback():
-        raise InvalidInput("webhook URL invalid", [(field, "no loopback addresses")])
+        raise refuse("no loopback addresses")
     if ip is not None and (problem := _address_problem(ip)):
-        raise InvalidInput("webhook URL invalid", [(field, problem)])
+        raise refuse(problem)
 
 
 def _resolved_problem(url: str) -> str | None:
@@ -266,10 +314,16 @@ class WebhookService:
         attempts = delivery.attempts + 1
         status: int | None = None
         error: str | None = None
+        permanent = False  # no later attempt can succeed: failed at once
         if hook is None:
-            error = "webhook removed"
+            error, permanent = "webhook removed", True
         else:
-            error = _resolved_problem(hook.url)
+            try:
+                check_url(hook.url)  # also URLs stored before a rule existed
+                error = _resolved_problem(hook.url)
+            except InvalidInput as exc:
+                error = f"invalid URL: {exc.errors[0][1]}"[:300]
+                permanent = True
             if error is None:
                 body = delivery.body.encode()
                 headers = {
@@ -285,6 +339,11 @@ class WebhookService:
                     status = self.sender(hook.url, body, headers)
                 except OSError as exc:  # connection refused, timeout, TLS, DNS
                     error = f"{type(exc).__name__}: {exc}"[:300]
+                except (
+                    Exception
+                ) as exc:  # a bug must not stop the run: recorded, retried
+                    logger.exception("webhook event %s: sender failed", delivery.id)
+                    error = f"{type(exc).__name__}: {exc}"[:300]
         if status is not None and 200 <= status < 300:
             updated = replace(
                 delivery,
@@ -297,7 +356,7 @@ class WebhookService:
         else:
             if status is not None:
                 error = f"HTTP {status}"
-            final = hook is None or attempts >= MAX_ATTEMPTS
+            final = permanent or attempts >= MAX_ATTEMPTS
             updated = replace(
                 delivery,
                 state="failed" if final else "pending",
@@ -312,7 +371,13 @@ class WebhookService:
     def deliver_due(self, limit: int = 50) -> list[Delivery]:
         """Retry every delivery that is due (bounded by ``limit`` per call)."""
         due = self.store.due_deliveries(int(self.clock()), limit)
-        return [self.attempt(d) for d in due]
+        done = []
+        for d in due:  # one item's failure never stops the others
+            try:
+                done.append(self.attempt(d))
+            except Exception:  # e.g. the store refused this item's write
+                logger.exception("webhook event %s: attempt not recorded", d.id)
+        return done
 
 
 def _public_delivery(d: Delivery) -> dict[str, Any]:

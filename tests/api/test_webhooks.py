@@ -106,6 +106,8 @@ def test_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK", raising=False)
     check_url("https://hooks.example/smm")
     check_url("https://93.184.215.14:8443/hook")
+    check_url("https://[2606:4700:4700::1111]:8443/hook?partner=a%20b")
+    check_url("https://xn--bcher-kva.example./hook")
     refused = {
         "http://hooks.example/smm": "https://",
         "ftp://hooks.example/x": "https://",
@@ -365,3 +367,104 @@ def test_scheduled_function_and_cli_deliver_what_is_due(
     assert "/url" in capsys.readouterr().err
     assert main(["webhooks", "remove", "p9"]) == 0
     assert main(["webhooks", "remove", "p9"]) == 2
+
+
+# --- URLs that used to pass registration and crash delivery (issue 13, items 1 and 3) ------
+BAD_URLS = [
+    "https://example.com:abc/",  # port not a number
+    "https://example.com:99999/",  # port out of range
+    "https://example.com:0/",
+    "https://example.com/a\r\nX-Injected: 1",  # header injection
+    "https://example.com/a\nb",
+    "https://example.com/\x00",
+    "https://example.com/a b",
+    "https://exa\tmple.com/",
+    "https://example.com/\x7f",
+    "https://[::1/x",  # malformed IPv6 literal
+    "https://[::1]x/",
+    "https://[hooks.example]/",
+    "https://[fe80::1%25eth0]/",
+    "https://exa_mple..com/",
+    "https://-bad-.example/",
+    "https://hooks.example:/",
+    "https://2130706433/",  # 127.0.0.1 as one number
+    "https://0x7f.1/",
+    "https://hooks.example/#frag",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_malformed_urls_are_refused_at_registration(client, service, url) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create("Acme", ["admin"], [], "free")
+    r = client.http.put(
+        "/v1/partner/webhook",
+        body=json.dumps({"url": url}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 422, (url, r.status_code, r.body)
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert [e["pointer"] for e in r.json_body["errors"]] == ["/url"], r.json_body
+    assert (
+        service.store.get_webhook(PartnerService(service.store).list()[0]["partner_id"])
+        is None
+    )
+
+
+def test_one_bad_stored_url_does_not_stop_the_others(service, receiver) -> None:  # type: ignore[no-untyped-def]
+    """Endpoints stored before the URL rules were complete: each bad one is recorded as
+    failed, every other partner's delivery still goes out in the same run."""
+    from chalicelib.storage import Delivery, Webhook
+
+    clock = Clock()
+    hooks = WebhookService(service.store, b"secret", clock=clock)
+    hooks.register("good", receiver.url + "/good")
+    for n, url in enumerate(BAD_URLS[:5]):
+        service.store.put_webhook(Webhook(f"bad{n}", url, "2026-01-01T00:00:00+00:00"))
+    partners = [f"bad{n}" for n in range(5)] + ["good"]
+    for n, pid in enumerate(partners):
+        service.store.put_delivery(
+            Delivery(f"evt_{n}", pid, "assessment.completed", "{}", 1, next_at=n)
+        )
+    done = hooks.deliver_due()
+    by_partner = {d.partner_id: d for d in done}
+    assert set(by_partner) == set(partners)
+    assert by_partner["good"].state == "delivered"
+    assert len(receiver.requests) == 1
+    for n in range(5):
+        d = by_partner[f"bad{n}"]
+        assert d.state == "failed" and d.attempts == 1, d
+        assert "URL" in (d.last_error or ""), d
+    assert hooks.deliver_due() == []  # recorded: not retried on every run
+    stored = {
+        d.partner_id: d.state
+        for p in partners
+        for d in service.store.list_deliveries(p)
+    }
+    assert stored == {**{p: "failed" for p in partners[:5]}, "good": "delivered"}
+
+
+def test_an_unexpected_error_on_one_delivery_is_recorded_and_the_run_goes_on(
+    service, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    calls: list[str] = []
+
+    def sender(url: str, body: bytes, headers: dict[str, str]) -> int:
+        calls.append(url)
+        if url.endswith("/boom"):
+            raise RuntimeError("a bug in the sender")
+        return 204
+
+    hooks = WebhookService(service.store, b"secret", sender=sender, clock=Clock())
+    hooks.register("p1", receiver.url + "/boom")
+    hooks.register("p2", receiver.url + "/fine")
+    for n, pid in enumerate(("p1", "p2")):
+        service.store.put_delivery(
+            Delivery(f"evt_{n}", pid, "assessment.completed", "{}", 1, next_at=n)
+        )
+    done = {d.partner_id: d for d in hooks.deliver_due()}
+    assert done["p2"].state == "delivered"
+    assert done["p1"].state == "pending" and done["p1"].attempts == 1
+    assert "RuntimeError" in (done["p1"].last_error or "")
+    assert len(calls) == 2
