@@ -3,7 +3,10 @@ bounded retries, delivery log, URL rules, the scheduled retry and the CLI."""
 
 from __future__ import annotations
 
+import base64
 import json
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,9 +21,13 @@ from chalicelib.webhooks import (
     BACKOFF_SECONDS,
     MAX_ATTEMPTS,
     WebhookService,
+    address_problem,
     check_url,
     sign,
-    verify_signature,
+    sign_legacy,
+    signature_headers,
+    verify,
+    verify_legacy_signature,
 )
 from tests import orgs
 
@@ -31,7 +38,7 @@ class Receiver:
     """An HTTP server on 127.0.0.1 (free port) that records requests and answers with the
     queued statuses (then 200)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
         outer = self
@@ -54,6 +61,10 @@ class Receiver:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server_names: list[str | None] = []
+        if tls is not None:  # HTTPS; records the SNI name each client sent
+            tls.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Self:
@@ -86,20 +97,78 @@ def partner_headers(key: str, **extra: str) -> dict[str, str]:
 
 
 # --- signatures -----------------------------------------------------------------------------
-def test_signature_verifies_only_the_same_body_secret_and_recent_time() -> None:
+SECRET_A = "whsec_" + base64.b64encode(b"a" * 32).decode()
+SECRET_B = "whsec_" + base64.b64encode(b"b" * 32).decode()
+
+
+def test_signature_verifies_only_the_same_id_body_secret_and_recent_time() -> None:
     body = b'{"id":"evt_1"}'
-    header = sign("whsec_a", 1_000, body)
-    assert verify_signature("whsec_a", header, body, now=1_000)
-    assert verify_signature("whsec_a", header, body, now=1_300)  # within 5 minutes
-    assert not verify_signature("whsec_a", header, body, now=1_301)  # replayed later
-    assert not verify_signature("whsec_a", header, body, now=699)
-    assert not verify_signature("whsec_b", header, body, now=1_000)
-    assert not verify_signature("whsec_a", header, body + b" ", now=1_000)
-    assert not verify_signature(
-        "whsec_a", header.replace("t=1000", "t=1001"), body, 1_000
+    headers = signature_headers([SECRET_A], "evt_1", 1_000, body)
+    assert verify(SECRET_A, headers, body, now=1_000)
+    assert verify(SECRET_A, headers, body, now=1_300)  # within 5 minutes
+    assert not verify(SECRET_A, headers, body, now=1_301)  # replayed later
+    assert not verify(SECRET_A, headers, body, now=699)
+    assert not verify(SECRET_B, headers, body, now=1_000)
+    assert not verify(SECRET_A, headers, body + b" ", now=1_000)
+    assert not verify(SECRET_A, {**headers, "webhook-timestamp": "1001"}, body, 1_000)
+    assert not verify(SECRET_A, {**headers, "webhook-id": "evt_2"}, body, 1_000)
+    for name in headers:
+        assert not verify(SECRET_A, {**headers, name: ""}, body, now=1_000)
+    assert not verify(SECRET_A, {**headers, "webhook-timestamp": "x"}, body, 1_000)
+    # several signatures (a rotation): any one of them verifies
+    both = signature_headers([SECRET_B, SECRET_A], "evt_1", 1_000, body)
+    assert both["webhook-signature"].count("v1,") == 2
+    assert verify(SECRET_A, both, body, now=1_000)
+    assert verify(SECRET_B, both, body, now=1_000)
+    # the deprecated SMM-Signature header
+    legacy = sign_legacy(SECRET_A, 1_000, body)
+    assert verify_legacy_signature(SECRET_A, legacy, body, now=1_000)
+    assert not verify_legacy_signature(SECRET_B, legacy, body, now=1_000)
+
+
+def test_signature_matches_the_spec_example() -> None:
+    """The example of the Standard Webhooks specification (its reference test vector)."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    msg_id = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+    body = b'{"test": 2432232314}'
+    assert (
+        sign(secret, msg_id, 1614265330, body)
+        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
-    for broken in (None, "", "v1=abc", "t=x,v1=abc", "t=1000"):
-        assert not verify_signature("whsec_a", broken, body, now=1_000)
+
+
+def test_the_standardwebhooks_library_verifies_our_deliveries(
+    service, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """A receiver using the reference library (PyPI ``standardwebhooks``) accepts what we
+    send, with the secret the registration answered, also during a rotation."""
+    from standardwebhooks import Webhook as Verifier
+    from standardwebhooks import WebhookVerificationError
+
+    hooks = WebhookService(
+        service.store, b"secret"
+    )  # real clock: the library checks it
+    first = hooks.register("p1", receiver.url)["secret"]
+    assert first.startswith("whsec_") and len(base64.b64decode(first[6:])) == 32
+    from chalicelib.storage import Delivery
+
+    def deliver(n: int) -> dict[str, Any]:
+        d = Delivery(f"evt_{n}", "p1", "assessment.completed", json.dumps({"n": n}), 1)
+        service.store.put_delivery(d)
+        assert hooks.attempt(d).state == "delivered"
+        return receiver.requests[-1]
+
+    got = deliver(1)
+    headers = dict(got["headers"].items())
+    assert Verifier(first).verify(got["body"], headers) == {"n": 1}
+    with pytest.raises(WebhookVerificationError):
+        Verifier(SECRET_B).verify(got["body"], headers)
+    second = hooks.rotate_secret("p1")["secret"]
+    assert second != first
+    got = deliver(2)
+    headers = dict(got["headers"].items())
+    assert Verifier(first).verify(got["body"], headers) == {"n": 2}  # grace period
+    assert Verifier(second).verify(got["body"], headers) == {"n": 2}
 
 
 def test_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,13 +236,12 @@ def test_partner_gets_one_signed_event_per_new_assessment(
 
     assert len(receiver.requests) == 1
     got = receiver.requests[0]
-    assert verify_signature(secret, got["headers"]["SMM-Signature"], got["body"])
-    assert not verify_signature(
-        "whsec_" + "0" * 64, got["headers"]["SMM-Signature"], got["body"]
-    )
+    assert verify(secret, got["headers"], got["body"])
+    assert not verify(SECRET_B, got["headers"], got["body"])
+    assert verify_legacy_signature(secret, got["headers"]["SMM-Signature"], got["body"])
     event = json.loads(got["body"])
     assert event["type"] == got["headers"]["SMM-Event"] == "assessment.completed"
-    assert event["id"] == got["headers"]["SMM-Webhook-Id"]
+    assert event["id"] == got["headers"]["webhook-id"]
     data = event["data"]
     assert data["assessment_id"] == sent.json_body["id"]
     assert data["overall"] == sent.json_body["result"]["metrics"]["overall"]
@@ -282,7 +350,7 @@ def test_retries_follow_the_backoff_then_stop(service, questionnaire, receiver) 
         assert d.attempts == attempt
     assert d.state == "failed" and d.last_error == "HTTP 500"
     assert len(receiver.requests) == MAX_ATTEMPTS
-    assert {r["headers"]["SMM-Webhook-Id"] for r in receiver.requests} == {first.id}
+    assert {r["headers"]["webhook-id"] for r in receiver.requests} == {first.id}
     assert len({r["body"] for r in receiver.requests}) == 1  # the same bytes every time
     clock.now += 10**6
     assert hooks.deliver_due() == []  # bounded: never tried again
@@ -302,13 +370,8 @@ def test_a_later_attempt_succeeds_and_is_signed_afresh(
     assert d.state == "delivered" and d.attempts == 2 and d.delivered_at == clock.now
     assert len(receiver.requests) == 2  # nothing went to the redirect target
     last = receiver.requests[-1]
-    assert verify_signature(
-        hooks.secret_for("p1"),
-        last["headers"]["SMM-Signature"],
-        last["body"],
-        now=clock.now,
-    )
-    assert f"t={int(clock.now)}," in last["headers"]["SMM-Signature"]
+    assert verify(hooks.secret_for("p1"), last["headers"], last["body"], now=clock.now)
+    assert last["headers"]["webhook-timestamp"] == str(int(clock.now))
 
 
 def test_unreachable_receiver_is_an_error_to_retry(
@@ -468,3 +531,188 @@ def test_an_unexpected_error_on_one_delivery_is_recorded_and_the_run_goes_on(
     assert done["p1"].state == "pending" and done["p1"].attempts == 1
     assert "RuntimeError" in (done["p1"].last_error or "")
     assert len(calls) == 2
+
+
+# --- addresses: resolved once, checked, connected to (issue 13, item 10) --------------------
+REFUSED_ADDRESSES = [
+    "100.64.0.1",  # carrier-grade NAT
+    "100.127.255.254",
+    "0.0.0.0",
+    "0.1.2.3",
+    "10.0.0.1",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "192.0.0.8",
+    "198.18.0.1",
+    "224.0.0.251",  # multicast
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::",
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:93.184.215.14",  # mapped, even of a public address
+    "::127.0.0.1",  # IPv4-compatible
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "64:ff9b::6440:1",  # NAT64 of 100.64.0.1
+    "64:ff9b:1::a00:1",  # local-use NAT64
+    "2001::1",  # Teredo
+    "2001:db8::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "fe80::1",
+    "fec0::1",
+    "ff02::1",
+    "100::1",
+]
+
+
+@pytest.mark.parametrize("address", REFUSED_ADDRESSES)
+def test_refused_addresses(monkeypatch, address: str) -> None:  # type: ignore[no-untyped-def]
+    import ipaddress
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")  # even then: none of these
+    assert address_problem(ipaddress.ip_address(address)) is not None
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(InvalidInput) as err:
+        check_url(f"https://{host}/hook")
+    assert err.value.errors[0][0] == "/url"
+
+
+def test_public_addresses_pass(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ipaddress
+
+    monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK", raising=False)
+    for address in (
+        "93.184.215.14",
+        "2606:4700:4700::1111",
+        "64:ff9b::5db8:d70e",  # NAT64 of a public address (DNS64 networks)
+        "2002:5db8:d70e::1",  # 6to4 of a public address
+    ):
+        assert address_problem(ipaddress.ip_address(address)) is None, address
+    for loopback in ("127.0.0.1", "::1"):
+        assert address_problem(ipaddress.ip_address(loopback)) is not None
+
+
+class Resolver:
+    """``socket.getaddrinfo`` for made-up names: answers from ``answers`` in turn (the last
+    one again once used up), every lookup counted; numeric hosts resolve as usual."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *answers: str) -> None:
+        import socket
+
+        self.answers = list(answers)
+        self.lookups: list[str] = []
+        real = socket.getaddrinfo
+
+        def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(host).endswith(".test"):
+                self.lookups.append(host)
+                address = (
+                    self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+                )
+                return real(address, port, *args, **kwargs)
+            return real(host, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for hooks.test (key, certificate), made with openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = str(folder / "key.pem"), str(folder / "cert.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-keyout", key, "-out", cert, "-subj", "/CN=hooks.test"]
+        + ["-addext", "subjectAltName=DNS:hooks.test"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return key, cert
+
+
+@pytest.fixture
+def tls_receiver(certificate, monkeypatch) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate[1], certificate[0])
+    with Receiver(tls) as r:
+        yield r
+
+
+def trusting(cert: str):  # type: ignore[no-untyped-def]
+    """Our real sender, trusting the test certificate instead of the system store."""
+    import functools
+
+    from chalicelib.webhooks import http_post
+
+    return functools.partial(http_post, context=ssl.create_default_context(cafile=cert))
+
+
+def test_connection_goes_to_the_checked_address_with_the_names_tls(
+    service, tls_receiver, certificate, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """DNS rebinding: the name answers a good address for the check and another one
+    afterwards. The request still reaches the checked address, with the name as Host and
+    SNI and the certificate verified for the name; one lookup per attempt."""
+    from chalicelib.storage import Delivery
+
+    port = tls_receiver.server.server_port
+    resolver = Resolver(monkeypatch, "127.0.0.1", "127.0.0.2")  # nothing on .2
+    hooks = WebhookService(
+        service.store, b"secret", sender=trusting(certificate[1]), clock=Clock()
+    )
+    hooks.register("p1", f"https://hooks.test:{port}/hook?x=1")
+    d = Delivery("evt_1", "p1", "assessment.completed", "{}", 1)
+    assert hooks.attempt(d).state == "delivered", service.store.get_delivery(
+        "p1", "evt_1"
+    )
+    assert resolver.lookups == ["hooks.test"]
+    (got,) = tls_receiver.requests
+    assert got["headers"]["Host"] == f"hooks.test:{port}"
+    assert tls_receiver.server_names == ["hooks.test"]
+
+
+def test_a_certificate_for_another_name_is_refused(
+    service, tls_receiver, certificate, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    Resolver(monkeypatch, "127.0.0.1")
+    hooks = WebhookService(
+        service.store, b"secret", sender=trusting(certificate[1]), clock=Clock()
+    )
+    hooks.register("p1", f"https://other.test:{tls_receiver.server.server_port}/")
+    d = hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", "{}", 1))
+    assert d.state == "pending" and d.last_status is None
+    assert "certificate" in (d.last_error or "").lower(), d.last_error
+    assert tls_receiver.requests == []
+    # and the system trust store does not know the test certificate at all
+    hooks.sender = __import__("chalicelib.webhooks").webhooks.http_post
+    hooks.register("p1", f"https://hooks.test:{tls_receiver.server.server_port}/")
+    d = hooks.attempt(Delivery("evt_2", "p1", "assessment.completed", "{}", 1))
+    assert "certificate" in (d.last_error or "").lower(), d.last_error
+    assert tls_receiver.requests == []
+
+
+def test_a_name_resolving_to_a_refused_address_is_not_contacted(
+    service, receiver, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK")
+    Resolver(monkeypatch, "127.0.0.1")  # our receiver, but loopback is not allowed
+    hooks = WebhookService(service.store, b"secret", clock=Clock())
+    hooks.register("p1", f"https://hooks.test:{receiver.server.server_port}/")
+    from chalicelib.storage import Delivery
+
+    d = hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", "{}", 1))
+    assert d.state == "pending" and d.last_status is None
+    assert "RefusedAddress" in (d.last_error or "") and "loopback" in (
+        d.last_error or ""
+    )
+    assert receiver.requests == []
