@@ -87,3 +87,16 @@ class WebhookIn(_In):
         description="https:// URL on a public address; receives signed JSON events",
         examples=["https://partner.example/hooks/smm"],
     )
+
+
+class WebhookSecretIn(_In):
+    """A secret rotation: how long the previous secret keeps signing deliveries."""
+
+    grace_seconds: int = Field(
+        default=86_400,
+        ge=0,
+        le=7 * 86_400,
+        strict=True,
+        description="seconds the previous secret(s) still sign deliveries alongside the new "
+        "one (0: stop at once, e.g. after a leak); default one day",
+    )

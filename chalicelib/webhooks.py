@@ -92,6 +92,7 @@ SIGNATURE_SCHEME = (
 )
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -672,7 +673,11 @@ class WebhookService:
     def replay(self, partner_id: str, delivery_id: str) -> dict[str, Any]:
         """One more attempt of one of the partner's failed deliveries, now (same id and
         body, signed afresh). Another partner's id is unknown here."""
-        delivery = self.store.get_delivery(partner_id, delivery_id)
+        delivery = (
+            self.store.get_delivery(partner_id, delivery_id)
+            if _DELIVERY_ID.fullmatch(delivery_id)
+            else None
+        )
         if delivery is None:
             raise NotFound("no such delivery", [("/delivery_id", "unknown delivery")])
         hook = self.store.get_webhook(partner_id)

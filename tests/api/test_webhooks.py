@@ -716,3 +716,246 @@ def test_a_name_resolving_to_a_refused_address_is_not_contacted(
         d.last_error or ""
     )
     assert receiver.requests == []
+
+
+# --- rotation, 410 Gone, replay through the API ---------------------------------------------
+def _register(client, key: str, url: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from chalicelib import schemas
+
+    r = client.http.put(
+        "/v1/partner/webhook",
+        body=json.dumps({"url": url}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 200, r.body
+    schemas.WebhookRegistered.model_validate(r.json_body)
+    return r.json_body  # type: ignore[no-any-return]
+
+
+def _state(client, key: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from chalicelib import schemas
+
+    r = client.http.get("/v1/partner/webhook", headers=partner_headers(key))
+    assert r.status_code == 200, r.body
+    schemas.WebhookState.model_validate(r.json_body)
+    return r.json_body  # type: ignore[no-any-return]
+
+
+def _submit(client, key: str, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    r = client.http.post(
+        "/v1/partner/assessments",
+        body=json.dumps({"answers": orgs.middling(questionnaire)}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 201, r.body
+
+
+def test_secret_rotation_signs_with_both_secrets_for_the_grace_period(
+    client, service, questionnaire, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib import schemas
+
+    key, _ = PartnerService(service.store).create("Acme", ["submit", "admin"], [])
+    old = _register(client, key, receiver.url)["secret"]
+    assert _state(client, key)["signatures"] == 1
+    r = client.http.post(
+        "/v1/partner/webhook/secret",
+        body=json.dumps({"grace_seconds": 3_600}),
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 201, r.body
+    schemas.WebhookSecretRotated.model_validate(r.json_body)
+    new = r.json_body["secret"]
+    assert new.startswith("whsec_") and new != old
+    state = _state(client, key)
+    assert state["signatures"] == 2 and state["previous_secrets_expire_at"]
+    assert "secret" not in state
+    _submit(client, key, questionnaire)
+    got = receiver.requests[-1]
+    assert got["headers"]["webhook-signature"].count("v1,") == 2
+    assert verify(old, got["headers"], got["body"])
+    assert verify(new, got["headers"], got["body"])
+    # re-registering (a new URL) keeps the secrets
+    assert _register(client, key, receiver.url + "/v2")["secret"] == new
+    # an immediate rotation (a leaked secret): only the newest signs
+    r = client.http.post(
+        "/v1/partner/webhook/secret",
+        body=json.dumps({"grace_seconds": 0}),
+        headers=partner_headers(key),
+    )
+    newest = r.json_body["secret"]
+    assert r.json_body["signatures"] == 1
+    _submit(client, key, questionnaire)
+    got = receiver.requests[-1]
+    assert got["headers"]["webhook-signature"].count("v1,") == 1
+    assert verify(newest, got["headers"], got["body"])
+    assert not verify(new, got["headers"], got["body"])
+    assert not verify(old, got["headers"], got["body"])
+    # an empty body rotates with the default grace period
+    r = client.http.post("/v1/partner/webhook/secret", headers=partner_headers(key))
+    assert r.status_code == 201 and r.json_body["signatures"] == 2, r.body
+
+
+def test_rotation_requests_that_are_wrong_are_problems(client, service) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create("Acme", ["admin"], [])
+    r = client.http.post(
+        "/v1/partner/webhook/secret", body=b"{}", headers=partner_headers(key)
+    )
+    assert (
+        r.status_code == 404 and r.headers["Content-Type"] == "application/problem+json"
+    )
+    _register(client, key, "https://hooks.example/smm")
+    for body, pointer in (
+        ({"grace_seconds": -1}, "/grace_seconds"),
+        ({"grace_seconds": 8 * 86_400}, "/grace_seconds"),
+        ({"grace_seconds": "60"}, "/grace_seconds"),
+        ({"grace": 60}, "/grace"),
+    ):
+        r = client.http.post(
+            "/v1/partner/webhook/secret",
+            body=json.dumps(body),
+            headers=partner_headers(key),
+        )
+        assert r.status_code == 422, (body, r.body)
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert [e["pointer"] for e in r.json_body["errors"]] == [pointer]
+
+
+def test_grace_period_ends(service, receiver) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    clock = Clock()
+    hooks = WebhookService(service.store, b"secret", clock=clock)
+    old = hooks.register("p1", receiver.url)["secret"]
+    new = hooks.rotate_secret("p1", grace_seconds=600)["secret"]
+    newer = hooks.rotate_secret("p1", grace_seconds=600)["secret"]
+    assert len(hooks.secrets_for(service.store.get_webhook("p1"))) == 3
+    clock.now += 600
+    assert hooks.secrets_for(service.store.get_webhook("p1")) == [newer]
+    hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", "{}", 1))
+    got = receiver.requests[-1]
+    assert verify(newer, got["headers"], got["body"], now=clock.now)
+    assert not verify(old, got["headers"], got["body"], now=clock.now)
+    assert not verify(new, got["headers"], got["body"], now=clock.now)
+    assert hooks.state("p1")["previous_secrets_expire_at"] is None
+
+
+def test_an_endpoint_registered_before_rotation_keeps_its_secret(
+    service, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """Records written before secrets were stored: the secret partners already have."""
+    import hashlib
+    import hmac
+
+    from chalicelib.storage import Delivery, Webhook
+
+    service.store.put_webhook(Webhook("p1", receiver.url, "2026-01-01T00:00:00+00:00"))
+    hooks = WebhookService(service.store, b"secret", clock=Clock())
+    known = "whsec_" + hmac.new(b"secret", b"webhook:p1", hashlib.sha256).hexdigest()
+    assert hooks.secret_for("p1") == known
+    hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", "{}", 1))
+    got = receiver.requests[-1]
+    now = Clock().now
+    assert verify(known, got["headers"], got["body"], now=now)
+    assert verify_legacy_signature(
+        known, got["headers"]["SMM-Signature"], got["body"], now
+    )
+    new = hooks.rotate_secret("p1")["secret"]
+    hooks.attempt(Delivery("evt_2", "p1", "assessment.completed", "{}", 1))
+    got = receiver.requests[-1]
+    assert verify(known, got["headers"], got["body"], now=now)
+    assert verify(new, got["headers"], got["body"], now=now)
+
+
+def test_410_disables_the_endpoint_until_it_is_registered_again(
+    client, service, questionnaire, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    key, _ = PartnerService(service.store).create("Acme", ["submit", "admin"], [])
+    _register(client, key, receiver.url)
+    receiver.statuses = [410]
+    _submit(client, key, questionnaire)
+    state = _state(client, key)
+    assert state["enabled"] is False and "410" in state["disabled_reason"]
+    assert state["disabled_at"]
+    (gone,) = state["deliveries"]
+    assert gone["state"] == "failed" and gone["last_status"] == 410
+    assert gone["attempts"] == 1 and gone["next_attempt_at"] is None
+    # while disabled: events are logged as failed, nothing is sent
+    _submit(client, key, questionnaire)
+    assert len(receiver.requests) == 1
+    latest = _state(client, key)["deliveries"][0]
+    assert latest["state"] == "failed" and "disabled" in latest["last_error"]
+    replay = client.http.post(
+        f"/v1/partner/webhook/deliveries/{gone['id']}/replay",
+        headers=partner_headers(key),
+    )
+    assert replay.status_code == 409, replay.body
+    assert replay.headers["Content-Type"] == "application/problem+json"
+    # registering again enables it; the failed events can be replayed
+    assert _register(client, key, receiver.url)["enabled"] is True
+    assert _state(client, key)["disabled_reason"] is None
+    for d in (gone, latest):
+        r = client.http.post(
+            f"/v1/partner/webhook/deliveries/{d['id']}/replay",
+            headers=partner_headers(key),
+        )
+        assert r.status_code == 200, r.body
+        assert r.json_body["state"] == "delivered" and r.json_body["id"] == d["id"]
+    assert len(receiver.requests) == 3
+    assert [r["headers"]["webhook-id"] for r in receiver.requests[1:]] == [
+        gone["id"],
+        latest["id"],
+    ]
+
+
+def test_replay_of_a_failed_delivery(client, service, questionnaire, receiver) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib import schemas
+
+    ps = PartnerService(service.store)
+    key, rec = ps.create("Acme", ["submit", "admin"], [])
+    other, _ = ps.create("Other", ["submit", "admin"], [])
+    secret = _register(client, key, receiver.url)["secret"]
+    _register(client, other, receiver.url + "/other")
+    receiver.statuses = [500]
+    _submit(client, key, questionnaire)
+    (d,) = _state(client, key)["deliveries"]
+    assert d["state"] == "pending"
+    url = f"/v1/partner/webhook/deliveries/{d['id']}/replay"
+    r = client.http.post(url, headers=partner_headers(key))
+    assert r.status_code == 409 and "pending" in r.body.decode()  # retried anyway
+    # exhaust the retries
+    from dataclasses import replace as dc_replace
+
+    stored = service.store.get_delivery(rec.partner_id, d["id"])
+    assert stored is not None
+    service.store.put_delivery(
+        dc_replace(stored, state="failed", attempts=MAX_ATTEMPTS)
+    )
+    receiver.statuses = [503]
+    r = client.http.post(url, headers=partner_headers(key))
+    assert r.status_code == 200, r.body
+    schemas.WebhookDeliveryOut.model_validate(r.json_body)
+    assert r.json_body["state"] == "failed" and r.json_body["last_status"] == 503
+    assert r.json_body["attempts"] == MAX_ATTEMPTS + 1
+    assert r.json_body["next_attempt_at"] is None  # a replay is not retried by itself
+    r = client.http.post(url, headers=partner_headers(key))
+    assert r.status_code == 200 and r.json_body["state"] == "delivered"
+    got = receiver.requests[-1]
+    assert got["headers"]["webhook-id"] == d["id"] and verify(
+        secret, got["headers"], got["body"]
+    )
+    assert json.loads(got["body"])["id"] == d["id"]  # the same event
+    again = client.http.post(url, headers=partner_headers(key))
+    assert again.status_code == 409  # delivered: nothing to replay
+    sent = len(receiver.requests)
+    # tenant isolation: another partner's id, unknown and malformed ids are all 404
+    for who, path in (
+        (other, url),
+        (key, "/v1/partner/webhook/deliveries/evt_unknown/replay"),
+        (key, "/v1/partner/webhook/deliveries/" + "x" * 300 + "/replay"),
+        (key, "/v1/partner/webhook/deliveries/a%0Ab/replay"),
+    ):
+        r = client.http.post(path, headers=partner_headers(who))
+        assert r.status_code == 404, (path, r.body)
+        assert r.headers["Content-Type"] == "application/problem+json"
+    assert len(receiver.requests) == sent
