@@ -428,8 +428,46 @@ def test_scheduled_function_and_cli_deliver_what_is_due(
     assert "0 due" in capsys.readouterr().out
     assert main(["webhooks", "set", "p9", "http://hooks.example/"]) == 2
     assert "/url" in capsys.readouterr().err
+    assert main(["webhooks", "rotate-secret", "p9", "--grace", "600"]) == 0
+    out = capsys.readouterr().out
+    assert "secret : whsec_" in out and "signs too until" in out
+    assert main(["webhooks", "show", "p9"]) == 0
+    assert "signing with 2 secrets" in capsys.readouterr().out
+    assert main(["webhooks", "rotate-secret", "p9", "--grace", "-5"]) == 2
+    assert "/grace_seconds" in capsys.readouterr().err
+    assert main(["webhooks", "replay", "p9", "evt_none"]) == 2
+    assert "no such delivery" in capsys.readouterr().err
     assert main(["webhooks", "remove", "p9"]) == 0
     assert main(["webhooks", "remove", "p9"]) == 2
+
+
+def test_cli_replays_and_shows_a_disabled_endpoint(
+    service, receiver, capsys, monkeypatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.cli import main
+    from chalicelib.config import Settings
+    from chalicelib.storage import Delivery, store_from_env
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SQLITE_PATH", raising=False)
+    assert main(["webhooks", "set", "p9", receiver.url]) == 0
+    store = store_from_env()
+    hooks = WebhookService(store, Settings.from_env().secret)
+    failed = Delivery("evt_cli", "p9", "assessment.completed", "{}", 1, "failed", 6)
+    store.put_delivery(failed)
+    receiver.statuses = [410]
+    assert main(["webhooks", "replay", "p9", "evt_cli"]) == 1
+    assert "failed" in capsys.readouterr().out
+    assert main(["webhooks", "show", "p9"]) == 0
+    assert "DISABLED since" in capsys.readouterr().out
+    assert main(["webhooks", "replay", "p9", "evt_cli"]) == 2  # disabled: conflict
+    assert "disabled" in capsys.readouterr().err
+    assert main(["webhooks", "set", "p9", receiver.url]) == 0
+    capsys.readouterr()
+    assert main(["webhooks", "replay", "p9", "evt_cli"]) == 0
+    assert "delivered" in capsys.readouterr().out
+    got = receiver.requests[-1]
+    assert verify(hooks.secret_for("p9"), got["headers"], got["body"])
 
 
 # --- URLs that used to pass registration and crash delivery (issue 13, items 1 and 3) ------
