@@ -921,7 +921,7 @@ def test_410_disables_the_endpoint_until_it_is_registered_again(
     # while disabled: events are logged as failed, nothing is sent
     _submit(client, key, questionnaire)
     assert len(receiver.requests) == 1
-    latest = _state(client, key)["deliveries"][0]
+    (latest,) = [d for d in _state(client, key)["deliveries"] if d["id"] != gone["id"]]
     assert latest["state"] == "failed" and "disabled" in latest["last_error"]
     replay = client.http.post(
         f"/v1/partner/webhook/deliveries/{gone['id']}/replay",
@@ -997,3 +997,43 @@ def test_replay_of_a_failed_delivery(client, service, questionnaire, receiver) -
         assert r.status_code == 404, (path, r.body)
         assert r.headers["Content-Type"] == "application/problem+json"
     assert len(receiver.requests) == sent
+
+
+def test_the_documented_receiver_accepts_our_delivery_and_only_ours(
+    service, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """examples/webhook_receiver.py (shown in docs/WEBHOOKS.md): an independent
+    implementation of the spec's verification, against a real delivery."""
+    import importlib.util
+    from pathlib import Path
+
+    from chalicelib.storage import Delivery
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
+    spec = importlib.util.spec_from_file_location("webhook_receiver", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    documented = (path.parents[1] / "docs" / "WEBHOOKS.md").read_text()
+    assert "hmac.compare_digest(signature, expected)" in documented
+
+    hooks = WebhookService(service.store, b"secret")
+    secret = hooks.register("p1", receiver.url)["secret"]
+    body = json.dumps({"id": "evt_1", "type": "assessment.completed", "data": {}})
+    hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", body, 1))
+    got = receiver.requests[-1]
+    headers = dict(got["headers"].items())
+    assert example.verify(secret, headers, got["body"])["id"] == "evt_1"
+    for bad_secret, bad_headers, bad_body in (
+        (SECRET_B, headers, got["body"]),
+        (secret, headers, got["body"] + b" "),
+        (secret, {**headers, "webhook-id": "evt_2"}, got["body"]),
+        (secret, {**headers, "webhook-timestamp": "1000"}, got["body"]),
+        (
+            secret,
+            {k: v for k, v in headers.items() if k != "webhook-signature"},
+            got["body"],
+        ),
+    ):
+        with pytest.raises(ValueError):
+            example.verify(bad_secret, bad_headers, bad_body)
