@@ -615,13 +615,18 @@ class WebhookService:
                 permanent = True
             else:
                 status, error = self._send(delivery, hook, now)
-        if status == 410:  # Gone: the receiver asks us to stop
+        if status == 410 and hook is not None:  # Gone: the receiver asks us to stop
             permanent = True
             reason = f"HTTP 410 Gone at {_iso(now)} (delivery {delivery.id})"
-            assert hook is not None
-            self.store.put_webhook(
-                replace(hook, disabled_at=_iso(now), disabled_reason=reason)
-            )
+            current = self.store.get_webhook(
+                delivery.partner_id
+            )  # fresh: keep rotations
+            if (
+                current is not None and current.url == hook.url
+            ):  # not re-registered since
+                self.store.put_webhook(
+                    replace(current, disabled_at=_iso(now), disabled_reason=reason)
+                )
         if status is not None and 200 <= status < 300:
             updated = replace(
                 delivery,
