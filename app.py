@@ -556,7 +556,9 @@ def partner_replay_delivery(principal: Any, delivery_id: str) -> Response:
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def deliver_webhooks(event: Any) -> dict[str, int]:
     """Retries due webhook deliveries (bounded per run; the rest waits for the next run)."""
-    done = get_webhooks().deliver_due(limit=200)
+    from chalicelib.webhooks import RUN_BUDGET_SECONDS
+
+    done = get_webhooks().deliver_due(limit=200, budget_seconds=RUN_BUDGET_SECONDS)
     return {
         "attempted": len(done),
         "delivered": sum(d.state == "delivered" for d in done),

@@ -50,6 +50,7 @@ import re
 import secrets as random_secrets
 import socket
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -71,7 +72,9 @@ logger = logging.getLogger(__name__)
 
 EVENT_COMPLETED = "assessment.completed"
 TOLERANCE_SECONDS = 300
-TIMEOUT_SECONDS = 3.0
+TIMEOUT_SECONDS = 3.0  # each network operation of an attempt
+ATTEMPT_DEADLINE_SECONDS = 8.0  # the whole attempt: connect, TLS, send, answer
+RUN_BUDGET_SECONDS = 18.0  # a scheduled run starts no attempt after this (Lambda: 30 s)
 BACKOFF_SECONDS = (30, 120, 600, 3_600, 21_600)  # after attempts 1..5
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 FIRST_ATTEMPT_GRACE_SECONDS = (
@@ -405,12 +408,15 @@ def http_post(
     headers: dict[str, str],
     context: ssl.SSLContext | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    deadline: float = ATTEMPT_DEADLINE_SECONDS,
 ) -> int:
     """POST and return the HTTP status; raises OSError on network and TLS failures and
     ``RefusedAddress`` when the host resolves to a refused address. The host is resolved
     once, the addresses checked, and the connection made to a checked address with the
     URL's host name for Host, SNI and the certificate check (``context``: the system's
-    trust store by default). Redirects are answers, never followed."""
+    trust store by default). Redirects are answers, never followed. ``timeout`` bounds
+    each network operation, ``deadline`` the whole attempt (a receiver answering a byte at
+    a time is cut off)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
@@ -423,13 +429,37 @@ def http_post(
     else:
         conn = _PinnedHTTPConnection(host, port, addresses, timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    expired = threading.Event()
+
+    def cut_off() -> None:  # unblocks a read in progress; the attempt then fails
+        expired.set()
+        if conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(deadline, cut_off)
+    timer.daemon = True
+    timer.start()
     try:
         conn.request("POST", target, body=body, headers=headers)
-        return int(conn.getresponse().status)
-    except http.client.HTTPException as exc:  # not an OSError: a malformed answer
+        status = int(conn.getresponse().status)
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            raise OSError(
+                f"no complete answer within the {deadline:g} s deadline"
+            ) from exc
+        if isinstance(exc, OSError):
+            raise
+        # not an OSError: a malformed answer
         raise OSError(f"bad HTTP answer: {type(exc).__name__}: {exc}") from exc
     finally:
+        timer.cancel()
         conn.close()
+    if expired.is_set():
+        raise OSError(f"no complete answer within the {deadline:g} s deadline")
+    return status
 
 
 class WebhookService:
@@ -701,11 +731,24 @@ class WebhookService:
             )
         return _public_delivery(self.attempt(delivery, hook, replay=True))
 
-    def deliver_due(self, limit: int = 50) -> list[Delivery]:
-        """Retry every delivery that is due (bounded by ``limit`` per call)."""
+    def deliver_due(
+        self, limit: int = 50, budget_seconds: float | None = None
+    ) -> list[Delivery]:
+        """Retry every delivery that is due (bounded by ``limit`` per call). With
+        ``budget_seconds``, no attempt starts after that time: the rest stays due for the
+        next run rather than being cut off unrecorded by the platform's timeout."""
+        started = time.monotonic()
         due = self.store.due_deliveries(int(self.clock()), limit)
-        done = []
+        done: list[Delivery] = []
         for d in due:  # one item's failure never stops the others
+            if (
+                budget_seconds is not None
+                and time.monotonic() - started > budget_seconds
+            ):
+                logger.info(
+                    "webhook run out of time: %d left due", len(due) - len(done)
+                )
+                break
             try:
                 done.append(self.attempt(d))
             except Exception:  # e.g. the store refused this item's write

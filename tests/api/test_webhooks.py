@@ -1037,3 +1037,71 @@ def test_the_documented_receiver_accepts_our_delivery_and_only_ours(
     ):
         with pytest.raises(ValueError):
             example.verify(bad_secret, bad_headers, bad_body)
+
+
+# --- slow receivers cannot hold up the others -----------------------------------------------
+def test_a_receiver_that_answers_byte_by_byte_is_cut_off_at_the_deadline(
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """Each read stays under the socket timeout, so only a deadline for the whole attempt
+    stops it; otherwise one such endpoint holds the scheduled run until Lambda kills it."""
+    import socket
+    import time as time_module
+
+    from chalicelib.webhooks import http_post
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(100):  # bounded: 20 s at most
+                if stop.wait(0.2):
+                    return
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    started = time_module.monotonic()
+    try:
+        with pytest.raises(OSError, match="deadline"):
+            http_post(url, b"{}", {}, timeout=1.0, deadline=1.0)
+        assert time_module.monotonic() - started < 2.5
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def test_a_scheduled_run_stops_starting_attempts_when_its_time_is_up(
+    service, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """Lambda stops the run at its timeout: attempts not begun stay due for the next run
+    instead of being cut off half-way (and never recorded)."""
+    import time as time_module
+
+    from chalicelib.storage import Delivery
+
+    def slow(url: str, body: bytes, headers: dict[str, str]) -> int:
+        time_module.sleep(0.3)
+        return 204
+
+    hooks = WebhookService(service.store, b"secret", sender=slow, clock=Clock())
+    hooks.register("p1", receiver.url)
+    for n in range(5):
+        service.store.put_delivery(
+            Delivery(f"evt_{n}", "p1", "assessment.completed", "{}", 1, next_at=n)
+        )
+    done = hooks.deliver_due(budget_seconds=0.5)
+    assert [d.id for d in done] == ["evt_0", "evt_1"]
+    assert len(service.store.due_deliveries(int(Clock().now))) == 3
