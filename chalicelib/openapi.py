@@ -334,6 +334,7 @@ OPERATIONS: tuple[Op, ...] = (
         security="partner",
         body=models.WebhookSecretIn,
         errors=(400, 401, 403, 404, 415, 422),
+        extra={"body_optional": True},  # empty: the default grace period
     ),
     Op(
         "post",
@@ -492,7 +493,7 @@ def document() -> dict[str, Any]:
         body_ref = op.body.__name__ if op.body else op.extra.get("body_schema")
         if body_ref:
             entry["requestBody"] = {
-                "required": True,
+                "required": not op.extra.get("body_optional", False),
                 "content": {
                     "application/json": {
                         "schema": {"$ref": f"#/components/schemas/{body_ref}"}
