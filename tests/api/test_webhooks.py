@@ -847,6 +847,8 @@ def test_rotation_requests_that_are_wrong_are_problems(client, service) -> None:
         ({"grace_seconds": -1}, "/grace_seconds"),
         ({"grace_seconds": 8 * 86_400}, "/grace_seconds"),
         ({"grace_seconds": "60"}, "/grace_seconds"),
+        ({"grace_seconds": True}, "/grace_seconds"),
+        ({"grace_seconds": 60.5}, "/grace_seconds"),
         ({"grace": 60}, "/grace"),
     ):
         r = client.http.post(
@@ -857,6 +859,12 @@ def test_rotation_requests_that_are_wrong_are_problems(client, service) -> None:
         assert r.status_code == 422, (body, r.body)
         assert r.headers["Content-Type"] == "application/problem+json"
         assert [e["pointer"] for e in r.json_body["errors"]] == [pointer]
+    r = client.http.post(  # JSON Schema's integer: 60.0 is one
+        "/v1/partner/webhook/secret",
+        body=b'{"grace_seconds": 60.0}',
+        headers=partner_headers(key),
+    )
+    assert r.status_code == 201, r.body
 
 
 def test_grace_period_ends(service, receiver) -> None:  # type: ignore[no-untyped-def]
@@ -1105,3 +1113,30 @@ def test_a_scheduled_run_stops_starting_attempts_when_its_time_is_up(
     done = hooks.deliver_due(budget_seconds=0.5)
     assert [d.id for d in done] == ["evt_0", "evt_1"]
     assert len(service.store.due_deliveries(int(Clock().now))) == 3
+
+
+def test_every_url_the_documented_pattern_allows_is_accepted(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The OpenAPI document's pattern is no looser than check_url: a client (or a fuzzer)
+    that follows it is not refused. Names over 253 characters and *.localhost are the
+    documented exceptions the pattern cannot express."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from chalicelib.models import URL_PATTERN
+    from chalicelib.openapi import document
+
+    schema = document()["components"]["schemas"]["WebhookIn"]["properties"]["url"]
+    assert schema["pattern"] == URL_PATTERN and schema["maxLength"] == 2000
+    monkeypatch.delenv("WEBHOOK_ALLOW_LOOPBACK", raising=False)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.from_regex(URL_PATTERN, fullmatch=True))
+    def accepted(url: str) -> None:
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        if len(url) > 2000 or len(host) > 253 or host.split(".")[-1] == "localhost":
+            return
+        check_url(url)
+
+    accepted()
