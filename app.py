@@ -483,11 +483,14 @@ def partner_list_keys(principal: Any) -> Response:
 
 @app.route(f"{PARTNER}/keys", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH)
 @partner_route("admin")
-def partner_rotate_key(principal: Any) -> Response:
-    """Rotation: a second active key with the same settings, shown once."""
+def partner_create_key(principal: Any) -> Response:
+    """A new key (shown once) with the scopes and origins in the body, at most the calling
+    key's; for rotation, the same as the key it replaces."""
+    from chalicelib.models import KeyIn
     from chalicelib.partners import public
 
-    key, record = get_partners().rotate(principal.partner_id)
+    body = _body(KeyIn)
+    key, record = get_partners().issue(principal, body.scopes, body.origins, body.name)
     return _json({"key": key, **public(record)}, 201)
 
 

@@ -166,7 +166,12 @@ def cmd_partner(args: argparse.Namespace) -> int:
         )
         _print_key(key, record)
     elif args.partner_command == "rotate":
-        key, record = svc.rotate(args.partner_id)
+        key, record = svc.rotate(
+            args.key,
+            None if args.scopes is None else args.scopes.split(","),
+            None if args.origins is None else [o for o in args.origins.split(",") if o],
+            args.name,
+        )
         _print_key(key, record)
         print(
             "Both keys are active now; revoke the old one once the partner has switched."
@@ -302,8 +307,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--origins", default="", help="comma-separated browser origins for CORS"
     )
     c.add_argument("--tier", default="free", choices=TIERS)
-    c = psub.add_parser("rotate", help="add a second active key with the same settings")
-    c.add_argument("partner_id")
+    c = psub.add_parser(
+        "rotate",
+        help="add a second active key of the same partner and tier: the settings of the "
+        "chosen key, or the ones given",
+    )
+    c.add_argument(
+        "key",
+        metavar="key_id",
+        help="the key to replace (or a partner id that has exactly one active key)",
+    )
+    c.add_argument(
+        "--scopes", default=None, help="comma-separated (default: the chosen key's)"
+    )
+    c.add_argument(
+        "--origins",
+        default=None,
+        help="comma-separated, '' for none (default: the chosen key's)",
+    )
+    c.add_argument("--name", default=None, help="default: the chosen key's")
     c = psub.add_parser(
         "usage-id",
         help="print the API Gateway usage id of a partner and tier (needs SMM_SECRET)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -119,4 +119,31 @@ class WebhookSecretIn(_In):
         strict=True,
         description="seconds the previous secret(s) still sign deliveries alongside the new "
         "one (0: stop at once, e.g. after a leak); default one day",
+    )
+
+
+Scope = Literal["submit", "read", "benchmarks", "export", "admin"]  # = partners.SCOPES
+
+
+class KeyIn(_In):
+    """A new key of the calling partner. Everything that grants access is stated here and is
+    at most what the calling key has; the tier (quota) is the calling key's."""
+
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=len(get_args(Scope)),
+        description="a subset of the calling key's scopes",
+        examples=[["submit", "read"]],
+    )
+    origins: list[Annotated[str, Field(max_length=200)]] = Field(
+        max_length=20,
+        description="browser origins for CORS, a subset of the calling key's "
+        "([] for a server-side key)",
+        examples=[["https://shop.example"]],
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="a label; the calling key's name when omitted",
     )

@@ -278,12 +278,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "post",
         f"{P}/keys",
-        "Rotate: add a key with the same settings (shown once)",
+        "Create a key with at most the calling key's scopes and origins (shown once)",
         "partner",
         schemas.NewPartnerKey,
         status=201,
+        body=models.KeyIn,
         security="partner",
-        errors=(401, 403, 409),
+        errors=(400, 401, 403, 409, 413, 415, 422),
     ),
     Op(
         "delete",
@@ -441,6 +442,7 @@ def document() -> dict[str, Any]:
                     models.SubmissionIn,
                     models.DraftIn,
                     models.ExportIn,
+                    models.KeyIn,
                 )
                 else "serialization",
             )
@@ -485,6 +487,8 @@ def document() -> dict[str, Any]:
                     "result and never counted twice",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 }
+                if op.security == "partner"
+                else _ANONYMOUS_IDEMPOTENCY_KEY
             )
         if op.security == "token":
             entry["security"] = [{"resultToken": []}]
@@ -585,6 +589,23 @@ def document() -> dict[str, Any]:
         },
     }
 
+
+# The replay answers with the result token, so an anonymous key is a bearer secret
+# (chalicelib.service.check_anonymous_idempotency_key); a partner's keys are its own.
+_ANONYMOUS_IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "a retry with the same key and body is answered with the original result "
+    "(and its token) and never counted twice. Whoever knows the key gets the token, so it "
+    "must be a fresh random UUID v4 or 32 to 128 random hex digits per submission; keys that "
+    "are not random (fewer than 6 distinct digits, a repeated pattern) are refused with 422",
+    "schema": {
+        "type": "string",
+        "pattern": "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
+        "-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,128})$",
+    },
+}
 
 _ERROR_TEXT = {
     400: "malformed request (not JSON, empty body)",

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.storage import PartnerKey, Store
 
 SCOPES = ("submit", "read", "benchmarks", "export", "admin")
@@ -27,6 +27,7 @@ TIERS = ("free", "standard", "premium")
 MAX_ACTIVE_KEYS = 8
 _KEY = re.compile(r"^smmk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,64})$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
+_KEY_ID = re.compile(r"^[0-9a-f]{12}$")
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
 
@@ -91,6 +92,10 @@ def verify(store: Store, presented: str | None) -> Principal | None:
     )
 
 
+def _origin(o: str) -> str:
+    return o.strip().rstrip("/")
+
+
 def _validate(
     name: str, scopes: Iterable[str], origins: Iterable[str], tier: str
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -100,7 +105,7 @@ def _validate(
     sc = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
     if not sc or any(s not in SCOPES for s in sc):
         errors.append(("/scopes", f"one or more of {', '.join(SCOPES)}"))
-    orig = tuple(dict.fromkeys(o.strip().rstrip("/") for o in origins if o.strip()))
+    orig = tuple(dict.fromkeys(_origin(o) for o in origins if o.strip()))
     for o in orig:
         if o == "*" or not _ORIGIN.match(o):
             errors.append(
@@ -154,20 +159,83 @@ class PartnerService:
         self._origins = None
         return f"smmk_{key_id}_{secret}", record
 
-    def rotate(self, partner_id: str) -> tuple[str, PartnerKey]:
-        """A second active key with the same settings; revoke the old one when switched."""
-        active = [k for k in self.store.list_partner_keys(partner_id) if not k.revoked]
-        if not active:
-            raise NotFound(
-                f"partner {partner_id} has no active key", [("/partner_id", "unknown")]
+    def issue(
+        self,
+        caller: Principal,
+        scopes: Iterable[str],
+        origins: Iterable[str],
+        name: str | None = None,
+    ) -> tuple[str, PartnerKey]:
+        """A new key minted by a partner's own key (``POST /v1/partner/keys``): of the same
+        partner and tier, with the requested scopes and origins, each of which the calling key
+        must hold itself. The caller's stored record decides, not the authorizer's cached
+        context, so a key revoked a moment ago cannot mint its own successor."""
+        record = self.store.get_partner_key(caller.key_id)
+        if record is None or record.revoked or record.partner_id != caller.partner_id:
+            raise Forbidden(
+                "the calling key is revoked",
+                [("/headers/Authorization", "revoked key")],
             )
-        newest = max(active, key=lambda k: k.created_at)
+        wanted_scopes, wanted_origins = list(scopes), list(origins)
+        sc, orig = _validate(
+            record.name if name is None else name,
+            wanted_scopes,
+            wanted_origins,
+            record.tier,
+        )
+        errors = [
+            (f"/scopes/{i}", f"{s.strip()!r} is not a scope of the calling key")
+            for i, s in enumerate(wanted_scopes)
+            if s.strip() not in record.scopes
+        ] + [
+            (f"/origins/{i}", f"{_origin(o)!r} is not an origin of the calling key")
+            for i, o in enumerate(wanted_origins)
+            if o.strip() and _origin(o) not in record.origins
+        ]
+        if errors:
+            raise Forbidden(
+                "a new key cannot have more rights than the key that creates it", errors
+            )
         return self.create(
-            newest.name,
-            newest.scopes,
-            newest.origins,
-            newest.tier,
-            partner_id=partner_id,
+            record.name if name is None else name,
+            sc,
+            orig,
+            record.tier,
+            partner_id=record.partner_id,
+        )
+
+    def rotate(
+        self,
+        key: str,
+        scopes: Iterable[str] | None = None,
+        origins: Iterable[str] | None = None,
+        name: str | None = None,
+    ) -> tuple[str, PartnerKey]:
+        """Operator rotation: a second active key of the same partner and tier with the
+        settings of the chosen key (``key``: its key id, or a partner id that has exactly one
+        active key), or with the scopes, origins and name given. Revoke the old key once the
+        partner has switched."""
+        chosen = self.store.get_partner_key(key) if _KEY_ID.match(key) else None
+        if chosen is None or chosen.revoked:
+            active = [k for k in self.store.list_partner_keys(key) if not k.revoked]
+            if not active:
+                raise NotFound(
+                    f"no active key or partner {key}", [("/key_id", "unknown")]
+                )
+            if len(active) > 1:
+                ids = ", ".join(f"{k.key_id} ({' '.join(k.scopes)})" for k in active)
+                raise InvalidInput(
+                    f"partner {key} has {len(active)} active keys; name the one to "
+                    f"rotate: {ids}",
+                    [("/key_id", "ambiguous partner id")],
+                )
+            chosen = active[0]
+        return self.create(
+            chosen.name if name is None else name,
+            chosen.scopes if scopes is None else scopes,
+            chosen.origins if origins is None else origins,
+            chosen.tier,
+            partner_id=chosen.partner_id,
         )
 
     def revoke(self, key_id: str, partner_id: str | None = None) -> PartnerKey:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -170,6 +171,15 @@ class Thresholds(_Strict):
     tier: int = Field(default=60, ge=1, le=100)  # a pyramid tier is met at this score
 
 
+class Population(_Strict):
+    """Who counts as an organisation that uses social media: the answer to ``question`` is
+    not one of ``non_user_options``. The practitioner figures (DOMAIN.md) describe that
+    population, so benchmarks compare with it by default (docs/REFERENCE.md)."""
+
+    question: str
+    non_user_options: list[str] = Field(min_length=1)
+
+
 class Questionnaire(_Strict):
     id: str = Field(pattern=_ID)
     version: str
@@ -177,6 +187,7 @@ class Questionnaire(_Strict):
     description: Text
     thresholds: Thresholds = Thresholds()
     metric_labels: dict[str, Text]
+    population: Population
     phases: list[Phase]
     tiers: list[Tier]
     dimensions: list[Dimension]
@@ -238,7 +249,26 @@ class Questionnaire(_Strict):
                 any(w.id == dim_id for w in q.dimensions) for q in self.questions
             ):
                 raise ValueError(f"dimension {dim_id} has no question")
+        pq = next((q for q in self.questions if q.id == self.population.question), None)
+        if pq is None or pq.kind != "scored":
+            raise ValueError(
+                f"population.question {self.population.question} is not a scored question"
+            )
+        unknown = set(self.population.non_user_options) - {o.id for o in pq.options}
+        if unknown:
+            raise ValueError(
+                f"population.non_user_options: {', '.join(sorted(unknown))} are not options of {pq.id}"
+            )
         return self
+
+    def uses_social_media(self, answers: Mapping[str, str]) -> bool | None:
+        """True/False from the population question's answer; None when it is unanswered or
+        has no score ("don't know"), so the organisation's population is unknown."""
+        pq = self.question_index[self.population.question]
+        opt = answers.get(pq.id)
+        if opt is None or pq.scored_options.get(opt) is None:
+            return None
+        return opt not in self.population.non_user_options
 
     # --- lookups -------------------------------------------------------------------------
     @property

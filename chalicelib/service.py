@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -25,6 +26,47 @@ from chalicelib.render import render_questionnaire, render_result
 from chalicelib.storage import AssessmentRecord, Contribution, Delivery, Draft, Store
 
 logger = logging.getLogger(__name__)
+# Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
+# anything else is unknown without a store lookup (and cannot reach a store's key limits).
+_ASSESSMENT_ID = re.compile(r"[0-9a-f]{32}")
+_NO_TOKEN_HASH = hashlib.sha256(b"no such assessment").hexdigest()
+# An anonymous Idempotency-Key is the only proof a retrying client has (it lost the response),
+# and the replay returns the result token: the key is a bearer secret, so it must be random.
+_UUID4 = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    re.IGNORECASE,
+)
+_HEX_128 = re.compile(r"[0-9a-fA-F]{32,128}")
+KEY_RULE = "a random UUID v4 or 32 to 128 random hex digits (at least 122 random bits)"
+
+
+def check_anonymous_idempotency_key(key: str) -> None:
+    """Refuse a key that cannot be a random secret: not a UUID v4 or 32+ hex digits, or one
+    whose digits are evidently not random (fewer than 6 distinct, or a repeated pattern).
+    A random UUID v4 fails this with probability below 1e-11."""
+    example = "e.g. uuidgen or crypto.randomUUID()"
+    if _UUID4.fullmatch(key):
+        digits = key.replace("-", "").lower()
+    elif _HEX_128.fullmatch(key):
+        digits = key.lower()
+    else:
+        reason = f"must be {KEY_RULE}, {example}"
+        raise InvalidInput(
+            f"Idempotency-Key {reason}", [("/headers/Idempotency-Key", reason)]
+        )
+    if len(set(digits)) >= 6 and not _periodic(digits):
+        return
+    reason = f"is not random; use {KEY_RULE}, {example}"
+    raise InvalidInput(
+        f"Idempotency-Key {reason}", [("/headers/Idempotency-Key", reason)]
+    )
+
+
+def _periodic(s: str) -> bool:
+    """Whether ``s`` repeats a block at most half its length (``abcabc...``)."""
+    return any(
+        s == (s[:p] * (len(s) // p + 1))[: len(s)] for p in range(1, len(s) // 2 + 1)
+    )
 
 
 def utcnow() -> datetime:
@@ -156,7 +198,9 @@ class AssessmentService:
         """A new assessment id and its result token ``<id>.<secret>``. With an idempotency key
         both derive from it by HMAC, so a retry gets the same id (and the conditional write
         refuses to count it twice) and the same token, while nobody without the server secret
-        can compute either."""
+        can compute either. ``client`` is the namespace: ``public`` for anonymous callers, the
+        partner id (``p_<hex>``) for a partner, so the same key of different clients never
+        meets; neither contains ``|``, nor does an anonymous key (a UUID or hex digits)."""
         if idempotency_key is None:
             aid = secrets.token_hex(16)
             return aid, f"{aid}.{secrets.token_urlsafe(32)}"
@@ -239,6 +283,8 @@ class AssessmentService:
         """Score and store a submission. ``event`` may return a webhook delivery for the new
         record: it is queued in the same atomic write (the outbox), so an accepted
         submission's event is never lost and a replay queues nothing."""
+        if idempotency_key is not None and partner_id is None:
+            check_anonymous_idempotency_key(idempotency_key)
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         previous_id = None
@@ -273,29 +319,49 @@ class AssessmentService:
     # --- reading and erasure ----------------------------------------------------------------
     def _find_by_token(self, token: str) -> AssessmentRecord | None:
         """Tokens have the form ``<assessment id>.<secret part>``."""
-        aid = token.split(".", 1)[0]
-        rec = self.store.get_assessment(aid) if aid else None
-        if rec is None or not hmac.compare_digest(rec.token_hash, hash_token(token)):
-            return None
-        return rec
+        return self._verified(token.split(".", 1)[0], token)
+
+    def _verified(self, assessment_id: str, token: str) -> AssessmentRecord | None:
+        """The record if ``token`` is its result token. Always one lookup (skipped only for an
+        id that cannot exist), one SHA-256 and one constant-time compare, also when the id is
+        unknown, so neither the answer nor the work done tells whether the id exists."""
+        rec = (
+            self.store.get_assessment(assessment_id)
+            if _ASSESSMENT_ID.fullmatch(assessment_id)
+            else None
+        )
+        expected = rec.token_hash if rec is not None else _NO_TOKEN_HASH
+        ok = hmac.compare_digest(expected, hash_token(token))
+        return rec if ok and rec is not None else None
 
     def authorize(
         self, assessment_id: str, token: str | None, partner_id: str | None = None
     ) -> AssessmentRecord:
         """The assessment, if the caller holds its token or is the partner that created it.
-        Unknown ids and wrong tokens look the same (404), so ids cannot be probed."""
-        rec = self.store.get_assessment(assessment_id)
-        if rec is None:
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        if token is not None:
-            if hmac.compare_digest(rec.token_hash, hash_token(token)):
-                return rec
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        if partner_id is not None and rec.partner_id == partner_id:
+
+        The answer never depends on whether the id exists: without a token (and without a
+        partner) it is 401 for every id, before anything is read; a token that does not verify
+        (malformed, wrong, another assessment's) and another partner's or an unknown id are
+        404 alike."""
+        unknown = NotFound("no such assessment", [("/id", "unknown assessment")])
+        if token:
+            rec = self._verified(assessment_id, token)
+            if rec is None:
+                raise unknown
             return rec
-        if partner_id is not None:
-            raise NotFound("no such assessment", [("/id", "unknown assessment")])
-        raise Unauthorized("a result token is required (header X-Result-Token)")
+        if partner_id is None:
+            raise Unauthorized(
+                "a result token is required (header X-Result-Token)",
+                [("/headers/X-Result-Token", "missing")],
+            )
+        rec = (
+            self.store.get_assessment(assessment_id)
+            if _ASSESSMENT_ID.fullmatch(assessment_id)
+            else None
+        )
+        if rec is None or rec.partner_id != partner_id:
+            raise unknown
+        return rec
 
     def get_assessment(
         self,

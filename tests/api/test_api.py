@@ -4,6 +4,7 @@ that must each get a 4xx application/problem+json naming the field, never a 500.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -73,7 +74,7 @@ def test_token_is_stored_hashed(client, complete_answers, sqlite_store) -> None:
 def test_idempotent_retry_returns_original_and_counts_once(
     client, complete_answers, sqlite_store
 ) -> None:  # type: ignore[no-untyped-def]
-    h = {"Idempotency-Key": "order-42"}
+    h = {"Idempotency-Key": str(uuid.uuid4())}  # anonymous keys must be random
     first = post(client, "/v1/assessments", {"answers": complete_answers}, h)
     again = post(client, "/v1/assessments", {"answers": complete_answers}, h)
     assert first.status_code == 201 and again.status_code == 200
@@ -472,13 +473,13 @@ BAD: list[tuple[str, str, str, Any, dict[str, str], int, str]] = [
         "/id",
     ),
     (
-        "assessment without token",
+        "assessment without token",  # 401 for every id, known or not (no oracle)
         "DELETE",
         "/v1/assessments/nope",
         None,
         {},
-        404,
-        "/id",
+        401,
+        "X-Result-Token",
     ),
     ("draft unknown", "GET", "/v1/drafts/unknown", None, {}, 404, "/id"),
 ]

@@ -121,6 +121,10 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
     check(schemas.PartnerKeyList, client.http.get("/v1/partner/keys", headers=pk))
     check(
         schemas.NewPartnerKey,
-        client.http.post("/v1/partner/keys", body=b"{}", headers={**JSON, **pk}),
+        client.http.post(
+            "/v1/partner/keys",
+            body=json.dumps({"scopes": ["read"], "origins": []}),
+            headers={**JSON, **pk},
+        ),
         201,
     )

@@ -201,7 +201,7 @@ class World:
             elif "/drafts" in path:
                 body = {"answers": {}}
             elif path.endswith("/keys"):
-                body = {}
+                body = {"scopes": ["admin"], "origins": []}  # within every admin key's
             elif path.endswith("/webhook"):
                 body = {"url": "https://hooks.example/smm"}
             elif path.endswith("/webhook/secret"):

@@ -4,6 +4,7 @@ leaves nothing half-written; normal traffic works end to end."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from chalice.test import Client
@@ -54,20 +55,21 @@ def test_submit_compare_erase_on_dynamodb(
 ) -> None:  # type: ignore[no-untyped-def]
     svc = AssessmentService(dynamo_store, catalog, settings)
     BenchmarkService(svc).seed_reference(questionnaire, 300, 5)
+    key = str(uuid.uuid4())  # anonymous idempotency keys must be random
     try:
         with _client(dynamo_store, catalog, settings) as c:
             app_module.reset_service(svc)
             r = c.http.post(
                 "/v1/assessments",
                 body=json.dumps({"answers": orgs.up_to_phase(questionnaire, 4)}),
-                headers={**JSON, "Idempotency-Key": "k1"},
+                headers={**JSON, "Idempotency-Key": key},
             )
             assert r.status_code == 201, r.body
             a = json.loads(r.body)
             again = c.http.post(
                 "/v1/assessments",
                 body=json.dumps({"answers": orgs.up_to_phase(questionnaire, 4)}),
-                headers={**JSON, "Idempotency-Key": "k1"},
+                headers={**JSON, "Idempotency-Key": key},
             )
             assert again.status_code == 200 and json.loads(again.body)["id"] == a["id"]
             t = {"X-Result-Token": a["token"]}

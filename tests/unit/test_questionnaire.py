@@ -94,6 +94,16 @@ def _first_scored(data):  # type: ignore[no-untyped-def]
         (lambda d: d.update(version="1.0"), "version", "semantic version"),
         (lambda d: _first_scored(d).update(colour="red"), ".colour", "Extra inputs"),
         (lambda d: d["tiers"].reverse(), "", "tiers must be"),
+        (
+            lambda d: d["population"].update(question="nope"),
+            "",
+            "not a scored question",
+        ),
+        (
+            lambda d: d["population"].update(non_user_options=["never"]),
+            "",
+            "are not options of",
+        ),
     ],
 )
 def test_broken_file_names_path_and_field(
@@ -168,3 +178,17 @@ def test_compiled_copy_is_used_only_when_it_matches(tmp_path: Path) -> None:
     # ... and once the YAML changes, the stale copy is ignored
     p.write_text(SOURCE.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert load_questionnaire(p).title.en == load_questionnaire(SOURCE).title.en
+
+
+def test_population_is_declared_by_the_file(questionnaire) -> None:  # type: ignore[no-untyped-def]
+    """Users of social media are told apart by the file's own population question."""
+    pq = questionnaire.population.question
+    non_user = questionnaire.population.non_user_options[0]
+    user = next(
+        o.id
+        for o in questionnaire.question_index[pq].options
+        if o.score is not None and o.id not in questionnaire.population.non_user_options
+    )
+    assert questionnaire.uses_social_media({pq: non_user}) is False
+    assert questionnaire.uses_social_media({pq: user}) is True
+    assert questionnaire.uses_social_media({}) is None
