@@ -446,7 +446,7 @@ def partner_export(principal: Any) -> Response:
     refused = _not_acceptable(CONTENT_TYPES[body.format])
     if refused is not None:
         return refused
-    params = {"source": body.source}
+    params = {"source": body.source, "population": body.population}
     if body.kind == "cohorts":
         export = get_exports().cohort_table(
             body.questionnaire,

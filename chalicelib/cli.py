@@ -57,7 +57,9 @@ def _progress(label: str) -> Any:
 
 
 def cmd_seed_reference(args: argparse.Namespace) -> int:
-    """Load the synthetic reference cohort into the configured store (once)."""
+    """Load the synthetic reference cohort into the configured store (once; a reference of an
+    older layout, or any with --replace, is replaced without double counting)."""
+    from chalicelib import reference
     from chalicelib.config import Settings
     from chalicelib.insights import BenchmarkService
     from chalicelib.questionnaire import get_catalog
@@ -69,12 +71,22 @@ def cmd_seed_reference(args: argparse.Namespace) -> int:
         AssessmentService(store_from_env(), catalog, Settings.from_env())
     )
     for q in catalog.all():
+        for f, why in reference.skipped_figures(q):
+            print(f"reference {q.key}: figure {f.key!r} not calibrated ({why})")
+        before = insights.reference_size(q)
         added = insights.seed_reference(
-            q, args.size, args.seed, _progress(f"reference {q.key}")
+            q,
+            args.size,
+            args.seed,
+            _progress(f"reference {q.key}"),
+            replace=args.replace,
         )
         if added:
+            users = insights.reference_size(q, "users")
+            verb = f"replaced {before} with" if before else "seeded"
             print(
-                f"seeded {added} synthetic organisations as reference cohort of {q.key}"
+                f"{verb} {added} synthetic organisations as reference cohort of {q.key}"
+                f" ({users} use social media)"
             )
         else:
             n = insights.reference_size(q)
@@ -82,6 +94,18 @@ def cmd_seed_reference(args: argparse.Namespace) -> int:
                 f"reference cohort of {q.key} already present ({n} synthetic organisations)"
             )
     return 0
+
+
+def cmd_reference_calibration(args: argparse.Namespace) -> int:
+    """The calibration table of docs/REFERENCE.md: every figure's target, observed share,
+    standard error and base in the generated population (nothing is stored)."""
+    from chalicelib import reference
+    from chalicelib.questionnaire import get_catalog
+
+    q = get_catalog().get(args.questionnaire, args.version)
+    population = list(reference.generate(q, args.size, args.seed))
+    print(reference.calibration_markdown(q, population))
+    return 0 if all(c.met for c in reference.calibration(q, population)) else 1
 
 
 def cmd_reliability(args: argparse.Namespace) -> int:
@@ -283,7 +307,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--size", type=int, default=DEFAULT_SIZE)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete the stored reference aggregates first (after a generator change)",
+    )
     p.set_defaults(func=cmd_seed_reference)
+    p = sub.add_parser(
+        "reference-calibration",
+        help="print the reference cohort's calibration table (docs/REFERENCE.md)",
+    )
+    p.add_argument("--questionnaire", default="smm")
+    p.add_argument("--version", default=None)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.set_defaults(func=cmd_reference_calibration)
     p = sub.add_parser(
         "reliability", help="Cronbach's alpha per dimension (reference pool)"
     )

@@ -3,6 +3,7 @@
     python -m chalicelib.cli export assessment --id ID --token TOKEN --format pdf --lang de -o report.pdf
     python -m chalicelib.cli export clients --tokens-file tokens.txt --format xlsx -o clients.xlsx
     python -m chalicelib.cli export cohorts --by industry --format csv --source reference -o cohorts.csv
+    python -m chalicelib.cli export cohorts --by size --format xlsx --population all -o sizes.xlsx
 
 ``chalicelib.cli.build_parser`` adds it with ``register(sub)``; ``main`` runs it on its own
 (``python -m chalicelib.export_cli export ...``). Errors are one line on stderr with a
@@ -40,7 +41,7 @@ def _exports() -> ExportService:
 def _cohort_params(args: argparse.Namespace) -> dict[str, str]:
     return {
         name: value
-        for name in ("source", "industry", "size", "region")
+        for name in ("source", "population", "industry", "size", "region")
         if (value := getattr(args, name, None))
     }
 
@@ -191,6 +192,13 @@ def _common(p: argparse.ArgumentParser, cohort: bool = True) -> None:
         choices=("auto", "real", "reference"),
         default=None,
         help="benchmark source (default auto: real where a cohort is large enough)",
+    )
+    p.add_argument(
+        "--population",
+        choices=("users", "all"),
+        default=None,
+        help="peers: organisations that use social media (default users) or all,"
+        " including non-users",
     )
     if cohort:
         for name in ("industry", "size", "region"):

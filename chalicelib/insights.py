@@ -13,21 +13,58 @@ from chalicelib.benchmark import ALL, Cohort
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Questionnaire
 from chalicelib.service import AssessmentService
-from chalicelib.storage import Aggregate, AssessmentRecord
+from chalicelib.storage import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    POPULATIONS,
+    Aggregate,
+    AssessmentRecord,
+)
 
 SOURCES = ("real", "reference")
 SOURCE_LABELS = {
     "real": {"en": "real submissions", "de": "echte Teilnahmen"},
     "reference": {"en": "reference (synthetic)", "de": "Referenz (synthetisch)"},
 }
+# Benchmarks compare with organisations that use social media by default: the population the
+# practitioner figures describe (docs/REFERENCE.md); "all" includes non-users.
+DEFAULT_POPULATION = POPULATION_USERS
+POPULATION_LABELS = {
+    POPULATION_USERS: {
+        "en": "organisations that use social media",
+        "de": "Organisationen, die soziale Medien nutzen",
+    },
+    POPULATION_ALL: {
+        "en": "all organisations, including non-users of social media",
+        "de": "alle Organisationen, auch ohne Social-Media-Nutzung",
+    },
+}
+
+
+def parse_population(value: str | None, pointer: str = "/query/population") -> str:
+    """``users`` (default) or ``all``; anything else is a 422 naming the parameter."""
+    p = (value if value is not None else DEFAULT_POPULATION).strip().lower()
+    if p not in POPULATIONS:
+        raise InvalidInput(
+            "population must be users or all",
+            [(pointer, f"{value!r} is not a population; one of users, all")],
+        )
+    return p
+
+
+def population_json(population: str, language: str) -> dict[str, str]:
+    return {"id": population, "label": POPULATION_LABELS[population][language]}
 
 
 @dataclass
 class Lattice:
-    """Aggregates of a cohort and all its roll-ups from one source."""
+    """Aggregates of a cohort and all its roll-ups from one source and population, and for a
+    sub-population the counts of the same cohorts in ``all`` (``outer``, for differencing)."""
 
     source: str
     aggregates: dict[Cohort, Aggregate]
+    population: str = POPULATION_ALL
+    outer: dict[Cohort, int] | None = None
 
     def counts(self) -> dict[Cohort, int]:
         return {c: a.count for c, a in self.aggregates.items()}
@@ -68,20 +105,47 @@ class BenchmarkService:
         self.settings = assessments.settings
 
     # --- reading aggregates -------------------------------------------------------------
-    def lattice(self, q: Questionnaire, cohort: Cohort, source: str) -> Lattice:
+    def _aggregates(
+        self,
+        q: Questionnaire,
+        cohort: Cohort,
+        source: str,
+        populations: tuple[str, ...],
+    ) -> dict[str, dict[Cohort, Aggregate]]:
+        """The cohort's roll-ups in each population, read in one request."""
         shards = self.settings.global_shards
         wanted = cohort.generalisations()
-        raw = self.store.read_cohorts(
-            source, q.id, q.version, benchmark.read_keys(wanted, shards)
+        read = self.store.read_populations(
+            source, q.id, q.version, benchmark.read_keys(wanted, shards), populations
         )
-        aggs: dict[Cohort, Aggregate] = {}
-        for c in wanted:
-            if c.is_global:
-                keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
-            else:
-                keys = [c.key]
-            aggs[c] = _sum([raw[k] for k in keys if k in raw])
-        return Lattice(source, aggs)
+        out: dict[str, dict[Cohort, Aggregate]] = {}
+        for population, raw in read.items():
+            aggs: dict[Cohort, Aggregate] = {}
+            for c in wanted:
+                if c.is_global:
+                    keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+                else:
+                    keys = [c.key]
+                aggs[c] = _sum([raw[k] for k in keys if k in raw])
+            out[population] = aggs
+        return out
+
+    def lattice(
+        self,
+        q: Questionnaire,
+        cohort: Cohort,
+        source: str,
+        population: str = POPULATION_ALL,
+    ) -> Lattice:
+        """The cohort's roll-ups in one population; for ``users`` also the counts of the same
+        cohorts in ``all`` (as many items more, in the same request), for the differencing
+        rule."""
+        if population == POPULATION_ALL:
+            aggs = self._aggregates(q, cohort, source, (POPULATION_ALL,))
+            return Lattice(source, aggs[POPULATION_ALL], population)
+        both = self._aggregates(q, cohort, source, (population, POPULATION_ALL))
+        outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
+        return Lattice(source, both[population], population, outer)
 
     def _source_param(self, source: str | None) -> str:
         s = (source or "auto").lower()
@@ -98,7 +162,7 @@ class BenchmarkService:
         return s
 
     def _choose(
-        self, q: Questionnaire, cohort: Cohort, source: str
+        self, q: Questionnaire, cohort: Cohort, source: str, population: str
     ) -> tuple[Lattice, privacy.Release | None, list[privacy.Release], str]:
         """Pick source and cohort. ``auto`` uses real submissions when any cohort of the
         fallback chain can be released from them, and says so; otherwise the reference."""
@@ -110,8 +174,8 @@ class BenchmarkService:
             tuple[Lattice, privacy.Release | None, list[privacy.Release], str] | None
         ) = None
         for i, src in enumerate(candidates):
-            lat = self.lattice(q, cohort, src)
-            chosen, steps = privacy.choose(cohort, lat.counts(), k)
+            lat = self.lattice(q, cohort, src, population)
+            chosen, steps = privacy.choose(cohort, lat.counts(), k, lat.outer)
             if source == "auto":
                 why = (
                     "real submissions are used where a cohort is large enough"
@@ -157,7 +221,8 @@ class BenchmarkService:
         params = params or {}
         cohort = parse_cohort(params, q)
         source = self._source_param(params.get("source"))
-        lat, chosen, steps, why = self._choose(q, cohort, source)
+        population = parse_population(params.get("population"))
+        lat, chosen, steps, why = self._choose(q, cohort, source, population)
         out = self._frame(q, lat, cohort, chosen, steps, why, language)
         return q, out, (lat.aggregates[chosen.cohort] if chosen else None)
 
@@ -179,6 +244,7 @@ class BenchmarkService:
             "source_label": SOURCE_LABELS[lat.source][language],
             "source_reason": why,
             "synthetic": lat.source == "reference",
+            "population": population_json(lat.population, language),
             "status": privacy.RELEASED if chosen else privacy.overall_status(steps),
             "k_min": self.settings.k_min,
             "requested_cohort": _cohort_json(requested),
@@ -234,7 +300,8 @@ class BenchmarkService:
             params.setdefault(name, v or ALL)
         cohort = parse_cohort(params, q)
         source = self._source_param(params.get("source"))
-        lat, chosen, steps, why = self._choose(q, cohort, source)
+        population = parse_population(params.get("population"))
+        lat, chosen, steps, why = self._choose(q, cohort, source, population)
         out = self._frame(q, lat, cohort, chosen, steps, why, language)
         out["assessment_id"] = rec.id
         if chosen is None:
@@ -261,8 +328,9 @@ class BenchmarkService:
         return out, agg
 
     # --- reference cohort ---------------------------------------------------------------
-    def reference_size(self, q: Questionnaire) -> int:
-        return self.lattice(q, Cohort(), "reference").aggregates[Cohort()].count
+    def reference_size(self, q: Questionnaire, population: str = POPULATION_ALL) -> int:
+        aggs = self._aggregates(q, Cohort(), "reference", (population,))
+        return aggs[population][Cohort()].count
 
     def seed_reference(
         self,
@@ -270,17 +338,25 @@ class BenchmarkService:
         n: int,
         seed: int,
         progress: Callable[[int, int], None] | None = None,
+        replace: bool = False,
     ) -> int:
-        """Load the synthetic reference cohort unless it is there already; returns how many
-        synthetic organisations were added (0 when already seeded)."""
+        """Load the synthetic reference cohort (populations ``all`` and ``users``) unless it
+        is there already; returns how many synthetic organisations were added (0 when already
+        seeded). A reference stored before populations existed (counted in ``all``, nothing
+        in ``users``) is replaced, and so is any reference with ``replace`` (after a new
+        ``reference.GENERATOR_VERSION``): its aggregates are deleted first, so re-seeding
+        never counts an organisation twice."""
         from chalicelib import reference
 
-        if self.reference_size(q) > 0:
+        stored = self.reference_size(q)
+        if stored > 0 and self.reference_size(q, POPULATION_USERS) > 0 and not replace:
             return 0
         population = list(reference.generate(q, n, seed))
         cons = reference.contributions(
             q, population, self.settings.global_shards, progress
         )
+        if stored > 0 or replace:
+            self.store.clear_aggregates("reference", q.id, q.version)
         self.store.bulk_load([], cons)
         return len(cons)
 
@@ -297,6 +373,9 @@ class BenchmarkService:
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
         q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        parse_population(
+            (params or {}).get("population")
+        )  # a bad value is a 422 always
         out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
         if prev is None:
@@ -313,6 +392,7 @@ class BenchmarkService:
         out["cohort"] = comparison["cohort"]
         out["source"] = comparison["source"]
         out["source_label"] = comparison["source_label"]
+        out["population"] = comparison["population"]
         changes = []
         for m in q.metric_names():
             if m not in rec.metrics or m not in prev.metrics:
@@ -394,18 +474,20 @@ class ConsultantStatistics:
         source = b._source_param(params.get("source"))
         if source == "auto":
             source = "real"
+        population = parse_population(params.get("population"))
         sides: dict[str, Any] = {}
         for side in ("a", "b"):
             sub = {k[2:]: v for k, v in params.items() if k.startswith(f"{side}_")}
             cohort = parse_cohort(sub, q)
-            lat = b.lattice(q, cohort, source)
-            rel = privacy.release(cohort, lat.counts(), b.settings.k_min)
+            lat = b.lattice(q, cohort, source, population)
+            rel = privacy.release(cohort, lat.counts(), b.settings.k_min, lat.outer)
             sides[side] = (cohort, rel, lat.aggregates[cohort])
         out: dict[str, Any] = {
             "questionnaire": {"id": q.id, "version": q.version},
             "source": source,
             "source_label": SOURCE_LABELS[source][language],
             "synthetic": source == "reference",
+            "population": population_json(population, language),
             "k_min": b.settings.k_min,
             "a": {
                 **_cohort_json(sides["a"][0]),

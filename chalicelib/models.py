@@ -67,6 +67,10 @@ class ExportIn(_In):
     questionnaire: str = Field(default="smm", max_length=64)
     version: str | None = Field(default=None, max_length=32)
     source: Literal["auto", "real", "reference"] = "auto"
+    population: Literal["users", "all"] = Field(
+        default="users",
+        description="peers: organisations that use social media (default) or all",
+    )
 
 
 class DraftIn(_In):

@@ -37,7 +37,7 @@ class Op:
 
 
 P = "/v1/partner"
-COHORT_Q = ("industry", "size", "region", "source", "lang")
+COHORT_Q = ("industry", "size", "region", "source", "population", "lang")
 OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
@@ -123,7 +123,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Download the assessment report",
         "exports",
         None,
-        query=("format", "lang", "source", "industry", "size", "region"),
+        query=("format", "lang", "source", "population", "industry", "size", "region"),
         security="token",
         errors=(401, 404, 406, 422),
         binary=(PDF, XLSX, CSV),
@@ -250,6 +250,7 @@ OPERATIONS: tuple[Op, ...] = (
             "b_size",
             "b_region",
             "source",
+            "population",
             "lang",
         ),
         security="partner",
@@ -396,6 +397,13 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "source": (
         "auto (real where releasable, else reference), real or reference",
         {"type": "string", "enum": ["auto", "real", "reference"], "default": "auto"},
+    ),
+    "population": (
+        (
+            "peers: users (organisations that use social media, the population the"
+            " published practitioner figures describe) or all (including non-users)"
+        ),
+        {"type": "string", "enum": ["users", "all"], "default": "users"},
     ),
     "value": (
         "a score 0..100 to rank with a confidence interval",

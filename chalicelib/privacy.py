@@ -5,6 +5,10 @@
   0 < n(A) - n(C) < k, subtracting C from A would reveal a group smaller than k. Such a C is
   suppressed; A, the larger group, stays. The rule is evaluated per cohort against all of its
   roll-ups, so it does not depend on which cohort was asked for first.
+- Populations: the organisations that use social media (``users``) are a subset of all
+  organisations of the same cohort, so a ``users`` cohort is also checked against the
+  ``all`` counts of itself and of its roll-ups (``outer``): otherwise the two answers of one
+  cohort would reveal the few non-users in it.
 - "below threshold" (some data, fewer than k) is reported distinctly from "no data".
 """
 
@@ -29,9 +33,15 @@ class Release:
     reason: str
 
 
-def release(cohort: Cohort, counts: Mapping[Cohort, int], k: int) -> Release:
+def release(
+    cohort: Cohort,
+    counts: Mapping[Cohort, int],
+    k: int,
+    outer: Mapping[Cohort, int] | None = None,
+) -> Release:
     """Whether the figures of ``cohort`` may be released, given the counts of the cohort and
-    of every roll-up containing it."""
+    of every roll-up containing it, and, for a sub-population, ``outer``: the counts of the
+    population containing it (all organisations), for the cohort and its roll-ups."""
     n = counts.get(cohort, 0)
     if n <= 0:
         return Release(cohort, NO_DATA, None, "no submissions in this cohort")
@@ -47,6 +57,16 @@ def release(cohort: Cohort, counts: Mapping[Cohort, int], k: int) -> Release:
                 DIFFERENCING,
                 None,
                 f"differs from '{parent.label()}' by fewer than {k} organisations",
+            )
+    for parent in cohort.generalisations() if outer is not None else ():
+        diff = (outer or {}).get(parent, 0) - n
+        if 0 < diff < k:
+            return Release(
+                cohort,
+                DIFFERENCING,
+                None,
+                f"differs from '{parent.label()}' including non-users of social media"
+                f" by fewer than {k} organisations",
             )
     return Release(cohort, RELEASED, n, "released")
 
@@ -86,13 +106,16 @@ def fallback_chain(requested: Cohort) -> list[Cohort]:
 
 
 def choose(
-    requested: Cohort, counts: Mapping[Cohort, int], k: int
+    requested: Cohort,
+    counts: Mapping[Cohort, int],
+    k: int,
+    outer: Mapping[Cohort, int] | None = None,
 ) -> tuple[Release | None, list[Release]]:
     """Walk the fallback chain; return the first releasable cohort (or None) and every step
     with its status, so the answer can say which cohort was used and why."""
     steps: list[Release] = []
     for c in fallback_chain(requested):
-        r = release(c, counts, k)
+        r = release(c, counts, k, outer)
         steps.append(r)
         if r.status == RELEASED:
             return r, steps

@@ -274,12 +274,21 @@ class MetricOut(_Out):
     percentile_rank_ci: Interval | None = None
 
 
+class PopulationOut(_Out):
+    """Which organisations the peers are: ``users`` (those that use social media, the
+    default) or ``all`` (including non-users), with a localised label."""
+
+    id: Literal["users", "all"]
+    label: str
+
+
 class BenchmarkOut(_Out):
     questionnaire: QuestionnaireRef
     source: Literal["real", "reference"]
     source_label: str
     source_reason: str
     synthetic: bool
+    population: PopulationOut
     status: Literal["released", "below_threshold", "no_data"]
     k_min: int
     requested_cohort: CohortOut
@@ -315,6 +324,7 @@ class ProgressOut(_Out):
     cohort: CohortOut | None = None
     source: str | None = None
     source_label: str | None = None
+    population: PopulationOut | None = None
 
 
 class CohortSide(_Out):
@@ -344,6 +354,7 @@ class CohortComparisonOut(_Out):
     source: str
     source_label: str
     synthetic: bool
+    population: PopulationOut
     k_min: int
     a: CohortSide
     b: CohortSide

@@ -23,7 +23,15 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
 from chalicelib.render import render_questionnaire, render_result
-from chalicelib.storage import AssessmentRecord, Contribution, Delivery, Draft, Store
+from chalicelib.storage import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    AssessmentRecord,
+    Contribution,
+    Delivery,
+    Draft,
+    Store,
+)
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
@@ -228,6 +236,7 @@ class AssessmentService:
             ),
             metrics=dict(rec.metrics),
             month=rec.month,
+            populations=populations_of(rec),
         )
 
     def build_record(
@@ -271,6 +280,7 @@ class AssessmentService:
             partner_id=partner_id,
             previous_id=previous_id,
             source=source,
+            uses_social_media=q.uses_social_media(body.answers),
         )
 
     def submit(
@@ -449,6 +459,15 @@ class AssessmentService:
             "version": d.pop("version"),
         }
         return d
+
+
+def populations_of(rec: AssessmentRecord) -> tuple[str, ...]:
+    """The benchmark populations a record counts in: ``all``, and ``users`` when its answer to
+    the population question says it uses social media (unknown, "don't know" and records
+    stored before populations existed count in ``all`` only, as they were added then)."""
+    if rec.uses_social_media:
+        return (POPULATION_ALL, POPULATION_USERS)
+    return (POPULATION_ALL,)
 
 
 def _escape(token: str) -> str:

@@ -40,7 +40,13 @@ CONTENT_TYPES: dict[str, str] = {"csv": CSV, "xlsx": XLSX, "pdf": PDF}
 BINARY_TYPES: tuple[str, ...] = (PDF, XLSX)
 FORMATS: tuple[str, ...] = tuple(CONTENT_TYPES)
 # Query parameters that select the comparison cohort (as on /comparison).
-COMPARISON_PARAMS: tuple[str, ...] = ("source", "industry", "size", "region")
+COMPARISON_PARAMS: tuple[str, ...] = (
+    "source",
+    "population",
+    "industry",
+    "size",
+    "region",
+)
 
 Progress = Callable[[int, int], None]
 

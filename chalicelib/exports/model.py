@@ -146,6 +146,8 @@ class CohortInfo:
     months_from: str | None
     months_to: str | None
     fallback: tuple[FallbackStep, ...]
+    population: str = "users"  # users (use social media) or all (including non-users)
+    population_label: str = ""
 
     @property
     def months(self) -> str:
@@ -178,6 +180,8 @@ def cohort_info(q: Questionnaire, frame: Mapping[str, Any], lab: Labels) -> Coho
             FallbackStep(s["key"], cohort_label(q, s, lab), s["status"], s["n"])
             for s in frame.get("fallback", [])
         ),
+        population=frame["population"]["id"],
+        population_label=frame["population"]["label"],
     )
 
 
@@ -419,6 +423,7 @@ class SummaryRow:
     cohort_n: int | None
     source_label: str
     synthetic: bool
+    population_label: str = ""
 
 
 def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
@@ -437,6 +442,7 @@ def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
         cohort_n=c.n,
         source_label=c.source_label,
         synthetic=c.synthetic,
+        population_label=c.population_label,
     )
 
 
@@ -454,6 +460,7 @@ def methods_rows(
                 lab.text("cohort"),
                 cohort.label if cohort.label is not None else lab.status(cohort.status),
             ),
+            (lab.text("population"), cohort.population_label),
             (lab.text("cohort_n"), str(cohort.n) if cohort.n is not None else na),
             (lab.text("months"), cohort.months or na),
             (lab.text("k_min"), str(cohort.k_min)),
@@ -519,6 +526,8 @@ class CohortRow:
     months_to: str | None
     k_min: int
     stats: tuple[CohortStat, ...]
+    population: str = "users"
+    population_label: str = ""
 
 
 def cohort_row(
@@ -568,4 +577,6 @@ def cohort_row(
         months_to=months.get("to"),
         k_min=int(stats["k_min"]),
         stats=tuple(out_stats),
+        population=stats["population"]["id"],
+        population_label=stats["population"]["label"],
     )

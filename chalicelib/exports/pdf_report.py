@@ -667,6 +667,7 @@ def _compared_with(c: CohortInfo, doc: _Doc) -> Paragraph:
     text = lab.text(
         "compared_with",
         cohort=_x(c.label or lab.status(c.status)),
+        population=_x(c.population_label),
         n="@@N@@",
         source="@@SOURCE@@",
     )
@@ -815,6 +816,7 @@ def _methods_line(report: AssessmentReport, doc: _Doc) -> Paragraph:
     parts = [
         f"{lab.text('questionnaire')} {report.questionnaire_id} {report.version}",
         f"{lab.text('cohort')}: {c.label or lab.status(c.status)}",
+        c.population_label,
         f"n = {num(c.n, lab)}",
         f"{lab.text('months')}: {c.months or lab.text('not_available')}",
         f"k = {c.k_min}",
@@ -1123,6 +1125,7 @@ def cohort_report(
         if a != by
     )
     sources = {r.source: r.source_label for r in rows}
+    populations = {r.population: r.population_label for r in rows}
     synthetic = any(r.synthetic for r in rows)
     months = sorted(
         {m for r in rows for m in (r.months_from, r.months_to) if m is not None}
@@ -1132,6 +1135,7 @@ def cohort_report(
         Paragraph(
             _x(
                 f"{lab.text('questionnaire')} {q.id} {q.version} · {filters} · "
+                f"{lab.text('population')}: {', '.join(populations.values())} · "
                 f"{lab.text('source')}: {', '.join(sources.values())} · "
                 f"k = {', '.join(sorted({str(r.k_min) for r in rows}))}"
             ),
@@ -1190,6 +1194,7 @@ def cohort_report(
     method = [
         (lab.text("questionnaire"), f"{q.id} {q.version}"),
         (lab.text("cohort"), filters),
+        (lab.text("population"), ", ".join(populations.values())),
         (lab.text("source"), ", ".join(sources[s] for s in sorted(sources))),
         (lab.text("k_min"), ", ".join(sorted({str(r.k_min) for r in rows}))),
         (

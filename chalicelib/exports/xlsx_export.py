@@ -195,6 +195,7 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
             f.pct,
         ),
         (lab.text("cohort"), c.label or lab.status(c.status), None),
+        (lab.text("population"), c.population_label, None),
         (lab.text("cohort_n"), c.n, f.int),
         (lab.text("months"), c.months or na, None),
         (lab.text("k_min"), c.k_min, f.int),
@@ -277,6 +278,7 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         lab.text(
             "compared_with",
             cohort=c.label or lab.status(c.status),
+            population=c.population_label,
             n=c.n if c.n is not None else na,
             source=c.source_label,
         ),
@@ -435,6 +437,7 @@ class SideBySideWorkbook:
         self.rec_row = 1
         self.data_row = 1
         self.sources: dict[str, str] = {}
+        self.populations: dict[str, str] = {}
         self.k: set[int] = set()
         self.versions: set[str] = set()
 
@@ -575,6 +578,7 @@ class SideBySideWorkbook:
             self.rec_row += 1
         self.data_row = _data_rows(self.data, self.data_row, report, f)
         self.sources[c.source] = c.source_label
+        self.populations[c.population] = c.population_label
         self.k.add(c.k_min)
         self.versions.add(f"{report.questionnaire_id} {report.version}")
         self.row += 1
@@ -584,6 +588,10 @@ class SideBySideWorkbook:
         rows = [
             (lab.text("questionnaire"), ", ".join(sorted(self.versions))),
             (lab.text("k_min"), ", ".join(str(k) for k in sorted(self.k))),
+            (
+                lab.text("population"),
+                ", ".join(self.populations[p] for p in sorted(self.populations)),
+            ),
             (
                 lab.text("source"),
                 ", ".join(self.sources[s] for s in sorted(self.sources)),
@@ -686,6 +694,7 @@ def cohort_workbook(
         ws.insert_chart(last + 3, 0, chart)
 
     sources = {r.source: r.source_label for r in rows}
+    populations = {r.population: r.population_label for r in rows}
     filters = [
         f"{lab.text(a)}: {attribute_label(q, a, params.get(a), lab)}"
         for a in ("industry", "size", "region")
@@ -697,6 +706,7 @@ def cohort_workbook(
     method = [
         (lab.text("questionnaire"), f"{q.id} {q.version}"),
         (lab.text("cohort"), "; ".join(filters)),
+        (lab.text("population"), ", ".join(populations.values())),
         (lab.text("source"), ", ".join(sources[s] for s in sorted(sources))),
         (lab.text("k_min"), ", ".join(sorted({str(r.k_min) for r in rows}))),
         (

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 METRIC_BINS = 101  # scores are integers 0..100
+# Benchmark populations: every included submission counts in ``all``; one whose answer to the
+# questionnaire's population question says it uses social media also counts in ``users``.
+POPULATION_ALL = "all"
+POPULATION_USERS = "users"
+POPULATIONS = (POPULATION_USERS, POPULATION_ALL)
 _SMALL_METRICS = {"phase": 8, "pyramid_level": 6}  # phases 0..7, pyramid levels 0..5
 
 
@@ -21,6 +26,17 @@ def metric_bins(metric: str) -> int:
     """Histogram bins of a metric: 101 for a 0..100 score, 8 for the phase, 6 for the
     pyramid level. Fixed sizes keep every stored aggregate item the same size."""
     return _SMALL_METRICS.get(metric, METRIC_BINS)
+
+
+def aggregate_key(population: str, cohort: str) -> str:
+    """The stored key of one cohort item of one population. ``all`` keeps the plain cohort
+    key of the layout before populations existed, so aggregates stored then are read as
+    ``all``; other populations are prefixed (``users:C#50-249#dach``)."""
+    if population == POPULATION_ALL:
+        return cohort
+    if population not in POPULATIONS:
+        raise ValueError(f"unknown population {population!r}")
+    return f"{population}:{cohort}"
 
 
 @dataclass(frozen=True)
@@ -49,12 +65,18 @@ class AssessmentRecord:
     partner_id: str | None = None
     previous_id: str | None = None
     source: str = "real"  # "real" or "reference"
+    # the population question's verdict when it was stored (None: unknown, or a record of the
+    # layout before populations, which counted in ``all`` only): erasure subtracts exactly
+    # from the populations the submission was added to
+    uses_social_media: bool | None = None
 
 
 @dataclass(frozen=True)
 class Contribution:
     """What one included assessment adds to the benchmark aggregates: +1 to the count, +1 to
-    one histogram bin per metric and +1 to its month, in every cohort roll-up it belongs to."""
+    one histogram bin per metric and +1 to its month, in every cohort roll-up it belongs to,
+    in each of its ``populations`` (``all``, and ``users`` for an organisation that uses
+    social media)."""
 
     source: str
     questionnaire_id: str
@@ -62,6 +84,15 @@ class Contribution:
     cohorts: tuple[str, ...]
     metrics: dict[str, int]
     month: str
+    populations: tuple[str, ...] = (POPULATION_ALL,)
+
+    def item_keys(self) -> tuple[str, ...]:
+        """Every aggregate item this contribution adds to (each once)."""
+        return tuple(
+            dict.fromkeys(
+                aggregate_key(p, c) for p in self.populations for c in self.cohorts
+            )
+        )
 
     def fields(self) -> dict[str, int]:
         out = {"count": 1, f"month#{self.month}": 1}
@@ -247,9 +278,31 @@ class Store(Protocol):
         """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone."""
 
     def read_cohorts(
-        self, source: str, questionnaire_id: str, version: str, cohorts: Iterable[str]
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        population: str = POPULATION_ALL,
     ) -> dict[str, Aggregate]:
-        """Aggregates of the named cohorts (absent cohorts map to an empty Aggregate)."""
+        """Aggregates of the named cohorts of one population, keyed by cohort key (absent
+        cohorts map to an empty Aggregate)."""
+
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+    ) -> dict[str, dict[str, Aggregate]]:
+        """``read_cohorts`` of several populations in one request (one SQL query, one
+        BatchGetItem): ``{population: {cohort key: Aggregate}}``."""
+
+    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
+        """Delete every aggregate item (all populations) of one source and questionnaire
+        version, e.g. to replace the reference cohort; returns the number of items. Not
+        atomic; never used for real submissions by the service."""
 
     def bulk_load(
         self, records: list[AssessmentRecord], contributions: list[Contribution]

@@ -8,7 +8,9 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
   ``month``, ``included``, ``consent``, ``created_at`` and ``write_id`` (see below). Only the
   hash of the result token is stored (``token_hash`` inside ``body``), never a token.
 - aggregate ``BENCH#<source>#<questionnaire>#<version>`` / ``COHORT#<cohort key>``
-  (``C#50-249#dach``, ``*#*#*#s3``...): top-level numbers ``count``, ``month#2026-11`` and
+  (``C#50-249#dach``, ``*#*#*#s3``... for the population ``all``; ``COHORT#users:<cohort
+  key>`` for organisations that use social media, in the same partition, so
+  ``clear_aggregates`` is one Query): top-level numbers ``count``, ``month#2026-11`` and
   each metric's histogram packed into fixed words ``h#<metric>#<w>`` (six bins of six
   decimal digits per number; chalicelib/storage/packed.py): 17 words per 0..100 score, 2 for
   the phase, 1 for the pyramid level. Every submission ADDs to every word (0 to all but
@@ -37,8 +39,10 @@ Writes
 ------
 - ``create_assessment``: ONE ``TransactWriteItems``: Put of the assessment with
   ``attribute_not_exists(PK)`` + one ``ADD`` Update per cohort key (8 with the sharded global
-  roll-up, 9 items in all; the limit is 100), plus, for a partner with a webhook, the
-  outbox: the event's delivery item, its due entry and its id entry (12 items). A duplicate id cancels
+  roll-up, 9 items in all; 16 + 1 for an organisation that uses social media, which also
+  counts in the ``users`` population; the limit is 100), plus, for a partner with a
+  webhook, the outbox: the event's delivery item, its due entry and its id entry (at most
+  20 items). A duplicate id cancels
   the whole transaction (reason ``ConditionalCheckFailed`` on item 0), so nothing is counted
   or queued twice -> False. Without a contribution or an event it is a single conditional
   ``PutItem``.
@@ -139,6 +143,7 @@ from chalicelib.storage import (
     Draft,
     PartnerKey,
     Webhook,
+    aggregate_key,
     packed,
     partner_key_from_json,
     webhook_from_json,
@@ -526,7 +531,7 @@ class DynamoStore:
             {name: sign * d for name, d in contribution.fields().items()}
         )
         items: list[dict[str, Any]] = []
-        for cohort in dict.fromkeys(contribution.cohorts):
+        for cohort in contribution.item_keys():
             items.extend(
                 self._counter_updates(
                     contribution.source,
@@ -630,16 +635,38 @@ class DynamoStore:
 
     # --- aggregates -------------------------------------------------------------------------
     def read_cohorts(
-        self, source: str, questionnaire_id: str, version: str, cohorts: Iterable[str]
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        population: str = "all",
     ) -> dict[str, Aggregate]:
+        return self.read_populations(
+            source, questionnaire_id, version, cohorts, (population,)
+        )[population]
+
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+    ) -> dict[str, dict[str, Aggregate]]:
+        """One BatchGetItem for up to 100 items (a ``users`` read with its ``all`` counts
+        is 2 x 11 items with 4 shards)."""
         wanted = list(dict.fromkeys(cohorts))
-        out = {k: Aggregate() for k in wanted}
+        pops = list(dict.fromkeys(populations))
+        out = {p: {k: Aggregate() for k in wanted} for p in pops}
         pk = bench_pk(source, questionnaire_id, version)
-        prefix = len("COHORT#")
-        for i in range(0, len(wanted), BATCH_GET_SIZE):
-            keys = [_key(pk, cohort_sk(k)) for k in wanted[i : i + BATCH_GET_SIZE]]
+        by_sk = {cohort_sk(aggregate_key(p, k)): (p, k) for p in pops for k in wanted}
+        sks = list(by_sk)
+        for i in range(0, len(sks), BATCH_GET_SIZE):
+            keys = [_key(pk, sk) for sk in sks[i : i + BATCH_GET_SIZE]]
             for item in self._batch_get(keys):
-                agg = out[item["SK"]["S"][prefix:]]
+                p, k = by_sk[item["SK"]["S"]]
+                agg = out[p][k]
                 for name, value in item.items():
                     if "N" not in value:
                         continue
@@ -648,6 +675,18 @@ class DynamoStore:
                     else:  # count, month#..., and per-bin m#... of the first layout
                         agg.add_field(name, int(value["N"]))
         return out
+
+    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
+        """One partition holds every cohort item (all populations) of a source and version:
+        a Query of its keys and BatchWriteItem deletes (idempotent, so retries are safe)."""
+        pk = bench_pk(source, questionnaire_id, version)
+        deletes = [
+            {"DeleteRequest": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
+            for item in self._query_partition(pk, "COHORT#", projection="PK, SK")
+        ]
+        for i in range(0, len(deletes), BATCH_WRITE_SIZE):
+            self._batch_write(deletes[i : i + BATCH_WRITE_SIZE])
+        return len(deletes)
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         pending: dict[str, Any] = {
@@ -971,13 +1010,17 @@ class DynamoStore:
         ).get("Item")
         return None if item is None else _delivery_from_json(item["body"]["S"])
 
-    def _query_partition(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+    def _query_partition(
+        self, pk: str, sk_prefix: str, projection: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
             "ExpressionAttributeValues": {":pk": _s(pk), ":prefix": _s(sk_prefix)},
             "ConsistentRead": True,
         }
+        if projection is not None:
+            kwargs["ProjectionExpression"] = projection
         while True:
             resp = self._call("query", **kwargs)
             yield from resp.get("Items", [])
@@ -993,7 +1036,7 @@ def _sum_contributions(
     summed: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for con in contributions:
         deltas = packed.pack_deltas(con.fields())
-        for cohort in dict.fromkeys(con.cohorts):
+        for cohort in con.item_keys():
             acc = summed.setdefault(
                 (con.source, con.questionnaire_id, con.version, cohort), {}
             )

@@ -27,6 +27,7 @@ from chalicelib.storage import (
     Draft,
     PartnerKey,
     Webhook,
+    aggregate_key,
     metric_bins,
     partner_key_from_json,
     webhook_from_json,
@@ -173,7 +174,7 @@ class SqliteStore:
                     contribution.version,
                     cohort,
                 ): deltas
-                for cohort in contribution.cohorts
+                for cohort in contribution.item_keys()
             },
         )
 
@@ -253,21 +254,49 @@ class SqliteStore:
             raise
 
     def read_cohorts(
-        self, source: str, questionnaire_id: str, version: str, cohorts: Iterable[str]
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        population: str = "all",
     ) -> dict[str, Aggregate]:
+        return self.read_populations(
+            source, questionnaire_id, version, cohorts, (population,)
+        )[population]
+
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+    ) -> dict[str, dict[str, Aggregate]]:
         wanted = list(dict.fromkeys(cohorts))
-        out = {k: Aggregate() for k in wanted}
-        if not wanted:
+        pops = list(dict.fromkeys(populations))
+        out = {p: {k: Aggregate() for k in wanted} for p in pops}
+        stored = {aggregate_key(p, k): (p, k) for p in pops for k in wanted}
+        if not stored:
             return out
-        marks = ",".join("?" for _ in wanted)
+        marks = ",".join("?" for _ in stored)
         rows = self._conn().execute(
             "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
             f" AND questionnaire = ? AND version = ? AND cohort IN ({marks})",
-            (source, questionnaire_id, version, *wanted),
+            (source, questionnaire_id, version, *stored),
         )
         for cohort, body in rows:
-            out[cohort] = _aggregate(body)
+            p, k = stored[cohort]
+            out[p][k] = _aggregate(body)
         return out
+
+    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
+        cur = self._conn().execute(
+            "DELETE FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
+            " AND version = ?",
+            (source, questionnaire_id, version),
+        )
+        return int(cur.rowcount)
 
     def bulk_load(
         self, records: list[AssessmentRecord], contributions: list[Contribution]
@@ -282,7 +311,7 @@ class SqliteStore:
             summed: dict[ItemKey, dict[str, int]] = {}
             for con in contributions:
                 fields = con.fields()
-                for cohort in dict.fromkeys(con.cohorts):
+                for cohort in con.item_keys():
                     acc = summed.setdefault(
                         (con.source, con.questionnaire_id, con.version, cohort), {}
                     )

@@ -120,6 +120,9 @@ const TEXT = {
     benchNoData: 'There is no benchmark data for your group yet.',
     cohort: (label, n) => `Compared with: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'all organisations',
+    population: 'Peers:',
+    populationToAll: 'Compare with all organisations, including those without social media',
+    populationToUsers: 'Compare only with organisations that use social media',
     allRegions: 'all regions',
     regions: {
       dach: 'Germany, Austria, Switzerland, Liechtenstein',
@@ -275,6 +278,9 @@ const TEXT = {
     benchNoData: 'Für Ihre Vergleichsgruppe liegen noch keine Benchmark-Daten vor.',
     cohort: (label, n) => `Verglichen mit: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'allen Organisationen',
+    population: 'Vergleichsgruppe:',
+    populationToAll: 'Mit allen Organisationen vergleichen, auch ohne Social-Media-Nutzung',
+    populationToUsers: 'Nur mit Organisationen vergleichen, die soziale Medien nutzen',
     allRegions: 'alle Regionen',
     regions: {
       dach: 'Deutschland, Österreich, Schweiz, Liechtenstein',
@@ -346,6 +352,7 @@ const state = {
   draft: { id: null, expiresAt: null, timer: null, saving: false, dirty: false, failures: 0, status: 'idle', disabled: false },
   result: null, // {id, token, data, fresh}
   charts: [],
+  population: 'users', // peers: organisations that use social media (default) or all
   seq: 0, // increases on each navigation: late answers of older requests are dropped
 };
 const qCache = new Map();
@@ -1700,7 +1707,8 @@ async function drawRadar(r) {
 async function loadComparison() {
   const seq = state.seq;
   const { id, token } = state.result;
-  const r = await api(`v1/assessments/${encodeURIComponent(id)}/comparison?lang=${state.lang}&source=auto`, {
+  const population = state.population === 'all' ? 'all' : 'users';
+  const r = await api(`v1/assessments/${encodeURIComponent(id)}/comparison?lang=${state.lang}&source=auto&population=${population}`, {
     headers: { 'X-Result-Token': token },
   });
   if (seq !== state.seq) return;
@@ -1753,6 +1761,44 @@ function cohortLabel(cohort, q) {
   return parts.length ? parts.join(' · ') : tx.cohortAll;
 }
 
+/** Which organisations the peers are (the API's localised label) and a switch to the other
+ * population; the comparison is reloaded in place. */
+function populationLine(population) {
+  const tx = t();
+  const other = population.id === 'all' ? 'users' : 'all';
+  return h(
+    'p',
+    { class: 'bench-population' },
+    `${tx.population} `,
+    h('span', { id: 'bench-population', 'data-population': population.id }, population.label),
+    ' ',
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-secondary btn-small',
+        id: 'bench-population-switch',
+        onclick: () => {
+          state.population = other;
+          state.charts = state.charts.filter((chart) => {
+            if (chart.canvas && chart.canvas.id === 'bench-chart') {
+              chart.destroy();
+              return false;
+            }
+            return true;
+          });
+          const section = $('#benchmark');
+          if (section) section.setAttribute('aria-busy', 'true');
+          const body = $('#bench-body');
+          if (body) body.replaceChildren(h('p', { class: 'loading' }, tx.benchLoading));
+          loadComparison();
+        },
+      },
+      other === 'all' ? tx.populationToAll : tx.populationToUsers,
+    ),
+  );
+}
+
 function renderComparison(body, c) {
   const tx = t();
   const reference = c.source === 'reference';
@@ -1764,6 +1810,7 @@ function renderComparison(body, c) {
     { class: 'bench-meta' },
     h('p', { class: 'bench-source' }, `${tx.source} `, h('span', { class: `badge ${reference ? 'badge-reference' : 'badge-real'}`, id: 'bench-source' }, sourceText)),
     label ? h('p', { class: 'bench-cohort', id: 'bench-cohort' }, tx.cohort(label, cohort.n ?? '–')) : null,
+    c.population ? populationLine(c.population) : null,
     c.months && c.months.from ? h('p', { class: 'muted' }, tx.months(c.months.from, c.months.to || c.months.from)) : null,
     reference ? h('p', { class: 'notice notice-warning', id: 'reference-note' }, tx.refNote) : null,
   );
@@ -1870,8 +1917,10 @@ async function downloadReport() {
   // GET .../report?format=pdf (docs/EXPORTS.md); .../report.pdf as the older spelling
   const opts = { headers: { 'X-Result-Token': token }, blob: true, timeout: 60000 };
   const base = `v1/assessments/${encodeURIComponent(id)}`;
-  let r = await api(`${base}/report?format=pdf&lang=${state.lang}`, opts);
-  if (!r.network && UNAVAILABLE.has(r.status)) r = await api(`${base}/report.pdf?lang=${state.lang}`, opts);
+  // the report compares with the same population as the page
+  const population = state.population === 'all' ? 'all' : 'users';
+  let r = await api(`${base}/report?format=pdf&lang=${state.lang}&population=${population}`, opts);
+  if (!r.network && UNAVAILABLE.has(r.status)) r = await api(`${base}/report.pdf?lang=${state.lang}&population=${population}`, opts);
   btn.disabled = false;
   if (!r.network && UNAVAILABLE.has(r.status)) {
     btn.hidden = true;

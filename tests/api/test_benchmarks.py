@@ -228,7 +228,7 @@ def test_benchmark_data_holds_no_personal_fields(
     assert rows
     metric = re.compile(r"^[a-z_]+$")
     for cohort, body in rows:
-        assert re.match(r"^[A-Z*]#[^#]+#[a-z_*]+(#s\d+)?$", cohort), cohort
+        assert re.match(r"^(users:)?[A-Z*]#[^#]+#[a-z_*]+(#s\d+)?$", cohort), cohort
         item = json.loads(body)
         assert set(item) == {"count", "months", "histograms"}, item.keys()
         assert isinstance(item["count"], int)

@@ -313,6 +313,16 @@ def test_submit_in_english_and_reopen_result_link(
     assert "synthetic reference group" in pg.locator("#reference-note").inner_text()
     assert pg.locator("#recommendations .rec").count() == len(result["recommendations"])
     shot(pg, "03-result-en.png", full_page=True)
+    # peers are organisations that use social media; all organisations on request
+    population = pg.locator("#bench-population")
+    assert population.get_attribute("data-population") == "users"
+    assert "use social media" in population.inner_text()
+    with pg.expect_request(lambda r: "population=all" in r.url):
+        pg.click("#bench-population-switch")
+    pg.wait_for_selector("#bench-population[data-population=all]")
+    assert "including non-users" in pg.locator("#bench-population").inner_text()
+    pg.wait_for_selector("#bench-chart")
+    assert canvas_pixels(pg, "#bench-chart") > 2000
     assert not console.csp_or_script_errors(), console.lines
 
     # the link re-opens the result after a reload (GET with the token header)
@@ -602,6 +612,7 @@ def test_report_download_uses_the_token_header(
     with open(dl.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
     assert "format=pdf" in (seen["url"] or "")
+    assert "population=users" in (seen["url"] or "")  # the page's peers
     assert seen["token"] == created["token"] and seen["accept"] == "application/pdf"
     assert created["token"] not in (seen["url"] or "")
     assert "downloaded" in pg.locator("#report-status").inner_text()

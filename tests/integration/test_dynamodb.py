@@ -169,6 +169,37 @@ def stored_item(store: DynamoStore, cohort_key: str) -> dict[str, Any]:
     return item
 
 
+def test_user_with_every_metric_and_an_event_is_still_one_transaction(
+    dynamo_store: DynamoStore,
+) -> None:
+    """The largest submission: all 14 metrics (209 ADDs per item) in both populations (16
+    counter items) plus the webhook outbox: 19 items, within DynamoDB's transaction limits
+    (100 items, 4 MB), one request, and erased with one more."""
+    from dataclasses import replace
+
+    from chalicelib.storage import Delivery
+
+    rec = replace(full_record(7, random.Random(7)), partner_id="p1")
+    con = replace(contribution(rec), populations=("all", "users"))
+    assert len(con.item_keys()) == 16
+    event = Delivery("evt_7", "p1", "assessment.completed", "{}", 9, next_at=9)
+    dynamo_store.requests.clear()
+    assert dynamo_store.create_assessment(rec, con, event)
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    keys = read_keys(COHORT.generalisations(), 4)
+    dynamo_store.requests.clear()  # a users read with its all counts: one request
+    both = dynamo_store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
+    assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
+    users = both["users"]
+    assert users["C#*#*"].count == both["all"]["C#*#*"].count == 1
+    assert users["C#*#*"].histograms["overall"] == {rec.metrics["overall"]: 1}
+    dynamo_store.requests.clear()
+    assert dynamo_store.delete_assessment(rec, con)
+    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    users = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys, population="users")
+    assert users["C#*#*"].count == 0
+
+
 def test_aggregate_items_have_a_constant_number_of_attributes(
     dynamo_store: DynamoStore,
 ) -> None:

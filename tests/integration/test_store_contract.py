@@ -66,11 +66,13 @@ def contribution(rec: AssessmentRecord, shards: int = 4) -> Contribution:
     )
 
 
-def read(store, cohort: Cohort, shards: int = 4):  # type: ignore[no-untyped-def]
+def read(store, cohort: Cohort, shards: int = 4, population: str = "all"):  # type: ignore[no-untyped-def]
     """Sum a cohort over its storage keys (the global roll-up is sharded)."""
     from chalicelib.storage import Aggregate
 
-    got = store.read_cohorts("real", "smm", "1.0.0", read_keys([cohort], shards))
+    got = store.read_cohorts(
+        "real", "smm", "1.0.0", read_keys([cohort], shards), population=population
+    )
     total = Aggregate()
     for agg in got.values():
         total.add_field("count", agg.count)
@@ -140,6 +142,66 @@ def test_delete_reverses_contribution(store) -> None:  # type: ignore[no-untyped
     assert {k: v for k, v in everyone.histograms["overall"].items() if v} == {
         keep.metrics["overall"]: 1
     }
+
+
+def test_populations_are_kept_apart_and_erased_exactly(store) -> None:  # type: ignore[no-untyped-def]
+    """A user counts in ``all`` and ``users``, a non-user in ``all`` only (one atomic write
+    each: 16 + 1 transaction items for a user); erasure reverses exactly that."""
+    user, other = record(40, uses_social_media=True), record(41)
+    both = replace(contribution(user), populations=("all", "users"))
+    assert store.create_assessment(user, both)
+    assert store.create_assessment(other, contribution(other))
+    assert store.get_assessment(user.id) == user
+    for c in Cohort("C", "50-249", "dach").generalisations():
+        assert read(store, c).count == 2, c
+        assert read(store, c, population="users").count == 1, c
+    users = read(store, Cohort(), population="users")
+    assert {k: v for k, v in users.histograms["overall"].items() if v} == {
+        user.metrics["overall"]: 1
+    }
+    got = store.read_cohorts("real", "smm", "1.0.0", ["C#*#*"], population="users")
+    assert set(got) == {"C#*#*"}  # keyed by cohort, whatever the stored key
+    keys = read_keys(Cohort("C", "50-249", "dach").generalisations(), 4)
+    pair = store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
+    assert set(pair) == {"users", "all"}
+    for population in ("users", "all"):
+        alone = store.read_cohorts("real", "smm", "1.0.0", keys, population=population)
+        assert {k: (a.count, a.bins) for k, a in pair[population].items()} == {
+            k: (a.count, a.bins) for k, a in alone.items()
+        }
+    assert store.delete_assessment(user, both) is True
+    for c in Cohort("C", "50-249", "dach").generalisations():
+        assert read(store, c).count == 1, c
+        empty = read(store, c, population="users")
+        assert empty.count == 0 and not any(
+            empty.histograms.get("overall", {}).values()
+        )
+
+
+def test_clear_aggregates_drops_one_source_and_version(store) -> None:  # type: ignore[no-untyped-def]
+    recs = [record(300 + i) for i in range(3)]
+    cons = [
+        replace(contribution(r), source="reference", populations=("all", "users"))
+        for r in recs
+    ]
+    store.bulk_load([], cons)
+    real = record(310)
+    store.create_assessment(real, contribution(real))
+    keys = read_keys([Cohort("C", "*", "*")], 4)
+    for population in ("all", "users"):
+        got = store.read_cohorts(
+            "reference", "smm", "1.0.0", keys, population=population
+        )
+        assert got["C#*#*"].count == 3
+    items = {k for c in cons for k in c.item_keys()}
+    assert store.clear_aggregates("reference", "smm", "1.0.0") == len(items)
+    for population in ("all", "users"):
+        got = store.read_cohorts(
+            "reference", "smm", "1.0.0", keys, population=population
+        )
+        assert got["C#*#*"].count == 0
+    assert read(store, Cohort()).count == 1  # the real source is untouched
+    assert store.clear_aggregates("reference", "smm", "1.0.0") == 0
 
 
 def test_bulk_load_equals_single_writes(store) -> None:  # type: ignore[no-untyped-def]

@@ -643,13 +643,29 @@ def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore
         rows = read_csv(export.body)
         assert {r["source_label"] for r in rows} == {"reference (synthetic)"}
         total = [r for r in rows if r["value"] == "*"]
+        # by default the organisations that use social media (43% of the 600)
+        assert total and all(r["cohort_n"] == "258" for r in total)
+        assert {r["population"] for r in rows} == {"users"}
+        everyone = read_csv(
+            exports.cohort_table(
+                "smm",
+                "1.0.0",
+                by,
+                "csv",
+                "en",
+                {"source": "reference", "population": "all"},
+            ).body
+        )
+        total = [r for r in everyone if r["value"] == "*"]
         assert total and all(r["cohort_n"] == "600" for r in total)
+        assert {r["population"] for r in everyone} == {"all"}
     pdf = exports.cohort_table(
         "smm", None, "size", "pdf", "de", {"source": "reference"}
     ).body
     flat = " ".join("\n".join(pdf_pages(pdf)).split())
     assert "Benchmark-Kohorten nach Größenklasse" in flat
     assert "REFERENZ (SYNTHETISCH)" in flat and "1–9 Beschäftigte" in flat
+    assert "Grundgesamtheit: Organisationen, die soziale Medien nutzen" in flat
 
 
 # --- CLI ----------------------------------------------------------------------------------
@@ -730,6 +746,15 @@ def test_cli_cohorts(cli_env, tmp_path, capsys) -> None:  # type: ignore[no-unty
     assert rc == 0
     rows = read_csv(out.read_bytes())
     assert {r["source"] for r in rows} == {"reference"}
+    assert {r["population"] for r in rows} == {"users"}
+    rc = main(
+        f"export cohorts --by size --format csv --source reference --population all -o {out}".split()
+    )
+    assert rc == 0
+    everyone = read_csv(out.read_bytes())
+    assert {r["population"] for r in everyone} == {"all"}
+    total = [r for r in everyone if r["value"] == "*"]
+    assert total and {r["cohort_n"] for r in total} == {"600"}
     rc = main(f"export cohorts --by size --format csv --industry ZZ -o {out}".split())
     assert rc == 2
     assert capsys.readouterr().err.strip().endswith("(industry: unknown industry 'ZZ')")

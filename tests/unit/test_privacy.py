@@ -106,3 +106,23 @@ def test_complementary_suppression_closes_the_subtraction_attack() -> None:
             hide = privacy.complementary_suppression(total, shown, 5)
             rest = total - sum(n for c, n in shown.items() if c not in hide)
             assert rest == 0 or rest >= 5
+
+
+def test_users_cohort_is_checked_against_all_organisations() -> None:
+    """6 users among 8 organisations: releasing both would expose the 2 non-users."""
+    users = counts(c=6, is_=50, i=50, all=50)
+    everyone = counts(c=8, is_=60, i=60, all=60)
+    r = privacy.release(C, users, 5, outer=everyone)
+    assert r.status == privacy.DIFFERENCING and r.n is None
+    assert "non-users" in r.reason
+    assert privacy.release(C, everyone, 5).status == privacy.RELEASED
+    # a roll-up of all organisations that is close to the users cohort counts as well
+    close = counts(c=6, is_=50, i=50, all=50) | {Cohort("C", "50-249", ALL): 8}
+    assert privacy.release(C, users, 5, outer=close).status == privacy.DIFFERENCING
+    # equal (no non-users) or at least k apart: released
+    assert privacy.release(C, users, 5, outer=users).status == privacy.RELEASED
+    apart = counts(c=11, is_=60, i=60, all=60)
+    assert privacy.release(C, users, 5, outer=apart).status == privacy.RELEASED
+    chosen, steps = privacy.choose(C, users, 5, outer=everyone)
+    assert steps[0].status == privacy.DIFFERENCING
+    assert chosen is not None and chosen.cohort != C
