@@ -527,10 +527,41 @@ def partner_delete_webhook(principal: Any) -> Response:
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
+@app.route(
+    f"{PARTNER}/webhook/secret",
+    methods=["POST"],
+    content_types=ANY_TYPE,
+    **PARTNER_AUTH,
+)
+@partner_route("admin")
+def partner_rotate_webhook_secret(principal: Any) -> Response:
+    """A new signing secret (shown here); the previous one signs too for a grace period."""
+    from chalicelib.models import WebhookSecretIn
+
+    raw = app.current_request.raw_body
+    body = _body(WebhookSecretIn) if raw else WebhookSecretIn()
+    out = get_webhooks().rotate_secret(principal.partner_id, body.grace_seconds)
+    return _json(out, 201)
+
+
+@app.route(
+    f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay",
+    methods=["POST"],
+    content_types=ANY_TYPE,
+    **PARTNER_AUTH,
+)
+@partner_route("admin")
+def partner_replay_delivery(principal: Any, delivery_id: str) -> Response:
+    """One more attempt of a failed delivery, now; answers the delivery after it."""
+    return _json(get_webhooks().replay(principal.partner_id, delivery_id))
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def deliver_webhooks(event: Any) -> dict[str, int]:
     """Retries due webhook deliveries (bounded per run; the rest waits for the next run)."""
-    done = get_webhooks().deliver_due(limit=200)
+    from chalicelib.webhooks import RUN_BUDGET_SECONDS
+
+    done = get_webhooks().deliver_due(limit=200, budget_seconds=RUN_BUDGET_SECONDS)
     return {
         "attempted": len(done),
         "delivered": sum(d.state == "delivered" for d in done),
@@ -561,6 +592,8 @@ for _path, _methods in {
     f"{PARTNER}/keys": "GET, POST",
     f"{PARTNER}/keys/{{key_id}}": "DELETE",
     f"{PARTNER}/webhook": "GET, PUT, DELETE",
+    f"{PARTNER}/webhook/secret": "POST",
+    f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay": "POST",
 }.items():
     _register_preflight(_path, _methods)
 

@@ -232,6 +232,14 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     elif args.webhook_command == "show":
         state = svc.state(args.partner_id, args.limit)
         print(f"url: {state['url']} (since {state['created_at']})")
+        if not state["enabled"]:
+            print(f"DISABLED since {state['disabled_at']}: {state['disabled_reason']}")
+            print("  (register the URL again with `webhooks set` to enable it)")
+        if state["previous_secrets_expire_at"]:
+            print(
+                f"signing with {state['signatures']} secrets until "
+                f"{state['previous_secrets_expire_at']} (rotation)"
+            )
         if not state["deliveries"]:
             print("no deliveries yet")
         for d in state["deliveries"]:
@@ -243,6 +251,22 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     elif args.webhook_command == "remove":
         svc.unregister(args.partner_id)
         print(f"removed the webhook of partner {args.partner_id}")
+    elif args.webhook_command == "rotate-secret":
+        out = svc.rotate_secret(args.partner_id, args.grace)
+        print(f"secret : {out['secret']}")
+        if out["previous_secrets_expire_at"]:
+            print(
+                f"the previous secret signs too until {out['previous_secrets_expire_at']}"
+            )
+        else:
+            print("the previous secret no longer signs")
+    elif args.webhook_command == "replay":
+        d = svc.replay(args.partner_id, args.delivery_id)
+        print(
+            f"{d['id']}  {d['state']}  attempts={d['attempts']}  "
+            f"status={d['last_status'] or '-'}  {d['last_error'] or ''}".rstrip()
+        )
+        return 0 if d["state"] == "delivered" else 1
     else:
         done = svc.deliver_due(args.limit)
         ok = sum(d.state == "delivered" for d in done)
@@ -361,6 +385,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, default=20)
     c = wsub.add_parser("remove", help="stop sending events to a partner")
     c.add_argument("partner_id")
+    c = wsub.add_parser(
+        "rotate-secret",
+        help="new signing secret; the previous one signs too for a grace period",
+    )
+    c.add_argument("partner_id")
+    c.add_argument(
+        "--grace",
+        type=int,
+        default=86_400,
+        help="seconds the previous secret keeps signing (0: stop now; at most 604800)",
+    )
+    c = wsub.add_parser(
+        "replay", help="one more attempt of a failed delivery, now (exit 1 if it fails)"
+    )
+    c.add_argument("partner_id")
+    c.add_argument("delivery_id")
     c = wsub.add_parser(
         "deliver", help="retry the deliveries that are due (what AWS runs every minute)"
     )

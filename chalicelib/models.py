@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Language = Literal["de", "en"]
 MAX_ANSWERS = 300
@@ -82,14 +82,47 @@ class DraftIn(_In):
     answers: dict[str, str] = Field(default_factory=dict, max_length=MAX_ANSWERS)
 
 
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+URL_PATTERN = (  # documentation only: chalicelib/webhooks.check_url is the rule
+    f"^https://(?:{_LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\\.?"
+    f'(?::{_PORT})?(?:[/?][!-"$-~]*)?$'
+)
+
+
 class WebhookIn(_In):
     """The partner's endpoint for events (``assessment.completed``)."""
 
     url: str = Field(
         min_length=1,
         max_length=2000,
-        description="https:// URL on a public address; receives signed JSON events",
+        description="https:// URL on a public host name; receives signed JSON events. "
+        "Printable ASCII only (punycode, percent-encoding), a port from 1 to 65535, no "
+        "credentials or #fragment. The server also accepts public IP literals (and, in "
+        "development, http:// loopback URLs); the host must resolve to public addresses",
         examples=["https://partner.example/hooks/smm"],
+        json_schema_extra={"pattern": URL_PATTERN},
+    )
+
+
+def _json_integer(value: object) -> object:
+    """A JSON integer: ``60`` or ``60.0`` (JSON Schema counts both), never ``"60"`` or
+    ``true`` (strict validation refuses those)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class WebhookSecretIn(_In):
+    """A secret rotation: how long the previous secret keeps signing deliveries."""
+
+    grace_seconds: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        default=86_400,
+        ge=0,
+        le=7 * 86_400,
+        strict=True,
+        description="seconds the previous secret(s) still sign deliveries alongside the new "
+        "one (0: stop at once, e.g. after a leak); default one day",
     )
 
 

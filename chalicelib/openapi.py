@@ -326,6 +326,27 @@ OPERATIONS: tuple[Op, ...] = (
         security="partner",
         errors=(401, 403, 404),
     ),
+    Op(
+        "post",
+        f"{P}/webhook/secret",
+        "Rotate the signing secret: the previous one keeps signing for a grace period",
+        "partner",
+        schemas.WebhookSecretRotated,
+        status=201,
+        security="partner",
+        body=models.WebhookSecretIn,
+        errors=(400, 401, 403, 404, 415, 422),
+        extra={"body_optional": True},  # empty: the default grace period
+    ),
+    Op(
+        "post",
+        f"{P}/webhook/deliveries/{{delivery_id}}/replay",
+        "Replay a failed delivery now (same event id and body, signed afresh)",
+        "partner",
+        schemas.WebhookDeliveryOut,
+        security="partner",
+        errors=(401, 403, 404, 409),
+    ),
     Op("get", "/v1/openapi.json", "This document", "meta", None, errors=()),
     Op(
         "get",
@@ -484,7 +505,7 @@ def document() -> dict[str, Any]:
         body_ref = op.body.__name__ if op.body else op.extra.get("body_schema")
         if body_ref:
             entry["requestBody"] = {
-                "required": True,
+                "required": not op.extra.get("body_optional", False),
                 "content": {
                     "application/json": {
                         "schema": {"$ref": f"#/components/schemas/{body_ref}"}

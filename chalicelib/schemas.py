@@ -382,7 +382,7 @@ class NewPartnerKey(PartnerKeyOut):
 
 
 class WebhookDeliveryOut(_Out):
-    id: str = Field(description="the event id, also sent as SMM-Webhook-Id")
+    id: str = Field(description="the event id, also sent as webhook-id")
     event: str
     state: Literal["pending", "delivered", "failed"]
     attempts: int
@@ -397,11 +397,28 @@ class WebhookOut(_Out):
     url: str
     created_at: str
     events: list[str]
-    signature: str = Field(description="how events are signed")
+    enabled: bool = Field(description="false after the endpoint answered 410 Gone")
+    disabled_at: str | None
+    disabled_reason: str | None
+    signature: str = Field(description="how events are signed (Standard Webhooks)")
+    signatures: int = Field(
+        description="signatures per delivery: 1, more during a secret rotation"
+    )
+    previous_secrets_expire_at: str | None = Field(
+        description="end of the grace period of the previous secret(s), if any"
+    )
 
 
 class WebhookRegistered(WebhookOut):
-    secret: str = Field(description="the signing secret (HMAC-SHA256 key)")
+    secret: str = Field(
+        description="the current signing secret, whsec_<base64>; the HMAC-SHA256 key "
+        "is the base64 part decoded"
+    )
+
+
+class WebhookSecretRotated(WebhookRegistered):
+    """The new secret; deliveries carry its signature and the previous secret's until
+    ``previous_secrets_expire_at``."""
 
 
 class WebhookState(WebhookOut):

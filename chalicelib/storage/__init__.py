@@ -205,12 +205,37 @@ def partner_key_from_json(body: str) -> PartnerKey:
 
 
 @dataclass(frozen=True)
+class WebhookSecret:
+    """One signing secret of an endpoint. Only this random ``id`` is stored: the secret is
+    derived from it and the server secret (chalicelib/webhooks.py), so a copy of the table
+    alone signs nothing. ``id == ""`` is the secret derived before rotation existed.
+    ``expires_at`` (epoch seconds) is set when a newer secret replaces it: until then
+    deliveries carry its signature too (the rotation's grace period)."""
+
+    id: str
+    created_at: int
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True)
 class Webhook:
-    """A partner's endpoint for events (one per partner)."""
+    """A partner's endpoint for events (one per partner). ``secrets``: newest first (empty
+    in records written before rotation: the derived secret ``id == ""``). ``disabled_at``:
+    set when the endpoint answered 410 Gone; registering it again clears it."""
 
     partner_id: str
     url: str
     created_at: str
+    secrets: tuple[WebhookSecret, ...] = ()
+    disabled_at: str | None = None
+    disabled_reason: str | None = None
+
+
+def webhook_from_json(body: str) -> Webhook:
+    """A stored endpoint (both adapters store ``asdict(hook)`` as JSON), old records too."""
+    d = json.loads(body)
+    d["secrets"] = tuple(WebhookSecret(**x) for x in d.get("secrets", ()))
+    return Webhook(**d)
 
 
 @dataclass(frozen=True)
@@ -310,6 +335,9 @@ class Store(Protocol):
 
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
         """Pending deliveries whose ``next_at`` has come, oldest due first."""
+
+    def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
+        """One of the partner's deliveries by id (None for another partner's)."""
 
 
 def store_from_env() -> Store:

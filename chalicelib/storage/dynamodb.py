@@ -26,7 +26,8 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
   Delivery ``PARTNER#<partner id>`` / ``DELIVERY#<created, 10 digits>#<id>`` (JSON ``body``,
   ``expires_at`` 30 days on), and while pending a copy under ``WEBHOOKS#DUE`` /
   ``<next_at, 10 digits>#<partner id>#<id>`` so that due deliveries are one Query; both are
-  replaced in one transaction.
+  replaced in one transaction. ``PARTNER#<partner id>`` / ``EVENT#<id>`` (numeric
+  ``created_at``, same expiry), written with a new delivery, finds it by id (replay).
 - partner key ``PARTNERKEY#<key id>`` / ``K``, plus two copies for listing without a Scan or an
   (eventually consistent) GSI: ``PARTNER#<partner id>`` / ``KEY#<key id>`` and
   ``PARTNERS`` / ``KEY#<key id>``. All three are written in one transaction (which also
@@ -40,7 +41,8 @@ Writes
   ``attribute_not_exists(PK)`` + one ``ADD`` Update per cohort key (8 with the sharded global
   roll-up, 9 items in all; 16 + 1 for an organisation that uses social media, which also
   counts in the ``users`` population; the limit is 100), plus, for a partner with a
-  webhook, the outbox: the event's delivery item and its due entry (at most 19 items). A duplicate id cancels
+  webhook, the outbox: the event's delivery item, its due entry and its id entry (at most
+  20 items). A duplicate id cancels
   the whole transaction (reason ``ConditionalCheckFailed`` on item 0), so nothing is counted
   or queued twice -> False. Without a contribution or an event it is a single conditional
   ``PutItem``.
@@ -144,6 +146,7 @@ from chalicelib.storage import (
     aggregate_key,
     packed,
     partner_key_from_json,
+    webhook_from_json,
 )
 
 logger = logging.getLogger(__name__)
@@ -885,7 +888,7 @@ class DynamoStore:
             Key=_key(f"PARTNER#{partner_id}", "WEBHOOK"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else Webhook(**json.loads(item["body"]["S"]))
+        return None if item is None else webhook_from_json(item["body"]["S"])
 
     def delete_webhook(self, partner_id: str) -> None:
         self._call(
@@ -906,7 +909,7 @@ class DynamoStore:
             ConsistentRead=True,
             ProjectionExpression="body",
         ).get("Item")
-        items = self._delivery_puts(d)
+        items = self._delivery_puts(d, new=old is None)
         if old is not None:
             prev = _delivery_from_json(old["body"]["S"])
             if prev.state == "pending" and (
@@ -920,8 +923,9 @@ class DynamoStore:
         except _Cancelled as cancelled:
             raise cancelled.error from None
 
-    def _delivery_puts(self, d: Delivery) -> list[dict[str, Any]]:
-        """Transaction items writing a delivery (and its due entry while pending)."""
+    def _delivery_puts(self, d: Delivery, new: bool = True) -> list[dict[str, Any]]:
+        """Transaction items writing a delivery (and its due entry while pending; for a
+        new one, the ``EVENT#<id>`` entry that finds it by id)."""
         body = _s(json.dumps(asdict(d), sort_keys=True))
         expires = {"N": str(d.created_at + DELIVERY_TTL_SECONDS)}
         items: list[dict[str, Any]] = [
@@ -932,6 +936,19 @@ class DynamoStore:
                 }
             }
         ]
+        if new:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            **_event_key(d.partner_id, d.id),
+                            "created_at": {"N": str(d.created_at)},
+                            "expires_at": expires,
+                        },
+                    }
+                }
+            )
         if d.state == "pending":
             items.append(
                 {
@@ -971,6 +988,27 @@ class DynamoStore:
             ConsistentRead=True,
         )
         return [_delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+
+    def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
+        """Two reads: the ``EVENT#<id>`` entry names the delivery's creation time, which
+        is part of its sort key. The partition is the partner's, so another partner's id
+        is simply absent."""
+        entry = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=_event_key(partner_id, delivery_id),
+            ConsistentRead=True,
+        ).get("Item")
+        if entry is None:
+            return None
+        created = int(entry["created_at"]["N"])
+        item = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", f"DELIVERY#{created:010d}#{delivery_id}"),
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else _delivery_from_json(item["body"]["S"])
 
     def _query_partition(
         self, pk: str, sk_prefix: str, projection: str | None = None
@@ -1013,6 +1051,10 @@ def _delivery_from_json(body: str) -> Delivery:
 
 def _delivery_key(d: Delivery) -> dict[str, dict[str, str]]:
     return _key(f"PARTNER#{d.partner_id}", f"DELIVERY#{d.created_at:010d}#{d.id}")
+
+
+def _event_key(partner_id: str, delivery_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"PARTNER#{partner_id}", f"EVENT#{delivery_id}")
 
 
 def _due_key(d: Delivery) -> dict[str, dict[str, str]]:

@@ -30,6 +30,7 @@ from chalicelib.storage import (
     aggregate_key,
     metric_bins,
     partner_key_from_json,
+    webhook_from_json,
 )
 
 _SCHEMA = """
@@ -386,7 +387,7 @@ class SqliteStore:
             .execute("SELECT body FROM webhooks WHERE partner_id = ?", (partner_id,))
             .fetchone()
         )
-        return None if row is None else Webhook(**json.loads(row[0]))
+        return None if row is None else webhook_from_json(row[0])
 
     def delete_webhook(self, partner_id: str) -> None:
         self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
@@ -425,6 +426,17 @@ class SqliteStore:
             (now, limit),
         )
         return [_delivery_from_json(r[0]) for r in rows]
+
+    def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT body FROM deliveries WHERE partner_id = ? AND id = ?",
+                (partner_id, delivery_id),
+            )
+            .fetchone()
+        )
+        return None if row is None else _delivery_from_json(row[0])
 
 
 def _delivery_from_json(body: str) -> Delivery:

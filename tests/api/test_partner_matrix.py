@@ -77,6 +77,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("PUT", "/v1/partner/webhook"): partner("admin", 200, 200),
     ("GET", "/v1/partner/webhook"): partner("admin", 200, 200),
     ("DELETE", "/v1/partner/webhook"): partner("admin", 204, 204),
+    ("POST", "/v1/partner/webhook/secret"): partner("admin", 201, 201),
+    # B replays A's failed delivery: unknown to B
+    ("POST", "/v1/partner/webhook/deliveries/{delivery_id}/replay"): partner(
+        "admin", 200, 404
+    ),
 }
 for _p in {p for m, p in MATRIX if p.startswith("/v1/partner/")}:
     MATRIX[("OPTIONS", _p)] = PREFLIGHT
@@ -144,7 +149,9 @@ class World:
     def request(self, caller: str, method: str, path: str) -> Any:
         token = None
         body: Any = None
-        if path.endswith("/webhook") and method in ("GET", "DELETE"):
+        if (
+            path.endswith("/webhook") and method in ("GET", "DELETE")
+        ) or "/webhook/" in path:
             for pid in (
                 self.a_id,
                 self.b_id,
@@ -164,6 +171,14 @@ class World:
                 headers={"Content-Type": "application/json"},
             )
             path = path.replace("{did}", d.json_body["id"])
+        if "{delivery_id}" in path:  # a failed delivery of partner A
+            from chalicelib.storage import Delivery
+
+            failed = Delivery(
+                "evt_matrix", self.a_id, "assessment.completed", "{}", 1, "failed", 6
+            )
+            self.service.store.put_delivery(failed)
+            path = path.replace("{delivery_id}", failed.id)
         if "{key_id}" in path:
             # a spare key of partner A; B (other_partner) tries to revoke it too
             _, rec = self.ps.create(
@@ -189,6 +204,10 @@ class World:
                 body = {"scopes": ["admin"], "origins": []}  # within every admin key's
             elif path.endswith("/webhook"):
                 body = {"url": "https://hooks.example/smm"}
+            elif path.endswith("/webhook/secret"):
+                body = {"grace_seconds": 60}
+            elif path.endswith("/replay"):
+                body = None
             else:
                 body = {"answers": orgs.middling(self.q)}
         return self._send(method, path, body, caller, token)

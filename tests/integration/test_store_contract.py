@@ -291,6 +291,41 @@ def test_webhook_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
     store.delete_webhook("p1")  # idempotent
 
 
+def test_webhook_secrets_and_disabled_state_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Webhook, WebhookSecret
+
+    hook = Webhook(
+        "p1",
+        "https://hooks.example/smm",
+        "2026-11-30T10:00:00+00:00",
+        secrets=(WebhookSecret("n2", 2_000), WebhookSecret("n1", 1_000, 88_400)),
+        disabled_at="2026-12-01T10:00:00+00:00",
+        disabled_reason="HTTP 410",
+    )
+    store.put_webhook(hook)
+    assert store.get_webhook("p1") == hook
+    store.put_webhook(replace(hook, disabled_at=None, disabled_reason=None))
+    assert store.get_webhook("p1").disabled_at is None  # type: ignore[union-attr]
+
+
+def test_delivery_by_id_only_for_its_partner(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    first = Delivery("evt_a", "p1", "assessment.completed", "{}", 7_000, next_at=7_000)
+    store.put_delivery(first)
+    rec = record(79, partner_id="p1")
+    queued = Delivery("evt_b", "p1", "assessment.completed", "{}", 7_001, next_at=7_001)
+    assert store.create_assessment(rec, contribution(rec), queued) is True  # outbox
+    assert store.get_delivery("p1", "evt_a") == first
+    assert store.get_delivery("p1", "evt_b") == queued
+    failed = replace(first, state="failed", attempts=6, last_error="HTTP 500")
+    store.put_delivery(failed)
+    assert store.get_delivery("p1", "evt_a") == failed
+    assert store.get_delivery("p2", "evt_a") is None  # another partner's id
+    assert store.get_delivery("p1", "evt_zz") is None
+    assert [d.id for d in store.list_deliveries("p1")] == ["evt_b", "evt_a"]
+
+
 def test_deliveries_are_listed_newest_first_and_due_by_time(store) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.storage import Delivery
 
