@@ -112,6 +112,12 @@ def parse_body(
         )
     try:
         data = json.loads(raw)
+    except RecursionError:
+        # json.loads recurses once per array or object level: a few KB of "[" exhaust the
+        # stack (no request model nests deeper than two levels)
+        raise MalformedRequest(
+            "the body is nested too deeply", [("", "nested too deeply")]
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(
             f"the body is not valid JSON: {exc}", [("", "not JSON")]
