@@ -137,6 +137,19 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
 
 
+def one_of(
+    params: dict[str, str] | None, name: str, allowed: tuple[str, ...], default: str
+) -> str:
+    """A query parameter from a fixed set (exact, as the OpenAPI enum says)."""
+    value = (params or {}).get(name, default)
+    if value not in allowed:
+        raise InvalidInput(
+            f"{name} must be one of {', '.join(allowed)}",
+            [(f"/query/{name}", f"{value!r} is not one of {', '.join(allowed)}")],
+        )
+    return value
+
+
 def language(params: dict[str, str] | None, default: str = "en") -> str:
     lang = (params or {}).get("lang", default)
     if lang not in LANGUAGES:

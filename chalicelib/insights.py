@@ -40,9 +40,12 @@ def _sum(aggs: list[Aggregate]) -> Aggregate:
     return total
 
 
-def parse_cohort(params: dict[str, str] | None, q: Questionnaire) -> Cohort:
-    """A cohort from query parameters industry, size, region (each optional, ``*`` = all),
-    validated against the questionnaire's context options."""
+def parse_cohort(
+    params: dict[str, str] | None, q: Questionnaire, prefix: str = ""
+) -> Cohort:
+    """A cohort from query parameters industry, size, region (each optional, ``*`` = all;
+    an empty value is an error like any other unknown one), validated against the
+    questionnaire's context options. ``prefix`` (``a_``, ``b_``) names the parameters."""
     params = params or {}
     valid = {
         "industry": {o.value or o.id for o in q.context_question("industry").options},
@@ -52,9 +55,9 @@ def parse_cohort(params: dict[str, str] | None, q: Questionnaire) -> Cohort:
     values: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     for name in ("industry", "size", "region"):
-        v = params.get(name, ALL) or ALL
+        v = params.get(prefix + name, ALL)
         if v != ALL and v not in valid[name]:
-            errors.append((f"/query/{name}", f"unknown {name} {v!r}"))
+            errors.append((f"/query/{prefix}{name}", f"unknown {name} {v!r}"))
         values[name] = v
     if errors:
         raise InvalidInput("unknown cohort attribute", errors)
@@ -84,7 +87,7 @@ class BenchmarkService:
         return Lattice(source, aggs)
 
     def _source_param(self, source: str | None) -> str:
-        s = (source or "auto").lower()
+        s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
                 "source must be auto, real or reference",
@@ -297,6 +300,9 @@ class BenchmarkService:
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
         q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        # the parameters are checked even when there is nothing to compare
+        parse_cohort(params, q)
+        self._source_param((params or {}).get("source"))
         out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
         if prev is None:
@@ -396,8 +402,7 @@ class ConsultantStatistics:
             source = "real"
         sides: dict[str, Any] = {}
         for side in ("a", "b"):
-            sub = {k[2:]: v for k, v in params.items() if k.startswith(f"{side}_")}
-            cohort = parse_cohort(sub, q)
+            cohort = parse_cohort(params, q, prefix=f"{side}_")
             lat = b.lattice(q, cohort, source)
             rel = privacy.release(cohort, lat.counts(), b.settings.k_min)
             sides[side] = (cohort, rel, lat.aggregates[cohort])
@@ -462,14 +467,13 @@ class ConsultantStatistics:
 
 def _int_param(params: dict[str, str], name: str) -> int | None:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    try:
-        v = int(raw)
-    except ValueError:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):  # no "+5", " 5", "5_0"
         raise InvalidInput(
             f"{name} must be an integer", [(f"/query/{name}", "not an integer")]
-        ) from None
+        )
+    v = int(raw)
     if not 0 <= v <= 100:
         raise InvalidInput(
             f"{name} must be 0..100", [(f"/query/{name}", "out of range")]

@@ -504,18 +504,6 @@ def document() -> dict[str, Any]:
                     "schema": {"$ref": "#/components/schemas/Problem"}
                 }
             }
-            if op.security == "partner" and code in (401, 403):
-                # a missing or unknown key is refused by the API Gateway authorizer itself
-                content["application/json"] = {
-                    "schema": {
-                        "type": "object",
-                        "description": "gateway response",
-                        "properties": {
-                            "message": {"type": ["string", "null"]},
-                            "Message": {"type": "string"},
-                        },
-                    }
-                }
             entry["responses"][str(code)] = {
                 "description": _ERROR_TEXT.get(code, "error"),
                 "content": content,
