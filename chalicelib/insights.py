@@ -40,6 +40,16 @@ def _sum(aggs: list[Aggregate]) -> Aggregate:
     return total
 
 
+def cohort_values(q: Questionnaire) -> dict[str, set[str]]:
+    """The values of the cohort parameters (besides ``*``), from the context questions; the
+    OpenAPI document lists the same values as enums."""
+    return {
+        "industry": {o.value or o.id for o in q.context_question("industry").options},
+        "size": {o.value or o.id for o in q.context_question("size").options},
+        "region": {o.region for o in q.context_question("country").options if o.region},
+    }
+
+
 def parse_cohort(
     params: dict[str, str] | None, q: Questionnaire, prefix: str = ""
 ) -> Cohort:
@@ -47,11 +57,7 @@ def parse_cohort(
     an empty value is an error like any other unknown one), validated against the
     questionnaire's context options. ``prefix`` (``a_``, ``b_``) names the parameters."""
     params = params or {}
-    valid = {
-        "industry": {o.value or o.id for o in q.context_question("industry").options},
-        "size": {o.value or o.id for o in q.context_question("size").options},
-        "region": {o.region for o in q.context_question("country").options if o.region},
-    }
+    valid = cohort_values(q)
     values: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     for name in ("industry", "size", "region"):
