@@ -76,6 +76,12 @@ integration: setup node_modules/.installed
 e2e: test-setup
 	$(BIN)/pytest -q tests/e2e
 
+# bounded schemathesis pass (every operation, every check, a partner key) on a live chalice
+# local; FUZZ_EXAMPLES per operation (default 10, ~2 minutes on 2 cores); reports in artifacts/
+.PHONY: fuzz
+fuzz: setup sync-questionnaires
+	$(BIN)/python -m tests.e2e.fuzz --max-examples $(or $(FUZZ_EXAMPLES),10) --report-dir artifacts/schemathesis
+
 test: test-setup lint typecheck
 	$(BIN)/pytest -q tests
 

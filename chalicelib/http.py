@@ -112,6 +112,12 @@ def parse_body(
         )
     try:
         data = json.loads(raw)
+    except RecursionError:
+        # json.loads recurses once per array or object level: a few KB of "[" exhaust the
+        # stack (no request model nests deeper than two levels)
+        raise MalformedRequest(
+            "the body is nested too deeply", [("", "nested too deeply")]
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(
             f"the body is not valid JSON: {exc}", [("", "not JSON")]
@@ -129,6 +135,19 @@ def parse_body(
 
 def _pointer(loc: tuple[Any, ...]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
+def one_of(
+    params: dict[str, str] | None, name: str, allowed: tuple[str, ...], default: str
+) -> str:
+    """A query parameter from a fixed set (exact, as the OpenAPI enum says)."""
+    value = (params or {}).get(name, default)
+    if value not in allowed:
+        raise InvalidInput(
+            f"{name} must be one of {', '.join(allowed)}",
+            [(f"/query/{name}", f"{value!r} is not one of {', '.join(allowed)}")],
+        )
+    return value
 
 
 def language(params: dict[str, str] | None, default: str = "en") -> str:

@@ -43,7 +43,7 @@ POPULATION_LABELS = {
 
 def parse_population(value: str | None, pointer: str = "/query/population") -> str:
     """``users`` (default) or ``all``; anything else is a 422 naming the parameter."""
-    p = (value if value is not None else DEFAULT_POPULATION).strip().lower()
+    p = DEFAULT_POPULATION if value is None else value  # exact, like every parameter
     if p not in POPULATIONS:
         raise InvalidInput(
             "population must be users or all",
@@ -77,21 +77,30 @@ def _sum(aggs: list[Aggregate]) -> Aggregate:
     return total
 
 
-def parse_cohort(params: dict[str, str] | None, q: Questionnaire) -> Cohort:
-    """A cohort from query parameters industry, size, region (each optional, ``*`` = all),
-    validated against the questionnaire's context options."""
-    params = params or {}
-    valid = {
+def cohort_values(q: Questionnaire) -> dict[str, set[str]]:
+    """The values of the cohort parameters (besides ``*``), from the context questions; the
+    OpenAPI document lists the same values as enums."""
+    return {
         "industry": {o.value or o.id for o in q.context_question("industry").options},
         "size": {o.value or o.id for o in q.context_question("size").options},
         "region": {o.region for o in q.context_question("country").options if o.region},
     }
+
+
+def parse_cohort(
+    params: dict[str, str] | None, q: Questionnaire, prefix: str = ""
+) -> Cohort:
+    """A cohort from query parameters industry, size, region (each optional, ``*`` = all;
+    an empty value is an error like any other unknown one), validated against the
+    questionnaire's context options. ``prefix`` (``a_``, ``b_``) names the parameters."""
+    params = params or {}
+    valid = cohort_values(q)
     values: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     for name in ("industry", "size", "region"):
-        v = params.get(name, ALL) or ALL
+        v = params.get(prefix + name, ALL)
         if v != ALL and v not in valid[name]:
-            errors.append((f"/query/{name}", f"unknown {name} {v!r}"))
+            errors.append((f"/query/{prefix}{name}", f"unknown {name} {v!r}"))
         values[name] = v
     if errors:
         raise InvalidInput("unknown cohort attribute", errors)
@@ -148,7 +157,7 @@ class BenchmarkService:
         return Lattice(source, both[population], population, outer)
 
     def _source_param(self, source: str | None) -> str:
-        s = (source or "auto").lower()
+        s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
                 "source must be auto, real or reference",
@@ -373,9 +382,10 @@ class BenchmarkService:
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
         q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
-        parse_population(
-            (params or {}).get("population")
-        )  # a bad value is a 422 always
+        # the parameters are checked even when there is nothing to compare
+        parse_cohort(params, q)
+        self._source_param((params or {}).get("source"))
+        parse_population((params or {}).get("population"))
         out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
         if prev is None:
@@ -477,8 +487,7 @@ class ConsultantStatistics:
         population = parse_population(params.get("population"))
         sides: dict[str, Any] = {}
         for side in ("a", "b"):
-            sub = {k[2:]: v for k, v in params.items() if k.startswith(f"{side}_")}
-            cohort = parse_cohort(sub, q)
+            cohort = parse_cohort(params, q, prefix=f"{side}_")
             lat = b.lattice(q, cohort, source, population)
             rel = privacy.release(cohort, lat.counts(), b.settings.k_min, lat.outer)
             sides[side] = (cohort, rel, lat.aggregates[cohort])
@@ -544,14 +553,13 @@ class ConsultantStatistics:
 
 def _int_param(params: dict[str, str], name: str) -> int | None:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    try:
-        v = int(raw)
-    except ValueError:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):  # no "+5", " 5", "5_0"
         raise InvalidInput(
             f"{name} must be an integer", [(f"/query/{name}", "not an integer")]
-        ) from None
+        )
+    v = int(raw)
     if not 0 <= v <= 100:
         raise InvalidInput(
             f"{name} must be 0..100", [(f"/query/{name}", "out of range")]

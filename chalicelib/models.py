@@ -11,7 +11,10 @@ MAX_ANSWERS = 300
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies are JSON, which has a type for everything: nothing is coerced (no "900"
+    for 900, no 1 or 0 for a boolean, no 900.0 for an integer) and unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AnswersIn(_In):

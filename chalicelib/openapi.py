@@ -416,12 +416,13 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _query(name: str) -> dict[str, Any]:
-    if name[:2] in ("a_", "b_"):
-        desc, schema = QUERY_DOCS[name[2:]]
+def _query(name: str, cohorts: dict[str, list[str]]) -> dict[str, Any]:
+    base = name[2:] if name[:2] in ("a_", "b_") else name
+    desc, schema = QUERY_DOCS[base]
+    if base != name:
         desc = f"cohort {name[0].upper()}: {desc}"
-    else:
-        desc, schema = QUERY_DOCS[name]
+    if base in cohorts:  # exactly what parse_cohort accepts
+        schema = {**schema, "enum": ["*", *cohorts[base]]}
     return {
         "name": name,
         "in": "query",
@@ -431,9 +432,87 @@ def _query(name: str) -> dict[str, Any]:
     }
 
 
+def _answers(q: Any, complete: bool) -> dict[str, Any]:
+    """The answers object a questionnaire accepts: question id -> one of its option ids;
+    every required question when ``complete`` (a submission or a score), none for a draft."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": f"answers to {q.id} {q.version}: question id -> option id",
+        "properties": {
+            question.id: {"type": "string", "enum": list(question.scored_options)}
+            for question in q.questions
+        },
+        "additionalProperties": False,
+    }
+    if complete:
+        schema["required"] = [x.id for x in q.questions if x.required]
+    # a valid example (schemathesis sends examples first): the last option of every question
+    # that has to be answered, or of the first three for a draft
+    chosen = [x for x in q.questions if x.required] if complete else q.questions[:3]
+    schema["examples"] = [{x.id: x.options[-1].id for x in chosen}]
+    return schema
+
+
+def _strict_bodies(components: dict[str, Any]) -> None:
+    """Narrow the request bodies pydantic describes loosely to what the service accepts:
+    installed questionnaires and versions, and their questions and options. With several
+    questionnaires installed the answers are one of theirs (the pairing of ``questionnaire``
+    and ``answers`` is then checked by the service alone)."""
+    from chalicelib.questionnaire import get_catalog
+
+    installed = get_catalog().all()
+    ids = sorted({q.id for q in installed})
+    versions = sorted({q.version for q in installed})
+    for complete, prefix in ((True, "Answers"), (False, "DraftAnswers")):
+        refs = []
+        for q in installed:
+            name = f"{prefix}_{q.id}_{q.version}".replace(".", "_")
+            components[name] = _answers(q, complete)
+            refs.append({"$ref": f"#/components/schemas/{name}"})
+        answers = refs[0] if len(refs) == 1 else {"anyOf": refs}
+        for model in ("AnswersIn", "SubmissionIn") if complete else ("DraftIn",):
+            described = components[model]["properties"]["answers"]
+            components[model]["properties"]["answers"] = {
+                **answers,
+                "description": described.get("description", "question id -> option id"),
+            }
+            if len(refs) == 1:
+                components[model]["properties"]["answers"]["examples"] = components[
+                    refs[0]["$ref"].rsplit("/", 1)[1]
+                ]["examples"]
+    for model in ("AnswersIn", "SubmissionIn", "DraftIn", "ExportIn"):
+        props = components[model]["properties"]
+        props["questionnaire"] = {**props["questionnaire"], "enum": ids}
+        props["version"] = {
+            **props["version"],
+            "anyOf": [{"type": "string", "enum": versions}, {"type": "null"}],
+        }
+    export = components["ExportIn"]
+    export["if"] = {"properties": {"kind": {"const": "assessments"}}}
+    export["then"] = {
+        "required": ["assessment_ids"],
+        "properties": {"assessment_ids": {"minItems": 1}},
+    }
+    # WebhookIn.url carries models.URL_PATTERN, no looser than check_url (tested)
+
+
+ACCEPT_DOC = (
+    "the file's media type first: API Gateway returns a binary file only when the first "
+    "media type of Accept is its type (PDF, XLSX); a mismatch with the format is a 406"
+)
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (built once per process)."""
+    from chalicelib.insights import cohort_values
+    from chalicelib.questionnaire import get_catalog
+
+    cohorts: dict[str, set[str]] = {}
+    for q in get_catalog().all():
+        for name, values in cohort_values(q).items():
+            cohorts.setdefault(name, set()).update(values)
+    cohort_enums = {name: sorted(values) for name, values in cohorts.items()}
     response_models: list[type[BaseModel]] = [schemas.Problem]
     for op in OPERATIONS:
         for m in (op.response, op.body):
@@ -459,6 +538,7 @@ def document() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     components = defs.get("$defs", {})
+    _strict_bodies(components)
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         entry: dict[str, Any] = {
@@ -484,7 +564,17 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 64},
                     }
                 )
-        entry["parameters"] += [_query(q) for q in op.query]
+        entry["parameters"] += [_query(q, cohort_enums) for q in op.query]
+        if op.binary and op.tag in ("exports", "partner"):
+            entry["parameters"].append(
+                {
+                    "name": "Accept",
+                    "in": "header",
+                    "required": False,  # a CSV needs none
+                    "description": ACCEPT_DOC,
+                    "schema": {"type": "string", "enum": list(op.binary)},
+                }
+            )
         for h in op.headers:
             entry["parameters"].append(
                 {
@@ -537,18 +627,6 @@ def document() -> dict[str, Any]:
                     "schema": {"$ref": "#/components/schemas/Problem"}
                 }
             }
-            if op.security == "partner" and code in (401, 403):
-                # a missing or unknown key is refused by the API Gateway authorizer itself
-                content["application/json"] = {
-                    "schema": {
-                        "type": "object",
-                        "description": "gateway response",
-                        "properties": {
-                            "message": {"type": ["string", "null"]},
-                            "Message": {"type": "string"},
-                        },
-                    }
-                }
             entry["responses"][str(code)] = {
                 "description": _ERROR_TEXT.get(code, "error"),
                 "content": content,

@@ -12,7 +12,9 @@
 #      "automatic_layer"). It is deployed with `aws cloudformation package` (uploads the zips to
 #      S3) + `aws cloudformation deploy`; see docs/DEPLOY.md. Chosen over terraform (the other
 #      format): no extra tool, and cfn-lint checks it like infra/*.yaml. The API key source
-#      AUTHORIZER is merged into the template (--merge-template).
+#      AUTHORIZER and a gateway response for every type (problem+json documents for what API
+#      Gateway answers itself: unknown paths, missing or denied keys, throttling;
+#      chalicelib/gateway.py) are merged into the template (--merge-template).
 #   3. Rewrite the zips: drop test suites, typing stubs and C/Cython sources of third-party
 #      packages (never app.py, chalicelib/ or chalice/; test modules that library code imports
 #      stay). numpy + scipy zip to ~54 MiB untouched, over the 50 MiB direct-upload limit; ~6 MB
@@ -23,7 +25,8 @@
 #      .chalice/deployments zip built with a failed install would not print the warning again).
 #
 # Writes $OUT/ (sam.json + zips), $OUT.log (chalice's output), $OUT.sizes.json (the figures),
-# $OUT.merge.json (what is merged into Chalice's template: the API key source).
+# $OUT.merge.json (what is merged into Chalice's template: the API key source, the gateway
+# responses).
 # Environment: STAGE (prod), OUT (build/package), BIN (.venv/bin), API_KEY_SOURCE (AUTHORIZER),
 # PYC (1: ship bytecode), S3_ONLY (0: a zip over 50 MiB fails; 1: it only warns, for artefacts
 # deployed through S3 alone), AWS_DEFAULT_REGION (eu-central-1; only for ARNs in the template).
@@ -62,9 +65,11 @@ mkdir -p "$(dirname "$OUT")"
 LOG="$OUT.log"
 # Partner routes are api_key_required and the authorizer names the usage-plan key
 # (usageIdentifierKey), which API Gateway honours only with the API key source AUTHORIZER.
-# Chalice cannot set it, so it is merged into the generated OpenAPI body.
+# Chalice cannot set it, so it is merged into the generated OpenAPI body, with the gateway
+# responses (x-amazon-apigateway-gateway-responses) that make API Gateway's own refusals
+# problem documents.
 MERGE="$OUT.merge.json"
-printf '{"Resources": {"RestAPI": {"Properties": {"DefinitionBody": {"x-amazon-apigateway-api-key-source": "%s"}}}}}\n' \
+"$BIN/python" -c 'import json, sys; from chalicelib.gateway import merge_template; json.dump(merge_template(sys.argv[1]), sys.stdout, indent=1)' \
 	"${API_KEY_SOURCE:-AUTHORIZER}" >"$MERGE"
 cmd=("$BIN/chalice" package --pkg-format cloudformation --stage "$STAGE" --merge-template "$MERGE" "$OUT")
 echo "package: ${cmd[*]}"

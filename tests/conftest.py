@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import chalice.local  # noqa: F401 - loaded before app.py, which then adapts the local gateway
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -128,3 +128,75 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
         ),
         201,
     )
+
+
+# --- as strict as the server (issue 13): what the document admits, the server accepts ------
+def _params(op: dict) -> dict:  # type: ignore[type-arg]
+    return {p["name"]: p for p in op.get("parameters", [])}
+
+
+def test_cohort_parameters_list_the_questionnaire_values(questionnaire) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.insights import cohort_values
+
+    values = cohort_values(questionnaire)
+    doc = document()
+    for path, methods in doc["paths"].items():
+        for op in methods.values():
+            for name, p in _params(op).items():
+                base = name[2:] if name[:2] in ("a_", "b_") else name
+                if base in values:
+                    assert set(p["schema"]["enum"]) == {"*", *values[base]}, (
+                        path,
+                        name,
+                    )
+                if base in ("source", "lang", "format"):
+                    assert p["schema"]["enum"], (path, name)
+
+
+def test_answers_are_the_questionnaire_questions_and_options(questionnaire) -> None:  # type: ignore[no-untyped-def]
+    schemas_ = document()["components"]["schemas"]
+    answers = schemas_["Answers_smm_1_0_0"]
+    assert answers["additionalProperties"] is False
+    assert set(answers["required"]) == {
+        q.id for q in questionnaire.questions if q.required
+    }
+    for q in questionnaire.questions:
+        assert set(answers["properties"][q.id]["enum"]) == set(q.scored_options)
+    for model in ("AnswersIn", "SubmissionIn"):
+        ref = schemas_[model]["properties"]["answers"]["$ref"]
+        assert ref.endswith("/Answers_smm_1_0_0")
+    draft = schemas_["DraftIn"]["properties"]["answers"]["$ref"]
+    assert "required" not in schemas_[draft.rsplit("/", 1)[1]]
+    assert schemas_["SubmissionIn"]["properties"]["questionnaire"]["enum"] == ["smm"]
+
+
+def test_the_documented_example_answers_are_accepted(client) -> None:  # type: ignore[no-untyped-def]
+    schemas_ = document()["components"]["schemas"]
+    example = schemas_["AnswersIn"]["properties"]["answers"]["examples"][0]
+    r = client.http.post(
+        "/v1/scores", body=json.dumps({"answers": example}), headers=JSON
+    )
+    assert r.status_code == 200, r.body
+
+
+def test_downloads_document_their_accept_header() -> None:
+    doc = document()
+    for path, method in (
+        ("/v1/assessments/{aid}/report", "get"),
+        ("/v1/partner/exports", "post"),
+    ):
+        accept = _params(doc["paths"][path][method])["Accept"]
+        assert accept["in"] == "header"
+        assert set(accept["schema"]["enum"]) == {
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/csv",
+        }
+
+
+def test_refusals_are_only_problem_documents() -> None:
+    for methods in document()["paths"].values():
+        for op in methods.values():
+            for code, resp in op["responses"].items():
+                if code.startswith("4"):
+                    assert list(resp["content"]) == ["application/problem+json"]

@@ -81,7 +81,7 @@ def test_users_by_default_all_on_request(client, seeded, questionnaire) -> None:
     stats = client.http.get("/v1/benchmarks/smm/1.0.0?source=reference").json_body
     assert stats["population"]["id"] == "users" and stats["cohort"]["n"] == 1032
     stats = client.http.get(
-        "/v1/benchmarks/smm/1.0.0?source=reference&population=ALL"
+        "/v1/benchmarks/smm/1.0.0?source=reference&population=all"
     ).json_body
     assert stats["population"]["id"] == "all" and stats["cohort"]["n"] == 2400
 

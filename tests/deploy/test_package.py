@@ -281,6 +281,10 @@ def test_template_references_the_function_and_its_code(artefact: Artefact) -> No
     ]
     if keyed:  # usage plans meter the key the authorizer names (usageIdentifierKey)
         assert body["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+    # API Gateway's own refusals are problem documents (chalicelib/gateway.py)
+    gateway = body["x-amazon-apigateway-gateway-responses"]
+    assert gateway["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_4XX"} <= set(gateway)
     # webhook retries: a scheduled function with the handler's table and secret
     retry = resources["DeliverWebhooks"]["Properties"]
     (schedule,) = retry["Events"].values()

@@ -37,3 +37,38 @@ def test_submit_then_restart_then_fetch(tmp_path, questionnaire) -> None:  # typ
         )
         assert got.status_code == 200
         assert got.json()["result"]["overall"] == created["result"]["overall"]
+
+
+def test_the_local_server_answers_its_own_refusals_as_problems(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """chalice local answered 403 {"message": "Missing Authentication Token"} for unknown
+    paths, plain JSON for missing or refused partner keys and its own 415 for a GET with a
+    non-JSON Content-Type (chalicelib/gateway.py, app.py ``App.route``)."""
+    from chalicelib.partners import PartnerService
+    from chalicelib.storage.sqlite import SqliteStore
+
+    origin = "https://shop.example"
+    store = SqliteStore(str(tmp_path / "smm.sqlite3"))
+    PartnerService(store).create("Acme", ["read"], [origin])
+    store.close()
+    with local_server({"DATA_DIR": str(tmp_path), "STORE": "sqlite"}) as base:
+        cases = [
+            ("GET", "/nope", {}, 404),
+            ("GET", "/nope", {"Authorization": "Bearer x"}, 404),
+            ("PATCH", "/v1/scores", {}, 405),
+            ("GET", "/v1/partner/keys", {"Origin": origin}, 401),
+            ("GET", "/v1/partner/keys", {"Origin": origin, "Authorization": "x"}, 403),
+            ("GET", "/v1/questionnaires/nope/1", {"Content-Type": "text/plain"}, 404),
+        ]
+        for method, path, headers, status in cases:
+            r = requests.request(method, base + path, headers=headers, timeout=10)
+            assert r.status_code == status, (method, path, r.status_code, r.text)
+            assert r.headers["Content-Type"] == "application/problem+json", r.headers
+            assert r.json()["status"] == status
+            if "Origin" in headers:
+                assert r.headers["Access-Control-Allow-Origin"] == origin
+        ok = requests.get(
+            f"{base}/v1/questionnaires",
+            headers={"Content-Type": "text/plain"},
+            timeout=10,
+        )
+        assert ok.status_code == 200
