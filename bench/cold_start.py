@@ -278,7 +278,9 @@ def family_events(token: dict[str, str] | None) -> dict[str, dict[str, Any]]:
 EXPECTED = {"score": 200, "submit": 201, "read benchmark": 200, "read assessment": 200}
 
 
-def _ddb_env(endpoint: str, questionnaires: Path | None) -> dict[str, str]:
+def _ddb_env(
+    endpoint: str, questionnaires: Path | None, lambda_init: bool = True
+) -> dict[str, str]:
     from common import stage_config
 
     env = dict(stage_config("prod")["environment_variables"])
@@ -297,6 +299,8 @@ def _ddb_env(endpoint: str, questionnaires: Path | None) -> dict[str, str]:
     )
     if questionnaires is not None:
         env["QUESTIONNAIRE_DIR"] = str(questionnaires)
+    if not lambda_init:
+        del env["AWS_LAMBDA_FUNCTION_NAME"], env["_HANDLER"]
     return env
 
 
@@ -380,17 +384,22 @@ def run_dynamodb(runs: int = 15, baseline: Path | None = None) -> dict[str, Any]
         local_client,
     )
 
-    trees: list[tuple[str, list[str], list[str], Path | None]] = []
+    # (name, interpreter flags, sys.path, QUESTIONNAIRE_DIR, Lambda's init phase)
+    trees: list[tuple[str, list[str], list[str], Path | None, bool]] = []
     if baseline is not None:
-        trees.append(("baseline venv", ["-B"], [str(baseline)], bundled(baseline)))
-    trees.append(("venv", ["-B"], [str(ROOT)], bundled(ROOT)))
+        trees.append(
+            ("baseline venv", ["-B"], [str(baseline)], bundled(baseline), True)
+        )
+        # the same tree as if outside Lambda: everything built in the first request
+        trees.append(("venv no init", ["-B"], [str(ROOT)], bundled(ROOT), False))
+    trees.append(("venv", ["-B"], [str(ROOT)], bundled(ROOT), True))
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cold-ddb-") as tmp:
         artefact = unpack_artefact(Path(tmp) / "artefact")
         if artefact is not None:
             # boto3/botocore are not in the artefact: Lambda's runtime provides them
             site = [p for p in sys.path if p.endswith("site-packages")]
-            trees.append(("artefact", ["-I", "-S", "-B"], artefact + site, None))
+            trees.append(("artefact", ["-I", "-S", "-B"], artefact + site, None, True))
         try:
             ctx = dynamodb_local(Path(tmp))
             endpoint = ctx.__enter__()
@@ -407,8 +416,8 @@ def run_dynamodb(runs: int = 15, baseline: Path | None = None) -> dict[str, Any]
                 samples: dict[str, list[dict[str, Any]]] = {t[0]: [] for t in trees}
                 progress = Progress(family, runs)
                 for i in range(runs):
-                    for name, flags, paths, qdir in trees:
-                        s = _one(flags, paths, _ddb_env(endpoint, qdir), event)
+                    for name, flags, paths, qdir, init in trees:
+                        s = _one(flags, paths, _ddb_env(endpoint, qdir, init), event)
                         if s["status"] != EXPECTED[family]:
                             raise RuntimeError(
                                 f"cold start {family} ({name}): status {s['status']}"
