@@ -312,9 +312,9 @@ def make_client(
     """A low-level DynamoDB client with botocore's retries off (this adapter retries).
 
     Built with botocore itself, on one botocore session per process: ``boto3.client`` would
-    first import boto3 and, through it, s3transfer (~40 % of the import and client creation
-    on a cold start, for nothing this adapter uses), and would load the data files again for
-    every new session. Session creation is not thread-safe, hence the lock."""
+    first import boto3 and, through it, s3transfer (40-70 ms of a cold start measured in
+    docs/PERFORMANCE.md, for nothing this adapter uses). Creating clients on one session is
+    not thread-safe, hence the lock."""
     global _session
     from botocore.config import Config  # type: ignore[import-untyped]
     from botocore.session import get_session  # type: ignore[import-untyped]
