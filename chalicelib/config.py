@@ -86,6 +86,10 @@ def _secret_file(path: Path) -> bytes:
                 os.link(tmp, path)
             except FileExistsError:
                 pass  # another process was first: use its key
+            except OSError as exc:  # a file system without hard links
+                raise ValueError(
+                    f"cannot create {path} atomically ({exc}); set SMM_SECRET instead"
+                ) from exc
         finally:
             os.unlink(tmp)
     value = path.read_text().strip()
