@@ -37,10 +37,18 @@ sync-questionnaires: setup
 	cp questionnaires/*.yaml chalicelib/questionnaires/
 	$(BIN)/python -m chalicelib.cli compile chalicelib/questionnaires
 
+# no autoreload: it would restart the server on every write to data/ and drop requests
 run: setup sync-questionnaires
 	$(BIN)/python -m chalicelib.cli check
 	$(BIN)/python -m chalicelib.cli seed-reference
-	$(BIN)/chalice local --host $(HOST) --port $(PORT) --stage local
+	$(BIN)/chalice local --no-autoreload --host $(HOST) --port $(PORT) --stage local
+
+# for development: restarts when the code changes (not on writes to data/ or build output)
+.PHONY: dev
+dev: setup sync-questionnaires
+	$(BIN)/python -m chalicelib.cli check
+	$(BIN)/python -m chalicelib.cli seed-reference
+	$(BIN)/python scripts/dev_server.py --host $(HOST) --port $(PORT) --stage local
 
 # the same API on Amazon DynamoDB Local (needs Java 17 and npm; data kept in memory)
 run-dynamodb: system-deps setup node_modules/.installed sync-questionnaires

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -818,3 +819,24 @@ def web_static(name: str) -> Response:
 
     web.static_asset(name)  # NotFound (404 problem document) for names not served here
     return _web(name)
+
+
+# --- Lambda's init phase ---
+def _lambda_init() -> None:
+    """Build in Lambda's init phase what the first request would otherwise build: the service
+    (settings, questionnaires, store), the store's client (DynamoDB: importing botocore and
+    creating the client, no request), the request models and the benchmark use cases. A bad
+    setting (a short SMM_SECRET) fails the init, where Lambda logs it. The statistics (scipy)
+    stay lazy. The authorizer and the scheduled webhook delivery are functions of their own
+    (Lambda's ``_HANDLER`` names them): they need the store only."""
+    svc = get_service()
+    getattr(svc.store, "client", None)  # DynamoStore builds its client on first access
+    if os.environ.get("_HANDLER", "app.app") == "app.app":
+        get_insights()
+        import chalicelib.models  # noqa: F401 - every POST validates with these
+
+
+# AWS_LAMBDA_FUNCTION_NAME is set by Lambda only: tests, `chalice local` and tools that
+# import the app keep building everything on first use.
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    _lambda_init()

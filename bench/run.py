@@ -2,7 +2,7 @@
 writes the summary as JSON to artifacts/bench.json so the docs can quote one run. Timings are
 printed, never asserted.
 
-Sections (one module each): cold_start, scoring (warm, through the handler), submission
+Sections (one module each): cold_start (also per route family on DynamoDB Local), scoring (warm, through the handler), submission
 (end to end on SQLite), benchmark_read (SQLite), bench_dynamodb (DynamoDB Local; owned by the
 storage work, run when present), cost (from the figures measured above).
 
@@ -162,6 +162,21 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"<= {results['cold_start']['target_ms']:.0f} ms",
             )
         )
+    cd = results.get("cold_start_dynamodb", {})
+    for family, by_variant in cd.get("families", {}).items():
+        for variant, r in by_variant.items():
+            rows.append(
+                (
+                    f"cold start DynamoDB {family}, {variant} (init + 1st request)",
+                    (
+                        f"{r['import_median_ms']:.1f} + {r['first_request_median_ms']:.1f}"
+                        f" = {r['median_ms']:.1f} ms; DynamoDB Local"
+                        f" {r['dynamodb_local_median_ms']:.0f} ms; boto3"
+                        f" {r['boto3_imported']}"
+                    ),
+                    f"1st request <= {cd['target_ms']:.0f} ms",
+                )
+            )
     sc = results["scoring"]
     rows.append(
         (
@@ -232,6 +247,11 @@ def main() -> None:
         "--dynamodb-args", default="", help="arguments for bench_dynamodb.py's main()"
     )
     ap.add_argument("--json", default=str(ROOT / "artifacts" / "bench.json"))
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout whose DynamoDB cold start is measured alongside",
+    )
     args = ap.parse_args()
     q = args.quick
     started = time.time()
@@ -251,6 +271,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="smm-bench-") as tmp:
         base = Path(tmp)
         results["cold_start"] = cold_start.run(runs=5 if q else 15)
+        if args.no_dynamodb:
+            results["cold_start_dynamodb"] = {"status": "skipped (--no-dynamodb)"}
+        else:
+            results["cold_start_dynamodb"] = cold_start.run_dynamodb(
+                runs=5 if q else 15, baseline=args.baseline
+            )
         results["scoring"] = scoring.run(base / "scoring", requests=300 if q else 2000)
         results["submission"] = submission.run(
             base / "submission", requests=100 if q else 1000

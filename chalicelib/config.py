@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+MIN_SECRET_LENGTH = 32  # characters of SMM_SECRET or of the generated key file
 
 
 @dataclass(frozen=True)
@@ -44,22 +47,57 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
 
 
 def _secret() -> bytes:
-    """SMM_SECRET, or for the embedded store a key generated once into the data directory."""
+    """SMM_SECRET, or for the embedded store a key generated once into the data directory.
+    Either must have at least MIN_SECRET_LENGTH characters: an empty or short key would make
+    result tokens forgeable."""
     env = os.environ.get("SMM_SECRET")
-    if env:
-        return env.encode()
+    if env is not None:
+        value = env.strip()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"SMM_SECRET must have at least {MIN_SECRET_LENGTH} characters, not"
+                f" {len(value)} (e.g. python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))'); unset it to use the generated"
+                " key of the embedded store"
+            )
+        return value.encode()
     if os.environ.get("STORE", "sqlite").lower() != "sqlite":
         raise ValueError("SMM_SECRET must be set when STORE is not sqlite")
     base = Path(
         os.environ.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data"
     )
     base.mkdir(parents=True, exist_ok=True)
-    path = base / "secret.key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    return _secret_file(base / "secret.key")
+
+
+def _secret_file(path: Path) -> bytes:
+    """The key in ``path``, created if missing. The new key is written and synced to a
+    private temporary file first and then hard-linked to ``path``, which fails if the name
+    exists: a reader sees no file or the whole key, and of several processes creating it at
+    once exactly one wins and all use its key."""
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w") as f:  # mkstemp: mode 0600
+                f.write(secrets.token_urlsafe(48) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+            except OSError as exc:  # a file system without hard links
+                raise ValueError(
+                    f"cannot create {path} atomically ({exc}); set SMM_SECRET instead"
+                ) from exc
+        finally:
+            os.unlink(tmp)
+    value = path.read_text().strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"{path} holds a key of {len(value)} characters, fewer than"
+            f" {MIN_SECRET_LENGTH}: tokens signed with it are forgeable. Delete the file to"
+            " generate a new key (result tokens issued so far stop working) or set"
+            " SMM_SECRET"
+        )
+    return value.encode()

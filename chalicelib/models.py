@@ -142,7 +142,12 @@ class KeyIn(_In):
         description="a subset of the calling key's scopes",
         examples=[["submit", "read"]],
     )
-    origins: list[Annotated[str, Field(max_length=200)]] = Field(
+    origins: list[
+        Annotated[
+            str,
+            Field(max_length=200, pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?/?$"),
+        ]
+    ] = Field(
         max_length=20,
         description="browser origins for CORS, a subset of the calling key's "
         "([] for a server-side key)",

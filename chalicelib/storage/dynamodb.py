@@ -1,4 +1,4 @@
-"""DynamoDB adapter: one table (infra/table.yaml), low-level boto3 client, own bounded retries.
+"""DynamoDB adapter: one table (infra/table.yaml), low-level botocore client, own bounded retries.
 
 Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
 ---------------------------------------------------------------------------
@@ -302,6 +302,10 @@ def add_expressions(deltas: dict[str, int]) -> list[dict[str, Any]]:
     return chunks
 
 
+_session: Any = None
+_session_lock = threading.Lock()
+
+
 def make_client(
     endpoint_url: str | None = None,
     region: str = DEFAULT_REGION,
@@ -312,9 +316,15 @@ def make_client(
     aws_access_key_id: str | None = None,
     aws_secret_access_key: str | None = None,
 ) -> Any:
-    """A low-level DynamoDB client with botocore's retries off (this adapter retries)."""
-    import boto3  # type: ignore[import-untyped]
+    """A low-level DynamoDB client with botocore's retries off (this adapter retries).
+
+    Built with botocore itself, on one botocore session per process: ``boto3.client`` would
+    first import boto3 and, through it, s3transfer (40-70 ms of a cold start measured in
+    docs/PERFORMANCE.md, for nothing this adapter uses). Creating clients on one session is
+    not thread-safe, hence the lock."""
+    global _session
     from botocore.config import Config  # type: ignore[import-untyped]
+    from botocore.session import get_session  # type: ignore[import-untyped]
 
     creds: dict[str, str] = {}
     if aws_access_key_id and aws_secret_access_key:
@@ -322,18 +332,21 @@ def make_client(
             "aws_access_key_id": aws_access_key_id,
             "aws_secret_access_key": aws_secret_access_key,
         }
-    return boto3.client(
-        "dynamodb",
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=Config(
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max_pool_connections,
-        ),
-        **creds,
-    )
+    with _session_lock:
+        if _session is None:
+            _session = get_session()
+        return _session.create_client(
+            "dynamodb",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_pool_connections=max_pool_connections,
+            ),
+            **creds,
+        )
 
 
 def _is_loopback(endpoint_url: str) -> bool:

@@ -7,18 +7,26 @@ Aggregates: one row per cohort item (``cohort_aggregates``), its counters as com
 with dense histograms (``{"count": n, "months": {...}, "histograms": {metric: [101
 counts]}}``). A benchmark read is one query over at most 8 + GLOBAL_SHARDS rows of constant
 size, whatever the number of stored assessments; a submission rewrites its 8 rows inside the
-``BEGIN IMMEDIATE`` transaction that serialises writers."""
+``BEGIN IMMEDIATE`` transaction that serialises writers.
+
+Faults a retry can outlast (the write lock held past the busy timeout, a full disk, a
+read-only file, an I/O error) raise ``Unavailable`` (503 with Retry-After) after the original
+SQLite error is logged; the transaction is rolled back, so nothing is half-written. Any other
+SQLite error (a broken query, a corrupt file) propagates unchanged."""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
+from chalicelib.errors import Unavailable
 from chalicelib.storage import (
     Aggregate,
     AssessmentRecord,
@@ -74,6 +82,65 @@ CREATE TABLE IF NOT EXISTS partner_keys (
 """
 
 ItemKey = tuple[str, str, str, str]  # source, questionnaire, version, cohort
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Primary result codes of faults that pass (or that an operator fixes) without a code change,
+# with the Retry-After (seconds) to suggest: the lock is released within a request or two;
+# a full disk or a read-only file needs someone to act.
+_RETRY_AFTER = {
+    sqlite3.SQLITE_BUSY: 1,
+    sqlite3.SQLITE_LOCKED: 1,
+    sqlite3.SQLITE_PROTOCOL: 1,
+    sqlite3.SQLITE_NOMEM: 5,
+    sqlite3.SQLITE_IOERR: 5,
+    sqlite3.SQLITE_FULL: 30,
+    sqlite3.SQLITE_READONLY: 30,
+    sqlite3.SQLITE_CANTOPEN: 30,
+}
+
+
+def _retry_after(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else _RETRY_AFTER.get(code & 0xFF)
+
+
+def _faults_unavailable(fn: F) -> F:
+    """Turn the transient SQLite faults of a store operation into ``Unavailable``, logging
+    the original error (the problem document does not disclose it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            retry_after = _retry_after(exc)
+            if retry_after is None:
+                raise
+            logger.error(
+                "sqlite %s failed: %s (%s)",
+                fn.__name__,
+                exc,
+                getattr(exc, "sqlite_errorname", "?"),
+                exc_info=exc,
+            )
+            raise Unavailable(
+                "storage is temporarily unavailable, please retry",
+                retry_after=retry_after,
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _rollback(c: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already rolled it back itself (it does on
+    SQLITE_FULL, for one): a failing ROLLBACK must never replace the error that caused it."""
+    if not c.in_transaction:
+        return
+    try:
+        c.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        logger.warning("sqlite rollback failed: %s", exc)
 
 
 def _empty_item() -> dict[str, Any]:
@@ -117,6 +184,7 @@ def _record_from_json(body: str) -> AssessmentRecord:
 class SqliteStore:
     """Store adapter on one SQLite file; safe to share between threads of one process."""
 
+    @_faults_unavailable
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
@@ -136,6 +204,7 @@ class SqliteStore:
             self._local.conn = conn
         return conn
 
+    @_faults_unavailable
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -197,10 +266,11 @@ class SqliteStore:
             c.execute("DROP TABLE aggregates")
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            _rollback(c)
             raise
 
     # --- assessments -----------------------------------------------------------------------
+    @_faults_unavailable
     def create_assessment(
         self,
         rec: AssessmentRecord,
@@ -215,7 +285,7 @@ class SqliteStore:
                 (rec.id, json.dumps(asdict(rec), sort_keys=True)),
             )
             if cur.rowcount == 0:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 return False
             if contribution is not None:
                 self._apply(c, contribution, +1)
@@ -224,9 +294,10 @@ class SqliteStore:
             c.execute("COMMIT")
             return True
         except BaseException:
-            c.execute("ROLLBACK")
+            _rollback(c)
             raise
 
+    @_faults_unavailable
     def get_assessment(self, assessment_id: str) -> AssessmentRecord | None:
         row = (
             self._conn()
@@ -235,6 +306,7 @@ class SqliteStore:
         )
         return None if row is None else _record_from_json(row[0])
 
+    @_faults_unavailable
     def delete_assessment(
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
@@ -243,16 +315,17 @@ class SqliteStore:
         try:
             cur = c.execute("DELETE FROM assessments WHERE id = ?", (rec.id,))
             if cur.rowcount == 0:
-                c.execute("ROLLBACK")
+                _rollback(c)
                 return False
             if contribution is not None:
                 self._apply(c, contribution, -1)
             c.execute("COMMIT")
             return True
         except BaseException:
-            c.execute("ROLLBACK")
+            _rollback(c)
             raise
 
+    @_faults_unavailable
     def read_cohorts(
         self,
         source: str,
@@ -265,6 +338,7 @@ class SqliteStore:
             source, questionnaire_id, version, cohorts, (population,)
         )[population]
 
+    @_faults_unavailable
     def read_populations(
         self,
         source: str,
@@ -290,6 +364,7 @@ class SqliteStore:
             out[p][k] = _aggregate(body)
         return out
 
+    @_faults_unavailable
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
         cur = self._conn().execute(
             "DELETE FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
@@ -298,6 +373,7 @@ class SqliteStore:
         )
         return int(cur.rowcount)
 
+    @_faults_unavailable
     def bulk_load(
         self, records: list[AssessmentRecord], contributions: list[Contribution]
     ) -> None:
@@ -320,9 +396,10 @@ class SqliteStore:
             self._add(c, summed)
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            _rollback(c)
             raise
 
+    @_faults_unavailable
     def count_assessments(self, source: str | None = None) -> int:
         if source is None:
             return int(
@@ -334,28 +411,33 @@ class SqliteStore:
         return n
 
     # --- drafts -----------------------------------------------------------------------------
+    @_faults_unavailable
     def put_draft(self, draft: Draft) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO drafts (id, body, expires_at) VALUES (?, ?, ?)",
             (draft.id, json.dumps(asdict(draft)), draft.expires_at),
         )
 
+    @_faults_unavailable
     def get_draft(self, draft_id: str, now: int) -> Draft | None:
         c = self._conn()
         c.execute("DELETE FROM drafts WHERE expires_at <= ?", (now,))
         row = c.execute("SELECT body FROM drafts WHERE id = ?", (draft_id,)).fetchone()
         return None if row is None else Draft(**json.loads(row[0]))
 
+    @_faults_unavailable
     def delete_draft(self, draft_id: str) -> None:
         self._conn().execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
     # --- partner keys -----------------------------------------------------------------------
+    @_faults_unavailable
     def put_partner_key(self, key: PartnerKey) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO partner_keys (key_id, partner_id, body) VALUES (?, ?, ?)",
             (key.key_id, key.partner_id, json.dumps(asdict(key))),
         )
 
+    @_faults_unavailable
     def get_partner_key(self, key_id: str) -> PartnerKey | None:
         row = (
             self._conn()
@@ -364,6 +446,7 @@ class SqliteStore:
         )
         return None if row is None else partner_key_from_json(row[0])
 
+    @_faults_unavailable
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]:
         if partner_id is None:
             rows = self._conn().execute("SELECT body FROM partner_keys ORDER BY key_id")
@@ -375,12 +458,14 @@ class SqliteStore:
         return [partner_key_from_json(r[0]) for r in rows]
 
     # --- webhooks ---------------------------------------------------------------------------
+    @_faults_unavailable
     def put_webhook(self, hook: Webhook) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO webhooks (partner_id, body) VALUES (?, ?)",
             (hook.partner_id, json.dumps(asdict(hook))),
         )
 
+    @_faults_unavailable
     def get_webhook(self, partner_id: str) -> Webhook | None:
         row = (
             self._conn()
@@ -389,9 +474,11 @@ class SqliteStore:
         )
         return None if row is None else webhook_from_json(row[0])
 
+    @_faults_unavailable
     def delete_webhook(self, partner_id: str) -> None:
         self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
 
+    @_faults_unavailable
     def put_delivery(self, delivery: Delivery) -> None:
         self._put_delivery(self._conn(), delivery)
 
@@ -411,6 +498,7 @@ class SqliteStore:
             ),
         )
 
+    @_faults_unavailable
     def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
         rows = self._conn().execute(
             "SELECT body FROM deliveries WHERE partner_id = ?"
@@ -419,6 +507,7 @@ class SqliteStore:
         )
         return [_delivery_from_json(r[0]) for r in rows]
 
+    @_faults_unavailable
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
         rows = self._conn().execute(
             "SELECT body FROM deliveries WHERE state = 'pending' AND next_at <= ?"
@@ -427,6 +516,7 @@ class SqliteStore:
         )
         return [_delivery_from_json(r[0]) for r in rows]
 
+    @_faults_unavailable
     def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
         row = (
             self._conn()

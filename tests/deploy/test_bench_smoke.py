@@ -42,6 +42,18 @@ def test_quick_bench_runs_and_reports_every_section(tmp_path: Path) -> None:
         assert section in d, section
     for v in d["cold_start"]["variants"]:  # the statistics stay off the scoring path
         assert v["numpy_imported"] is False and v["scipy_imported"] is False, v
+    # the prod configuration's cold start per route family: botocore alone, no scipy
+    cd = d["cold_start_dynamodb"]
+    assert cd["status"] == "ok", cd
+    assert set(cd["families"]) == {
+        "score",
+        "submit",
+        "read benchmark",
+        "read assessment",
+    }
+    for by_variant in cd["families"].values():
+        for r in by_variant.values():
+            assert r["boto3_imported"] is False and r["scipy_imported"] is False, r
     assert d["scoring"]["failures"] == 0
     assert d["submission"]["statuses"] == {"201": d["submission"]["included"]}
     assert d["benchmark_read"]["failures"] == 0

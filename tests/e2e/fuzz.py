@@ -3,7 +3,8 @@ with every check, against a live ``chalice local`` on a fresh data directory and
 partner key holding every scope. Path parameters name real resources (a public assessment and
 its token, one of the partner's assessments, a draft, a spare key to revoke), so requests reach
 the use cases instead of stopping at 404s; ``previous_token`` in submissions is a real result
-token. Used by tests/e2e/test_contract_fuzzing.py and ``make fuzz``:
+token. ``Idempotency-Key`` is one random UUID per run: anonymous keys must be random
+(docs/ARCHITECTURE.md), which no schema pattern can express. Used by tests/e2e/test_contract_fuzzing.py and ``make fuzz``:
 
     .venv/bin/python -m tests.e2e.fuzz [--max-examples N] [--report-dir DIR]
 
@@ -16,6 +17,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,7 @@ def config_file(base_config: Path, out: Path, res: dict[str, Any]) -> Path:
 "path.asset" = "docs.js"
 "path.name" = "app.js"
 "body.previous_token" = {_toml(res["previous_token"])}
+"header.Idempotency-Key" = {_toml(str(uuid.uuid4()))}
 
 [[operations]]
 include-path-regex = "^/v1/partner/"
