@@ -36,10 +36,22 @@ class AnswersIn(_In):
     )
 
 
+def _json_integer(value: object) -> object:
+    """A JSON integer: ``60`` or ``60.0`` (JSON Schema counts both), never ``"60"`` or
+    ``true`` (strict validation refuses those)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+"""An integer as JSON Schema defines it (``900`` and ``900.0``), never ``"900"`` or ``true``."""
+
+
 class SubmissionIn(AnswersIn):
     """A completed questionnaire to score and store."""
 
-    duration_seconds: int | None = Field(
+    duration_seconds: JsonInt | None = Field(
         default=None, ge=0, le=60 * 60 * 24 * 30, description="time taken to fill it in"
     )
     previous_token: str | None = Field(
@@ -108,18 +120,10 @@ class WebhookIn(_In):
     )
 
 
-def _json_integer(value: object) -> object:
-    """A JSON integer: ``60`` or ``60.0`` (JSON Schema counts both), never ``"60"`` or
-    ``true`` (strict validation refuses those)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 class WebhookSecretIn(_In):
     """A secret rotation: how long the previous secret keeps signing deliveries."""
 
-    grace_seconds: Annotated[int, BeforeValidator(_json_integer)] = Field(
+    grace_seconds: JsonInt = Field(
         default=86_400,
         ge=0,
         le=7 * 86_400,
