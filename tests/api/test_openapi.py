@@ -88,8 +88,8 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
         schemas.ProgressOut,
         client.http.get(f"/v1/assessments/{a['id']}/progress", headers=t),
     )
-    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?industry=C"))
-    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?source=real"))
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/2.0.0?industry=C"))
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/2.0.0?source=real"))
     d = client.http.post("/v1/drafts", body=json.dumps({"answers": {}}), headers=JSON)
     check(schemas.DraftOut, d, 201)
     check(
@@ -107,14 +107,14 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
     check(
         schemas.BenchmarkOut,
         client.http.get(
-            "/v1/partner/benchmarks/smm/1.0.0/statistics?source=reference&value=30",
+            "/v1/partner/benchmarks/smm/2.0.0/statistics?source=reference&value=30",
             headers=pk,
         ),
     )
     check(
         schemas.CohortComparisonOut,
         client.http.get(
-            "/v1/partner/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1-9&b_size=10-49",
+            "/v1/partner/benchmarks/smm/2.0.0/cohort-comparison?source=reference&a_size=1-9&b_size=10-49",
             headers=pk,
         ),
     )
