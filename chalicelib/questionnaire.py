@@ -433,6 +433,44 @@ class Questionnaire(_Strict):
         return f"{self.id}@{self.version}"
 
 
+def comparable_metrics(a: Questionnaire, b: Questionnaire) -> list[str]:
+    """Metrics of ``b`` whose value means the same in ``a``: computed by the same scoring
+    rules from the same questions, option ids, option scores and weights (docs/VERSIONS.md).
+    The phase and pyramid level also need the same rules and criteria."""
+    if a.key == b.key:
+        return b.metric_names()
+
+    def plan(q: Questionnaire, key: str) -> list[tuple[str, float, tuple[Any, ...]]]:
+        return sorted(
+            (
+                qid,
+                w,
+                tuple(
+                    sorted(
+                        (o, s) for o, s in q.question_index[qid].scored_options.items()
+                    )
+                ),
+            )
+            for qid, w in q.scoring_plan.get(key, [])
+        )
+
+    out: list[str] = []
+    for m in b.metric_names():
+        if m in ("phase", "pyramid_level"):
+            keys = (
+                [f"phase:{p}" for p in range(1, 8)]
+                if m == "phase"
+                else [f"tier:{t}" for t in TIER_ORDER]
+            )
+            same = a.scoring_rules == b.scoring_rules and a.thresholds == b.thresholds
+        else:
+            keys = [{"overall": "overall"}.get(m, m.replace("_", ":", 1))]
+            same = True
+        if same and all(plan(a, k) == plan(b, k) for k in keys):
+            out.append(m)
+    return out
+
+
 def _field_path(loc: tuple[int | str, ...], data: object) -> str:
     """Turn a pydantic error location into a readable path with ids, e.g.
     ``sections[2](crisis).questions[0](crisis_team).options[1].score``."""

@@ -216,7 +216,9 @@ class Result(_Out):
     phase: PhaseResult
     pyramid: PyramidResult
     dimensions: list[DimensionScore]
-    overall: int | None = Field(ge=0, le=100, description="null: nothing answered")
+    overall: int | None = Field(
+        ge=0, le=100, description="null: fewer than half the questions answered"
+    )
     answered: int
     excluded: int
     metrics: dict[str, int]
@@ -356,8 +358,18 @@ class Change(_Out):
     before: int
     after: int
     delta: int
+    comparable: bool = Field(
+        default=True,
+        description="false when the two questionnaire versions compute this metric "
+        "differently (docs/VERSIONS.md)",
+    )
     percentile_before: float | None = None
     percentile_after: float | None = None
+
+
+class Versions(_Out):
+    before: str
+    after: str
 
 
 class ProgressOut(_Out):
@@ -367,6 +379,11 @@ class ProgressOut(_Out):
     changes: list[Change]
     previous_created_at: str | None = None
     same_version: bool | None = None
+    versions: Versions | None = None
+    version_note: str | None = Field(
+        default=None,
+        description="set when the two assessments used different questionnaire versions",
+    )
     cohort: CohortOut | None = None
     source: str | None = None
     source_label: str | None = None

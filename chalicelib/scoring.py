@@ -103,7 +103,7 @@ class ScoreResult:
     reached_tier: str | None
     blocked_by: str | None
     dimensions: Mapping[str, int | None]
-    overall: int | None  # None: nothing answered (rules 2)
+    overall: int | None  # None: coverage too low (rules 2)
     answered: int
     excluded: int
     recommendations: tuple[Recommendation, ...] = field(default=())

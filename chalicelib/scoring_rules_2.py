@@ -22,6 +22,8 @@
 - **Blocked by** only for a clear gap: the lowest unmet tier stays unmet if any one of its
   answers were one step better, and some tier above stays met if any one of its answers were
   one step worse.
+- **Overall index** only with enough coverage (at least half the applicable questions
+  answered); dimension and tier scores are means over their answered items.
 - **Advice** follows the chosen option (its ``advice``, a "find out" text for "don't know",
   else the question's recommendation), limited to what blocks the next phase and the next
   tier (Foundation first at phase 1 or below), skipped for organisations smaller than a
@@ -297,7 +299,8 @@ def score(q: Questionnaire, answers: Mapping[str, str], language: str) -> ScoreR
             blocked_by = base
 
     dims = {d.id: _weighted_mean(q, f"dim:{d.id}", scores) for d in q.dimensions}
-    overall = _weighted_mean(q, "overall", scores)
+    # an index over a few answers says little: with low coverage there is none
+    overall = None if cov.low else _weighted_mean(q, "overall", scores)
     recs = recommend(q, answers, phase, tiers, language)
     return ScoreResult(
         questionnaire_id=q.id,
