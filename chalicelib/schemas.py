@@ -206,6 +206,10 @@ class RecommendationOut(_Out):
 
 
 class Result(_Out):
+    """A scored result. ``coverage`` and the ``status`` of every criterion and tier say what
+    it rests on; what cannot be assessed is ``null`` or ``not_assessable``, never a silent 0
+    (docs/SCORING.md)."""
+
     scoring_rules: Literal["1", "2"] = Field(
         description="the scoring rules of the questionnaire version (docs/SCORING.md)"
     )
@@ -373,6 +377,10 @@ class Versions(_Out):
 
 
 class ProgressOut(_Out):
+    """Change per metric since the linked previous assessment. Each side keeps the scoring of
+    its own questionnaire version; ``versions``, ``version_note`` and each change's
+    ``comparable`` say when they differ (docs/VERSIONS.md)."""
+
     assessment_id: str
     previous_id: str | None
     status: Literal["ok", "no_previous", "previous_erased"]
