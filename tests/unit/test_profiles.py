@@ -132,3 +132,26 @@ def test_mid_ladder_profiles_do_not_swing_on_one_answer(name: str) -> None:
             if phase_moved or tier_moved:
                 swings.append((x.id, base[x.id], opt, r.phase, r.reached_tier))
     assert not swings, swings
+
+
+def test_the_profiles_catch_the_defects_of_version_1_0_0() -> None:
+    """The same organisations answered on 1.0.0 (questions it shares with 2.0.0; the rest by
+    the profile's default rule): the old rules misplace most of them - the defects of issue 14
+    - so the suite would have failed on the old criteria."""
+    old = get_catalog(str(ROOT / "questionnaires")).get("smm", "1.0.0")
+    wrong = 0
+    for p in PROFILES.values():
+        shared = {
+            k: str(v)
+            for k, v in p["answers"].items()
+            if k in old.question_index
+            and str(v) in old.question_index[k].scored_options
+        }
+        answers = orgs.build(
+            old,
+            RULES[p["default"]],
+            shared,
+            context={k: str(v) for k, v in p.get("context", {}).items()},
+        )
+        wrong += scoring.score(old, answers).phase != p["expected"]["phase"]
+    assert wrong >= len(PROFILES) // 2, wrong  # 11 of 16 when written
