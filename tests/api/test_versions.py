@@ -104,3 +104,18 @@ def test_not_applicable_is_an_answer_not_missing_evidence(
     assert cov["not_applicable"] == len(na) and cov["dont_know"] == 0
     assert cov["share"] == 1.0 and cov["low"] is False
     assert "mostly-dont-know" not in body["benchmark"]["exclusion_reasons"]
+
+
+def test_the_stored_record_carries_the_evidence_flag(
+    client, questionnaire, sqlite_store
+) -> None:  # type: ignore[no-untyped-def]
+    body = submit(client, orgs.build(questionnaire, orgs.dont_know))
+    rec = sqlite_store.get_assessment(body["id"])
+    assert rec is not None
+    assert rec.result == {
+        "phase": None,
+        "overall": None,
+        "assessable": False,
+        "coverage_percent": 0,
+        "low_coverage": True,
+    }
