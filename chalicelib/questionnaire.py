@@ -348,15 +348,15 @@ class Questionnaire(_Strict):
                     (o for o in q.options if kinds[o.id] == "answer"),
                     key=lambda o: o.score or 0.0,
                 )
-                ev = [q.option_evidence[o.id] or 0.0 for o in answers]
-                for (a, ea), (b, eb) in zip(
-                    zip(answers, ev, strict=True), zip(answers[1:], ev[1:], strict=True)
-                ):
-                    if (b.score or 0) > (a.score or 0) and eb < ea:
-                        raise ValueError(
-                            f"question {q.id}: evidence must not fall as the score rises "
-                            f"({a.id} -> {b.id})"
-                        )
+                for a in answers:
+                    for b in answers:
+                        if (b.score or 0) > (a.score or 0) and (
+                            q.option_evidence[b.id] or 0.0
+                        ) < (q.option_evidence[a.id] or 0.0):
+                            raise ValueError(
+                                f"question {q.id}: evidence must not fall as the score "
+                                f"rises ({a.id} -> {b.id})"
+                            )
 
     def uses_social_media(self, answers: Mapping[str, str]) -> bool | None:
         """True/False from the population question's answer; None when it is unanswered or

@@ -103,6 +103,9 @@ def test_improving_an_answer_never_lowers_a_score(
     if before.overall is not None:
         assert after.overall is not None and after.overall >= before.overall
     assert _level(after) >= _level(before)
+    assert _rank(after.phase) >= _rank(
+        before.phase
+    )  # a better answer never places lower
 
 
 def test_all_dont_know_is_not_assessable() -> None:
@@ -260,3 +263,24 @@ def test_campaign_organisations_always_hear_the_coles_lesson() -> None:
     assert not [
         x for x in scoring.score(Q, quiet).recommendations if x.target == "campaign"
     ]
+
+
+def test_a_file_whose_evidence_falls_as_the_score_rises_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    import yaml
+
+    from chalicelib.questionnaire import QuestionnaireFileError, load_questionnaire
+
+    data = yaml.safe_load(
+        (ROOT / "questionnaires" / "smm-2.0.0.yaml").read_text("utf-8")
+    )
+    for s in data["sections"]:
+        for x in s["questions"]:
+            if x["id"] == "social_presence":
+                for o in x["options"]:
+                    if o["id"] == "planned":
+                        o["evidence"] = 0  # better than "forbidden" but shows less
+    p = tmp_path / "smm-2.0.0.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(QuestionnaireFileError, match="evidence must not fall"):
+        load_questionnaire(p)
