@@ -119,6 +119,7 @@ const TEXT = {
     benchFailed: 'The comparison could not be loaded right now.',
     benchBelow: (k) => `There are not yet enough comparable organisations to show a comparison. To protect their anonymity, figures are only shown for groups of at least ${k} organisations.`,
     benchNoData: 'There is no benchmark data for your group yet.',
+    benchNotAssessable: 'Your result cannot be assessed, so there is nothing to compare yet.',
     cohort: (label, n) => `Compared with: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'all organisations',
     allRegions: 'all regions',
@@ -282,6 +283,7 @@ const TEXT = {
     benchFailed: 'Der Vergleich konnte gerade nicht geladen werden.',
     benchBelow: (k) => `Es gibt noch nicht genug vergleichbare Organisationen für einen Vergleich. Zum Schutz ihrer Anonymität zeigen wir Werte nur für Gruppen mit mindestens ${k} Organisationen.`,
     benchNoData: 'Für Ihre Vergleichsgruppe liegen noch keine Benchmark-Daten vor.',
+    benchNotAssessable: 'Ihr Ergebnis ist nicht beurteilbar, daher gibt es noch nichts zu vergleichen.',
     cohort: (label, n) => `Verglichen mit: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'allen Organisationen',
     allRegions: 'alle Regionen',
@@ -1819,7 +1821,8 @@ function renderComparison(body, c) {
     return;
   }
   if (c.status !== 'released' || !Array.isArray(c.metrics) || !c.metrics.length) {
-    body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, tx.benchNoData));
+    const notAssessable = Boolean(state.result && state.result.data && state.result.data.result && state.result.data.result.assessable === false);
+    body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, notAssessable ? tx.benchNotAssessable : tx.benchNoData));
     return;
   }
   const metrics = c.metrics;

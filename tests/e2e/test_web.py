@@ -690,5 +690,7 @@ def test_all_dont_know_shows_not_assessable_not_phase_zero(
     assert cards.nth(2).inner_text() == "not assessable"
     assert pg.locator("#ladder .step[aria-current=step]").count() == 0
     assert "cannot be assessed" in pg.locator(".pyramid-reached").inner_text()
+    pg.wait_for_selector("#bench-message")
+    assert "nothing to compare" in pg.locator("#bench-message").inner_text()
     shot(pg, "09-result-not-assessable-en.png", full_page=True)
     assert not console.csp_or_script_errors(), console.lines
