@@ -195,6 +195,18 @@ def test_advice_follows_the_chosen_option() -> None:
     assert texts("dont_know")["monitoring_tools"].startswith("Find out")
     # a tool without routine already shows the listening behaviour: no ladder advice
     assert "monitoring_tools" not in texts("mostly")
+    # the same in the pyramid: a drill held once hears "repeat it", none at all "rehearse"
+    tier_base = orgs.build(Q, orgs.best, {"round_the_clock_monitoring": "partly"})
+
+    def drill(opt: str) -> str:
+        r = scoring.score(Q, dict(tier_base, crisis_drills=opt), "en")
+        return next(
+            x.text for x in r.recommendations if x.question_id == "crisis_drills"
+        )
+
+    assert drill("partly").startswith("Repeat the crisis drill")
+    assert drill("no").startswith("Rehearse a social media crisis")
+    assert drill("dont_know").startswith("Find out")
 
 
 def test_foundation_comes_first_at_phase_one_or_below() -> None:
