@@ -379,6 +379,9 @@ def recommend(
     tiers: list[TierResult],
     language: str,
 ) -> tuple[Recommendation, ...]:
+    """What blocks the next phase (missing signs, key item first) and the lowest unmet tier
+    (named needs first, then the largest weighted gap), Foundation first at phase 1 or below;
+    the campaign lessons for campaign organisations; at most ``RECOMMENDATION_LIMIT``."""
     groups: list[tuple[str, list[tuple[float, Question]]]] = []
     nxt = (phase or 0) + 1
     if nxt <= 7:
