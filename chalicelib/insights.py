@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib import benchmark, privacy
 from chalicelib.benchmark import ALL, Cohort
 from chalicelib.errors import InvalidInput
-from chalicelib.questionnaire import Questionnaire
+from chalicelib.questionnaire import Questionnaire, Text, comparable_metrics
 from chalicelib.service import AssessmentService
 from chalicelib.storage import (
     POPULATION_ALL,
@@ -19,6 +19,15 @@ from chalicelib.storage import (
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
+)
+
+VERSION_NOTE = Text(
+    de="Die beiden Ergebnisse stammen aus verschiedenen Fragebogenversionen ({before} und "
+    "{after}); jedes ist nach den Regeln seiner Version bewertet. Direkt vergleichbar sind "
+    "nur: {metrics}. Die übrigen Veränderungen zeigen auch die geänderten Fragen und Regeln.",
+    en="The two results come from different questionnaire versions ({before} and {after}); "
+    "each is scored by the rules of its own version. Directly comparable are only: "
+    "{metrics}. The other changes also reflect the changed questions and rules.",
 )
 
 SOURCES = ("real", "reference")
@@ -397,6 +406,25 @@ class BenchmarkService:
         out["status"] = "ok"
         out["previous_created_at"] = prev.created_at[:10]
         out["same_version"] = prev.version == rec.version
+        # different questionnaire versions: say so, and which metrics still compare
+        # (docs/VERSIONS.md); stored results are never re-scored to the other version
+        prev_q = self.assessments.catalog.get(prev.questionnaire_id, prev.version)
+        comparable = set(comparable_metrics(prev_q, q))
+        out["versions"] = {"before": prev.version, "after": rec.version}
+        out["version_note"] = (
+            None
+            if out["same_version"]
+            else VERSION_NOTE.get(language).format(
+                before=prev.version,
+                after=rec.version,
+                metrics=", ".join(
+                    q.metric_label(m, language)
+                    for m in q.metric_names()
+                    if m in comparable
+                )
+                or "–",
+            )
+        )
         comparison, agg = self._compare(rec, params, language)
         hists = agg.histograms if agg is not None else {}
         out["cohort"] = comparison["cohort"]
@@ -414,6 +442,7 @@ class BenchmarkService:
                 "before": before,
                 "after": after,
                 "delta": after - before,
+                "comparable": m in comparable,
             }
             h = hists.get(m)
             if h and benchmark.hist_count(h) >= self.settings.k_min:

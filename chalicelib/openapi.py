@@ -453,6 +453,25 @@ def _answers(q: Any, complete: bool) -> dict[str, Any]:
     return schema
 
 
+def _answers_by_version(
+    refs: dict[tuple[str, str], dict[str, str]], default: str
+) -> list[dict[str, Any]]:
+    """The answers are those of the version named, of ``default`` (the latest) when the
+    version is omitted or null: one if/then rule per version."""
+    others = sorted(v for (_, v) in refs if v != default)
+    rules: list[dict[str, Any]] = []
+    for (_, v), ref in refs.items():
+        named = {"properties": {"version": {"const": v}}, "required": ["version"]}
+        unnamed = {"properties": {"version": {"not": {"enum": others}}}}
+        rules.append(
+            {
+                "if": unnamed if v == default else named,
+                "then": {"properties": {"answers": ref}},
+            }
+        )
+    return rules
+
+
 def _strict_bodies(components: dict[str, Any]) -> None:
     """Narrow the request bodies pydantic describes loosely to what the service accepts:
     installed questionnaires and versions, and their questions and options. With several
@@ -463,23 +482,30 @@ def _strict_bodies(components: dict[str, Any]) -> None:
     installed = get_catalog().all()
     ids = sorted({q.id for q in installed})
     versions = sorted({q.version for q in installed})
+    catalog = get_catalog()
     for complete, prefix in ((True, "Answers"), (False, "DraftAnswers")):
-        refs = []
+        refs: dict[tuple[str, str], dict[str, str]] = {}
         for q in installed:
             name = f"{prefix}_{q.id}_{q.version}".replace(".", "_")
             components[name] = _answers(q, complete)
-            refs.append({"$ref": f"#/components/schemas/{name}"})
-        answers = refs[0] if len(refs) == 1 else {"anyOf": refs}
+            refs[(q.id, q.version)] = {"$ref": f"#/components/schemas/{name}"}
+        default = catalog.get(ids[0])  # the latest version
+        answers = (
+            next(iter(refs.values()))
+            if len(refs) == 1
+            else {"anyOf": list(refs.values())}
+        )
         for model in ("AnswersIn", "SubmissionIn") if complete else ("DraftIn",):
             described = components[model]["properties"]["answers"]
             components[model]["properties"]["answers"] = {
                 **answers,
                 "description": described.get("description", "question id -> option id"),
+                "examples": components[
+                    refs[(default.id, default.version)]["$ref"].rsplit("/", 1)[1]
+                ]["examples"],
             }
-            if len(refs) == 1:
-                components[model]["properties"]["answers"]["examples"] = components[
-                    refs[0]["$ref"].rsplit("/", 1)[1]
-                ]["examples"]
+            if len(ids) == 1 and len(refs) > 1:
+                components[model]["allOf"] = _answers_by_version(refs, default.version)
     for model in ("AnswersIn", "SubmissionIn", "DraftIn", "ExportIn"):
         props = components[model]["properties"]
         props["questionnaire"] = {**props["questionnaire"], "enum": ids}

@@ -72,7 +72,10 @@ def screen(
     )
     if constant_column and max(extremes.values()) < STRAIGHT_LINE_SHARE * known:
         reasons.append("straight-lining")
-    dont_know = sum(1 for x in scored if x.scored_options.get(answers[x.id]) is None)
+    # "not applicable" is an answer; only "don't know" is missing evidence
+    dont_know = sum(
+        1 for x in scored if x.option_kinds.get(answers[x.id]) == "dont_know"
+    )
     if scored and dont_know > 0.5 * len(scored):
         reasons.append("mostly-dont-know")
     for (qa, oa), (qb, ob), _why in _CONTRADICTIONS:

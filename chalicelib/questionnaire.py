@@ -79,6 +79,9 @@ class Phase(_Strict):
     number: int = Field(ge=0, le=7)
     name: Text
     description: Text
+    # scoring rules 2: the share of weighted evidence that meets this phase's criterion
+    # (default ``thresholds.phase``)
+    threshold: int | None = Field(default=None, ge=1, le=100)
 
 
 class Tier(_Strict):
@@ -93,16 +96,35 @@ class Dimension(_Strict):
     description: Text
 
 
+OptionKind = Literal["answer", "dont_know", "not_applicable"]
+
+
 class Option(_Strict):
-    """One answer option. ``score`` is 0..1; ``None`` means "don't know / not applicable":
-    the question is then excluded from every score, not counted as zero."""
+    """One answer option. ``score`` is 0..1 (the quality of the practice); an option without a
+    score is "don't know" or "not applicable" (``kind``): the question is then excluded from
+    every score, not counted as zero. ``evidence`` (scoring rules 2, ladder questions) is how
+    far the option shows the behaviour of the question's phase, 0..1, however clumsily it is
+    done; ``advice`` is the recommendation for an organisation that chose this option."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-+]{0,31}$")
     label: Text
     score: float | None = Field(default=None, ge=0.0, le=1.0)
+    kind: OptionKind | None = None
+    evidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    advice: Text | None = None
     # context questions only: the cohort value this option stands for (e.g. NACE "C", region "dach")
     value: str | None = None
     region: str | None = None
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Option:
+        if self.kind in ("dont_know", "not_applicable") and (
+            self.score is not None or self.evidence is not None
+        ):
+            raise ValueError(f"a {self.kind} option has no score and no evidence")
+        if self.kind == "answer" and self.score is None:
+            raise ValueError("an answer option needs a score")
+        return self
 
 
 class DimensionWeight(_Strict):
@@ -125,6 +147,15 @@ class Question(_Strict):
     weight: float = Field(default=1.0, gt=0.0, le=10.0)
     recommendation: Text | None = None
     source: str | None = None  # seed file / figure this question is built from
+    # scoring rules 2 (docs/SCORING.md)
+    phase_need: bool = False  # the phase criterion is met only with evidence here
+    tier_need: bool = False  # an Altimeter named need: necessary for its tier
+    in_overall: bool = True  # False: describes behaviour only, not in the overall index
+    campaign_indicator: bool = False  # evidence here marks a campaign organisation
+    campaign_lesson: bool = (
+        False  # always advised to campaign organisations (Coles / DB)
+    )
+    advice_min_size: str | None = None  # size option id: no advice for smaller ones
 
     @model_validator(mode="after")
     def _check_kind(self) -> Question:
@@ -156,6 +187,27 @@ class Question(_Strict):
     def scored_options(self) -> dict[str, float | None]:
         return {o.id: o.score for o in self.options}
 
+    @functools.cached_property
+    def option_kinds(self) -> dict[str, str]:
+        """``answer``, ``dont_know`` or ``not_applicable`` per option of a scored question
+        (an option without score and kind is "don't know", as in version 1.0.0)."""
+        return {
+            o.id: o.kind or ("answer" if o.score is not None else "dont_know")
+            for o in self.options
+        }
+
+    @functools.cached_property
+    def option_evidence(self) -> dict[str, float | None]:
+        """Ladder evidence per option (defaults to the score)."""
+        return {
+            o.id: o.evidence if o.evidence is not None else o.score
+            for o in self.options
+        }
+
+    @functools.cached_property
+    def option_index(self) -> dict[str, Option]:
+        return {o.id: o for o in self.options}
+
 
 class Section(_Strict):
     id: str = Field(pattern=_ID)
@@ -169,6 +221,12 @@ class Thresholds(_Strict):
         default=60, ge=1, le=100
     )  # a phase criterion is met at this score
     tier: int = Field(default=60, ge=1, le=100)  # a pyramid tier is met at this score
+    # scoring rules 2: a named need counts as present at this score (0..100)
+    need: int = Field(default=50, ge=1, le=100)
+    # scoring rules 2: a criterion or tier is assessable with at least this many answered
+    # items carrying at least this share (percent) of its weight
+    evidence_items: int = Field(default=2, ge=1, le=10)
+    evidence_weight: int = Field(default=67, ge=1, le=100)
 
 
 class Population(_Strict):
@@ -183,6 +241,9 @@ class Population(_Strict):
 class Questionnaire(_Strict):
     id: str = Field(pattern=_ID)
     version: str
+    # "1": the rules of version 1.0.0, frozen so stored results never change; "2": behaviour
+    # evidence, evidence rules and named needs (docs/SCORING.md)
+    scoring_rules: Literal["1", "2"] = "1"
     title: Text
     description: Text
     thresholds: Thresholds = Thresholds()
@@ -259,7 +320,43 @@ class Questionnaire(_Strict):
             raise ValueError(
                 f"population.non_user_options: {', '.join(sorted(unknown))} are not options of {pq.id}"
             )
+        if self.scoring_rules == "2":
+            self._check_rules_2()
         return self
+
+    def _check_rules_2(self) -> None:
+        sizes = {o.id for o in self.context_question("size").options}
+        for q in self.scored_questions:
+            kinds = q.option_kinds
+            if q.phase_need and q.phase is None:
+                raise ValueError(f"question {q.id}: phase_need without a phase")
+            if q.tier_need and q.tier is None:
+                raise ValueError(f"question {q.id}: tier_need without a tier")
+            if q.advice_min_size is not None and q.advice_min_size not in sizes:
+                raise ValueError(
+                    f"question {q.id}: advice_min_size {q.advice_min_size} is no size option"
+                )
+            if (q.phase is not None or q.tier is not None) and (
+                "not_applicable" in kinds.values()
+            ):
+                # "not applicable" must not move a placement: only dimension items offer it
+                raise ValueError(
+                    f"question {q.id}: ladder and pyramid questions cannot offer not_applicable"
+                )
+            if q.phase is not None:
+                answers = sorted(
+                    (o for o in q.options if kinds[o.id] == "answer"),
+                    key=lambda o: o.score or 0.0,
+                )
+                for a in answers:
+                    for b in answers:
+                        if (b.score or 0) > (a.score or 0) and (
+                            q.option_evidence[b.id] or 0.0
+                        ) < (q.option_evidence[a.id] or 0.0):
+                            raise ValueError(
+                                f"question {q.id}: evidence must not fall as the score "
+                                f"rises ({a.id} -> {b.id})"
+                            )
 
     def uses_social_media(self, answers: Mapping[str, str]) -> bool | None:
         """True/False from the population question's answer; None when it is unanswered or
@@ -295,7 +392,8 @@ class Questionnaire(_Strict):
         for d in self.dimensions:
             plan[f"dim:{d.id}"] = []
         for x in self.scored_questions:
-            plan["overall"].append((x.id, x.weight))
+            if x.in_overall:
+                plan["overall"].append((x.id, x.weight))
             if x.phase is not None:
                 plan[f"phase:{x.phase}"].append((x.id, x.weight))
             if x.tier is not None:
@@ -333,6 +431,44 @@ class Questionnaire(_Strict):
     @property
     def key(self) -> str:
         return f"{self.id}@{self.version}"
+
+
+def comparable_metrics(a: Questionnaire, b: Questionnaire) -> list[str]:
+    """Metrics of ``b`` whose value means the same in ``a``: computed by the same scoring
+    rules from the same questions, option ids, option scores and weights (docs/VERSIONS.md).
+    The phase and pyramid level also need the same rules and criteria."""
+    if a.key == b.key:
+        return b.metric_names()
+
+    def plan(q: Questionnaire, key: str) -> list[tuple[str, float, tuple[Any, ...]]]:
+        return sorted(
+            (
+                qid,
+                w,
+                tuple(
+                    sorted(
+                        (o, s) for o, s in q.question_index[qid].scored_options.items()
+                    )
+                ),
+            )
+            for qid, w in q.scoring_plan.get(key, [])
+        )
+
+    out: list[str] = []
+    for m in b.metric_names():
+        if m in ("phase", "pyramid_level"):
+            keys = (
+                [f"phase:{p}" for p in range(1, 8)]
+                if m == "phase"
+                else [f"tier:{t}" for t in TIER_ORDER]
+            )
+            same = a.scoring_rules == b.scoring_rules and a.thresholds == b.thresholds
+        else:
+            keys = [{"overall": "overall"}.get(m, m.replace("_", ":", 1))]
+            same = True
+        if same and all(plan(a, k) == plan(b, k) for k in keys):
+            out.append(m)
+    return out
 
 
 def _field_path(loc: tuple[int | str, ...], data: object) -> str:

@@ -5,8 +5,50 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.questionnaire import Questionnaire, Tier
-from chalicelib.scoring import ScoreResult
+from chalicelib.questionnaire import Questionnaire, Text, Tier
+from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
+
+NOT_ASSESSABLE_PHASE = (
+    Text(de="Nicht beurteilbar", en="Not assessable"),
+    Text(
+        de="Die Antworten reichen nicht aus, um die Engagement-Phase zu bestimmen: Zu viele "
+        "Fragen der ersten Phase sind mit „Weiß nicht“ beantwortet. Klären Sie die offenen "
+        "Punkte und wiederholen Sie den Check.",
+        en="The answers are not enough to place the engagement phase: too many questions of "
+        'the first phase are answered "Don\'t know". Clear up the open points and take '
+        "the check again.",
+    ),
+)
+LOW_COVERAGE = Text(
+    de="Geringe Aussagekraft: Nur {answered} von {applicable} zutreffenden Fragen sind "
+    "beantwortet ({percent} %), der Rest mit „Weiß nicht“. Das Ergebnis beruht auf wenigen "
+    "Angaben.",
+    en="Low coverage: only {answered} of {applicable} applicable questions are answered "
+    '({percent}%), the rest are "Don\'t know". The result rests on few answers.',
+)
+JAGGED = Text(
+    de="Ihre Antworten zeigen bereits Merkmale von {above}. Die Einstufung bleibt trotzdem "
+    "bei Phase {phase}, weil die Phasen aufeinander aufbauen und Phase {next} ({next_name}) "
+    "{next_state}. Das ist ein Befund, kein Fehler: Schließen Sie zuerst die Lücke in Phase "
+    "{next}, damit das, was Sie weiter oben schon tun, auf festem Grund steht.",
+    en="Your answers already show signs of {above}. The placement still stays at phase "
+    "{phase}, because the phases build on each other and phase {next} ({next_name}) "
+    "{next_state}. This is a finding, not an error: close the gap in phase {next} first, so "
+    "that what you already do further up stands on firm ground.",
+)
+NEXT_STATE = {
+    "not_met": Text(de="noch nicht erfüllt ist", en="is not met yet"),
+    NOT_ASSESSABLE: Text(
+        de="wegen „Weiß nicht“-Antworten nicht beurteilbar ist",
+        en='cannot be assessed because of "Don\'t know" answers',
+    ),
+}
+BRIDGED = Text(
+    de="Phase {phase} ({name}) ist knapp nicht erfüllt – ein Merkmal fehlt. Weil Ihre "
+    "Antworten darüber schon erfüllte Phasen zeigen, wird sie für die Einstufung angerechnet.",
+    en="Phase {phase} ({name}) is narrowly not met – one sign is missing. Because your "
+    "answers show met phases above it, it counts for the placement.",
+)
 
 
 def render_questionnaire(q: Questionnaire, language: str) -> dict[str, Any]:
@@ -22,6 +64,7 @@ def render_questionnaire(q: Questionnaire, language: str) -> dict[str, Any]:
                     "label": o.label.get(language),
                     "excluded": x.kind == "scored" and o.score is None,
                 }
+                | ({"kind": x.option_kinds[o.id]} if x.kind == "scored" else {})
                 | ({"region": o.region} if o.region else {})
                 for o in x.options
             ],
@@ -80,6 +123,66 @@ def render_questionnaire(q: Questionnaire, language: str) -> dict[str, Any]:
     }
 
 
+def _phase_list(numbers: list[int], phases: Mapping[int, Any], language: str) -> str:
+    names = [f"{n} ({phases[n].name.get(language)})" for n in numbers]
+    word = "Phase" if len(names) == 1 else ("Phasen" if language == "de" else "phases")
+    if language != "de" and len(names) == 1:
+        word = "phase"
+    joined = (
+        names[0]
+        if len(names) == 1
+        else ", ".join(names[:-1])
+        + (" und " if language == "de" else " and ")
+        + names[-1]
+    )
+    return f"{word} {joined}"
+
+
+def explain_profile(
+    q: Questionnaire, r: ScoreResult, language: str
+) -> dict[str, str | None]:
+    """Plain-language notes on a jagged profile and on a bridged rung (rules 2)."""
+    phases = {p.number: p for p in q.phases}
+    jagged = None
+    if r.phases_met_above and r.phase is not None and r.phase < 7:
+        nxt = r.phase_profile[r.phase]
+        jagged = JAGGED.get(language).format(
+            above=_phase_list(list(r.phases_met_above), phases, language),
+            phase=r.phase,
+            next=nxt.phase,
+            next_name=phases[nxt.phase].name.get(language),
+            next_state=NEXT_STATE.get(nxt.status, NEXT_STATE["not_met"]).get(language),
+        )
+    bridged = next((c for c in r.phase_profile if c.bridged), None)
+    return {
+        "jagged": jagged,
+        "bridged": None
+        if bridged is None
+        else BRIDGED.get(language).format(
+            phase=bridged.phase, name=phases[bridged.phase].name.get(language)
+        ),
+    }
+
+
+def coverage_json(r: ScoreResult, language: str) -> dict[str, Any]:
+    c = r.coverage
+    return {
+        "answered": c.answered,
+        "dont_know": c.dont_know,
+        "not_applicable": c.not_applicable,
+        "applicable": c.applicable,
+        "share": round(c.share, 2),
+        "low": c.low,
+        "note": LOW_COVERAGE.get(language).format(
+            answered=c.answered,
+            applicable=c.applicable,
+            percent=round(100 * c.share),
+        )
+        if c.low
+        else None,
+    }
+
+
 def render_result(
     q: Questionnaire,
     r: ScoreResult,
@@ -87,11 +190,13 @@ def render_result(
     answers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """``answers`` (when given) mark which criteria of the next phase are already met (the
-    best option chosen)."""
+    best option chosen; under rules 2: the behaviour is shown) and list what the answers show
+    for the placed phase."""
     phases = {p.number: p for p in q.phases}
     tiers: dict[str, Tier] = {t.id: t for t in q.tiers}
     dims = {d.id: d for d in q.dimensions}
-    next_phase = r.phase + 1 if r.phase < 7 else None
+    rules_2 = r.scoring_rules == "2"
+    next_phase = (r.phase or 0) + 1 if (r.phase or 0) < 7 else None
     missing: list[dict[str, Any]] = []
     if next_phase is not None:
         for x in q.scored_questions:
@@ -101,14 +206,43 @@ def render_result(
                     "text": x.text.get(language),
                 }
                 if answers is not None:
-                    best = max(s for s in x.scored_options.values() if s is not None)
-                    item["met"] = x.scored_options.get(answers.get(x.id, "")) == best
+                    values = x.option_evidence if rules_2 else x.scored_options
+                    best = max(s for s in values.values() if s is not None)
+                    item["met"] = values.get(answers.get(x.id, "")) == best
                 missing.append(item)
+    shown: list[dict[str, Any]] = []
+    if rules_2 and answers is not None and r.phase:
+        for x in q.scored_questions:
+            if x.phase == r.phase and x.id in answers:
+                opt = x.option_index.get(answers[x.id])
+                if opt is not None:
+                    shown.append(
+                        {
+                            "question_id": x.id,
+                            "text": x.text.get(language),
+                            "answer": opt.id,
+                            "label": opt.label.get(language),
+                            "shows": (x.option_evidence.get(opt.id) or 0) > 0,
+                        }
+                    )
+    if r.phase is None:
+        name, description = (t.get(language) for t in NOT_ASSESSABLE_PHASE)
+    else:
+        name = phases[r.phase].name.get(language)
+        description = phases[r.phase].description.get(language)
+    notes = explain_profile(q, r, language)
     return {
+        "scoring_rules": r.scoring_rules,
+        "assessable": r.assessable,
+        "coverage": coverage_json(r, language),
         "phase": {
             "number": r.phase,
-            "name": phases[r.phase].name.get(language),
-            "description": phases[r.phase].description.get(language),
+            "status": "not_assessable" if r.phase is None else "placed",
+            "name": name,
+            "description": description,
+            "evidence": shown,
+            "jagged_note": notes["jagged"],
+            "bridged_note": notes["bridged"],
             "next": None
             if next_phase is None
             else {
@@ -122,18 +256,25 @@ def render_result(
                     "name": phases[c.phase].name.get(language),
                     "score": c.score,
                     "met": c.met,
+                    "status": c.status,
+                    "bridged": c.bridged,
+                    "answered": c.answered,
+                    "items": c.items,
                 }
                 for c in r.phase_profile
             ],
             "met_above": list(r.phases_met_above),
         },
         "pyramid": {
+            "status": "assessable" if r.pyramid_assessable else "not_assessable",
             "tiers": [
                 {
                     "id": t.id,
                     "name": tiers[t.id].name.get(language),
                     "score": t.score,
                     "met": t.met,
+                    "status": t.status,
+                    "missing_needs": list(t.missing_needs),
                 }
                 for t in r.tiers
             ],

@@ -50,7 +50,12 @@ class OptionDoc(_Out):
     id: str
     label: str
     excluded: bool = Field(
-        description="a 'don't know / not applicable' option: not scored"
+        description="a 'don't know' or 'not applicable' option: not scored"
+    )
+    kind: Literal["answer", "dont_know", "not_applicable"] | None = Field(
+        default=None,
+        description="scored questions only: 'dont_know' is missing evidence (lowers the "
+        "coverage), 'not_applicable' removes the question from the coverage base",
     )
     region: str | None = None
 
@@ -113,17 +118,45 @@ class NextPhase(_Out):
     criteria: list[Criterion]
 
 
+Status = Literal["met", "not_met", "not_assessable"]
+
+
 class PhaseProfile(_Out):
     phase: int
     name: str
     score: int | None
     met: bool
+    status: Status = Field(
+        description="not_assessable: too few answered items, or the 'don't know' answers "
+        "decide it (docs/SCORING.md)"
+    )
+    bridged: bool = Field(
+        description="not met by a single sign, but counted for the placement"
+    )
+    answered: int
+    items: int
+
+
+class PhaseEvidence(_Out):
+    question_id: str
+    text: str
+    answer: str
+    label: str
+    shows: bool = Field(description="this answer shows the phase's behaviour")
 
 
 class PhaseResult(_Out):
-    number: int = Field(ge=0, le=7)
+    number: int | None = Field(ge=0, le=7, description="null: not assessable")
+    status: Literal["placed", "not_assessable"]
     name: str
     description: str
+    evidence: list[PhaseEvidence] = Field(
+        description="what the answers show for the placed phase (scoring rules 2)"
+    )
+    jagged_note: str | None = Field(
+        description="plain-language explanation when criteria above the placement are met"
+    )
+    bridged_note: str | None
     next: NextPhase | None
     profile: list[PhaseProfile]
     met_above: list[int]
@@ -134,9 +167,24 @@ class TierScore(_Out):
     name: str
     score: int | None
     met: bool
+    status: Status
+    missing_needs: list[str] = Field(
+        description="named needs of the tier that are not present (necessary conditions)"
+    )
+
+
+class Coverage(_Out):
+    answered: int
+    dont_know: int = Field(description="'don't know' or unanswered scored questions")
+    not_applicable: int
+    applicable: int = Field(description="scored questions minus 'not applicable'")
+    share: float = Field(ge=0, le=1, description="answered / applicable")
+    low: bool = Field(description="share below 0.5: the result rests on few answers")
+    note: str | None = Field(description="the low-coverage flag as text, else null")
 
 
 class PyramidResult(_Out):
+    status: Literal["assessable", "not_assessable"]
     tiers: list[TierScore]
     reached: str | None
     reached_name: str | None
@@ -158,10 +206,23 @@ class RecommendationOut(_Out):
 
 
 class Result(_Out):
+    """A scored result. ``coverage`` and the ``status`` of every criterion and tier say what
+    it rests on; what cannot be assessed is ``null`` or ``not_assessable``, never a silent 0
+    (docs/SCORING.md)."""
+
+    scoring_rules: Literal["1", "2"] = Field(
+        description="the scoring rules of the questionnaire version (docs/SCORING.md)"
+    )
+    assessable: bool = Field(
+        description="false when neither the phase nor the pyramid can be placed"
+    )
+    coverage: Coverage
     phase: PhaseResult
     pyramid: PyramidResult
     dimensions: list[DimensionScore]
-    overall: int = Field(ge=0, le=100)
+    overall: int | None = Field(
+        ge=0, le=100, description="null: fewer than half the questions answered"
+    )
     answered: int
     excluded: int
     metrics: dict[str, int]
@@ -310,17 +371,36 @@ class Change(_Out):
     before: int
     after: int
     delta: int
+    comparable: bool = Field(
+        default=True,
+        description="false when the two questionnaire versions compute this metric "
+        "differently (docs/VERSIONS.md)",
+    )
     percentile_before: float | None = None
     percentile_after: float | None = None
 
 
+class Versions(_Out):
+    before: str
+    after: str
+
+
 class ProgressOut(_Out):
+    """Change per metric since the linked previous assessment. Each side keeps the scoring of
+    its own questionnaire version; ``versions``, ``version_note`` and each change's
+    ``comparable`` say when they differ (docs/VERSIONS.md)."""
+
     assessment_id: str
     previous_id: str | None
     status: Literal["ok", "no_previous", "previous_erased"]
     changes: list[Change]
     previous_created_at: str | None = None
     same_version: bool | None = None
+    versions: Versions | None = None
+    version_note: str | None = Field(
+        default=None,
+        description="set when the two assessments used different questionnaire versions",
+    )
     cohort: CohortOut | None = None
     source: str | None = None
     source_label: str | None = None

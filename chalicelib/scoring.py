@@ -1,5 +1,7 @@
 """Pure scoring: answers -> engagement phase, pyramid tiers, dimensions, overall index,
-recommendations. Deterministic and free of I/O; versioned with the questionnaire file.
+recommendations. Deterministic and free of I/O; versioned with the questionnaire file: a file
+declares its ``scoring_rules`` ("1" for 1.0.0, frozen so stored results never change; "2" for
+2.0.0, docs/SCORING.md), and ``score`` applies those rules.
 
 Conventions
 - An option's score is 0..1; a "don't know / not applicable" option (score ``None``) excludes
@@ -14,18 +16,31 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chalicelib.questionnaire import TIER_ORDER, Question, Questionnaire
 
-SCORING_VERSION = "1"
+SCORING_VERSION = "2"
+LOW_COVERAGE_SHARE = 0.5  # below this share of answered questions a result is flagged
+MET, NOT_MET, NOT_ASSESSABLE = "met", "not_met", "not_assessable"
 
 
 @dataclass(frozen=True)
 class PhaseCriterion:
     phase: int
-    score: int | None  # None: every criterion question answered "don't know"
+    # rules 1: mean score; rules 2: weighted evidence of the answered items, 0..100.
+    # None: no criterion question answered
+    score: int | None
     met: bool
+    status: str = ""  # met / not_met / not_assessable ("" is filled in from ``met``)
+    answered: int = 0  # criterion items answered (not "don't know")
+    items: int = 0
+    missing_needs: tuple[str, ...] = ()  # key items without evidence (rules 2)
+    bridged: bool = False  # not met, but bridged in the staged placement (rules 2)
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", MET if self.met else NOT_MET)
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,38 @@ class TierResult:
     id: str
     score: int | None
     met: bool
+    status: str = ""
+    answered: int = 0
+    items: int = 0
+    missing_needs: tuple[str, ...] = ()  # named needs that are not present (rules 2)
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", MET if self.met else NOT_MET)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the questionnaire the answers cover. "Don't know" (and an unanswered
+    question) is missing evidence and lowers the share; "not applicable" removes the question
+    from the base instead."""
+
+    scored: int
+    answered: int
+    dont_know: int
+    not_applicable: int
+
+    @property
+    def applicable(self) -> int:
+        return self.scored - self.not_applicable
+
+    @property
+    def share(self) -> float:
+        return self.answered / self.applicable if self.applicable else 0.0
+
+    @property
+    def low(self) -> bool:
+        return self.share < LOW_COVERAGE_SHARE
 
 
 @dataclass(frozen=True)
@@ -47,7 +94,7 @@ class Recommendation:
 class ScoreResult:
     questionnaire_id: str
     version: str
-    phase: int
+    phase: int | None  # None: not assessable (rules 2)
     phase_profile: tuple[PhaseCriterion, ...]
     phases_met_above: tuple[
         int, ...
@@ -56,23 +103,34 @@ class ScoreResult:
     reached_tier: str | None
     blocked_by: str | None
     dimensions: Mapping[str, int | None]
-    overall: int
+    overall: int | None  # None: coverage too low (rules 2)
     answered: int
     excluded: int
     recommendations: tuple[Recommendation, ...] = field(default=())
+    scoring_rules: str = "1"
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0, 0))
+    pyramid_assessable: bool = True  # False: the foundation tier is not assessable
+
+    @property
+    def assessable(self) -> bool:
+        """False when neither the phase nor the pyramid can be placed."""
+        return self.phase is not None or self.pyramid_assessable
 
     def metrics(self) -> dict[str, int]:
         """The benchmarked metrics, each an integer in its histogram range
         (overall, tiers and dimensions 0..100; phase 0..7; pyramid_level 0..5 where 0 is no tier
-        reached and 5 is enlightenment). Unscorable metrics are left out."""
+        reached and 5 is enlightenment). Unscorable and not assessable metrics are left out,
+        so a not-assessable result adds nothing to their histograms."""
         level = (
             0 if self.reached_tier is None else TIER_ORDER.index(self.reached_tier) + 1
         )
-        out: dict[str, int] = {
-            "overall": self.overall,
-            "phase": self.phase,
-            "pyramid_level": level,
-        }
+        out: dict[str, int] = {}
+        if self.overall is not None:
+            out["overall"] = self.overall
+        if self.phase is not None:
+            out["phase"] = self.phase
+        if self.pyramid_assessable:
+            out["pyramid_level"] = level
         for t in self.tiers:
             if t.score is not None:
                 out[f"tier_{t.id}"] = t.score
@@ -101,10 +159,34 @@ def option_scores(
     return out
 
 
+def coverage(q: Questionnaire, answers: Mapping[str, str]) -> Coverage:
+    answered = dont_know = not_applicable = 0
+    for x in q.scored_questions:
+        kind = x.option_kinds.get(answers.get(x.id, ""), "dont_know")
+        if kind == "answer":
+            answered += 1
+        elif kind == "not_applicable":
+            not_applicable += 1
+        else:
+            dont_know += 1
+    return Coverage(len(q.scored_questions), answered, dont_know, not_applicable)
+
+
 def score(
     q: Questionnaire, answers: Mapping[str, str], language: str = "en"
 ) -> ScoreResult:
-    """Score one set of answers against questionnaire ``q``."""
+    """Score one set of answers against questionnaire ``q`` with the rules it declares."""
+    if q.scoring_rules == "2":
+        from chalicelib import scoring_rules_2
+
+        return scoring_rules_2.score(q, answers, language)
+    return replace(_score_rules_1(q, answers, language), coverage=coverage(q, answers))
+
+
+def _score_rules_1(
+    q: Questionnaire, answers: Mapping[str, str], language: str
+) -> ScoreResult:
+    """The rules of version 1.0.0, unchanged: stored 1.0.0 results render as they were."""
     scores = option_scores(q, answers)
     excluded = sum(1 for s in scores.values() if s is None)
     plan = q.scoring_plan
@@ -151,7 +233,7 @@ def score(
     dims: dict[str, int | None] = {d.id: mean_of(f"dim:{d.id}") for d in q.dimensions}
     overall = mean_of("overall") or 0
 
-    recs = recommend(q, scores, phase, tiers, dims, language)
+    recs = recommend(q, scores, phase, tiers, dims, language)  # rules 1
     return ScoreResult(
         questionnaire_id=q.id,
         version=q.version,
@@ -186,8 +268,9 @@ def recommend(
     language: str,
     limit: int = 8,
 ) -> tuple[Recommendation, ...]:
-    """Next steps ranked: first the gaps that block the next engagement phase, then those of
-    the lowest unmet pyramid tier, then the weakest dimension; largest gap first in each group."""
+    """Rules 1: next steps ranked: first the gaps that block the next engagement phase, then
+    those of the lowest unmet pyramid tier, then the weakest dimension; largest gap first in
+    each group."""
     groups: list[tuple[str, list[Question]]] = []
     if phase < 7:
         groups.append(

@@ -265,7 +265,14 @@ class AssessmentService:
             language=body.language,
             answers=dict(sorted(body.answers.items())),
             metrics=result.metrics(),
-            result={"phase": result.phase, "overall": result.overall},
+            result={
+                "phase": result.phase,
+                "overall": result.overall,
+                # the evidence flag travels with the stored result (docs/SCORING.md)
+                "assessable": result.assessable,
+                "coverage_percent": round(100 * result.coverage.share),
+                "low_coverage": result.coverage.low,
+            },
             industry=attrs["industry"],
             size=attrs["size"],
             country=attrs["country"],

@@ -46,6 +46,9 @@ ASSESSMENT_COLUMNS: tuple[str, ...] = (
     "k_min",
     "months_from",
     "months_to",
+    "assessable",
+    "coverage_share",
+    "low_coverage",
 )
 
 COHORT_COLUMNS: tuple[str, ...] = (
@@ -84,7 +87,36 @@ def cell(v: object) -> str:
 
 
 def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
+    """One line per metric; a result without any assessable metric still gets one line
+    (metric empty, status ``not_assessable``), so its flag is never lost."""
     c = report.cohort
+    flags = (report.assessable, round(report.coverage_share, 2), report.low_coverage)
+    if not report.metrics:
+        empty = [None] * 11
+        yield [
+            cell(v)
+            for v in (
+                report.id,
+                report.questionnaire_id,
+                report.version,
+                report.language,
+                *empty[:10],
+                "not_assessable",
+                c.key,
+                c.label,
+                c.n,
+                c.status,
+                c.requested_key,
+                c.source,
+                c.source_label,
+                c.synthetic,
+                c.population,
+                c.k_min,
+                c.months_from,
+                c.months_to,
+                *flags,
+            )
+        ]
     for m in report.metrics:
         yield [
             cell(v)
@@ -116,6 +148,7 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
                 c.k_min,
                 c.months_from,
                 c.months_to,
+                *flags,
             )
         ]
 

@@ -247,7 +247,7 @@ class AssessmentReport:
     region: str
     country: str
     included: bool
-    phase: int
+    phase: int | None  # None: not assessable
     phase_name: str
     phase_description: str
     phase_threshold: int
@@ -257,14 +257,47 @@ class AssessmentReport:
     pyramid_level: int
     reached_tier_name: str | None
     blocked_by_name: str | None
-    overall: int
+    overall: int | None  # None: coverage too low for an index
     dimensions: tuple[DimensionRow, ...]
     metrics: tuple[MetricRow, ...]
     recommendations: tuple[RecommendationRow, ...]
     cohort: CohortInfo
+    # evidence behind the result (docs/SCORING.md): shown as a flag in every format
+    assessable: bool = True
+    pyramid_assessable: bool = True
+    coverage_answered: int = 0
+    coverage_applicable: int = 0
+    coverage_share: float = 1.0
+    low_coverage: bool = False
+    jagged_note: str | None = None
 
     def metric(self, name: str) -> MetricRow | None:
         return next((m for m in self.metrics if m.metric == name), None)
+
+    def evidence_flag(self, lab: Labels) -> str | None:
+        """The visible warning of a not-assessable or low-coverage result, else None."""
+        parts = []
+        if not self.assessable:
+            parts.append(lab.text("flag_not_assessable"))
+        elif self.phase is None:
+            parts.append(lab.text("flag_phase_not_assessable"))
+        if self.low_coverage:
+            parts.append(
+                lab.text(
+                    "flag_low_coverage",
+                    answered=self.coverage_answered,
+                    applicable=self.coverage_applicable,
+                    percent=round(100 * self.coverage_share),
+                )
+            )
+        return " ".join(parts) or None
+
+    def phase_text(self, lab: Labels) -> str:
+        return (
+            lab.text("not_assessable")
+            if self.phase is None
+            else lab.text("phase_of", number=self.phase)
+        )
 
 
 def _metric_rows(
@@ -320,6 +353,8 @@ def _target_label(q: Questionnaire, target: str, lab: Labels) -> str:
     if kind == "dimension":
         name = next(d.name.get(lang) for d in q.dimensions if d.id == ident)
         return lab.text("target_dimension", name=name)
+    if kind == "campaign":
+        return lab.text("target_campaign")
     return target
 
 
@@ -333,10 +368,12 @@ def build_report(
     ``compare_record`` (both in ``lab.language``)."""
     lang = lab.language
     result = rendered["result"]
+    cov = result.get("coverage") or {}
     cohort = rendered["cohort"]
     metrics = _metric_rows(q, result["metrics"], comparison, lang)
     by_name = {m.metric: m for m in metrics}
-    phase = int(result["phase"]["number"])
+    number = result["phase"]["number"]
+    phase = None if number is None else int(number)
     above = set(result["phase"]["met_above"])
     profile = {c["phase"]: c["score"] for c in result["phase"]["profile"]}
     ladder = tuple(
@@ -347,7 +384,7 @@ def build_report(
             state="current"
             if p.number == phase
             else "passed"
-            if p.number < phase
+            if phase is not None and p.number < phase
             else "met_above"
             if p.number in above
             else "open",
@@ -399,11 +436,18 @@ def build_report(
         pyramid_level=reached_index + 1,
         reached_tier_name=pyramid["reached_name"],
         blocked_by_name=next((t.name for t in tiers if t.id == blocked), None),
-        overall=int(result["overall"]),
+        overall=None if result["overall"] is None else int(result["overall"]),
         dimensions=dims,
         metrics=metrics,
         recommendations=recs,
         cohort=cohort_info(q, comparison, lab),
+        assessable=bool(result.get("assessable", True)),
+        pyramid_assessable=pyramid.get("status", "assessable") == "assessable",
+        coverage_answered=int(cov.get("answered", 0)),
+        coverage_applicable=int(cov.get("applicable", 0)),
+        coverage_share=float(cov.get("share", 1.0)),
+        low_coverage=bool(cov.get("low", False)),
+        jagged_note=result["phase"].get("jagged_note"),
     )
 
 
@@ -414,16 +458,17 @@ class SummaryRow:
     id: str
     version: str
     month: str
-    phase: int
+    phase: int | None
     phase_name: str
     tier_name: str
-    overall: int
+    overall: int | None
     overall_percentile: float | None
     cohort_label: str
     cohort_n: int | None
     source_label: str
     synthetic: bool
     population_label: str = ""
+    flag: str | None = None  # not assessable / low coverage
 
 
 def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
@@ -443,6 +488,7 @@ def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
         source_label=c.source_label,
         synthetic=c.synthetic,
         population_label=c.population_label,
+        flag=report.evidence_flag(lab),
     )
 
 

@@ -597,7 +597,7 @@ def _cards(report: AssessmentReport, doc: _Doc) -> Table:
     cells = [
         [
             Paragraph(_x(lab.column("phase")), st.card_label),
-            Paragraph(_x(lab.text("phase_of", number=report.phase)), st.card_value),
+            Paragraph(_x(report.phase_text(lab)), st.card_value),
             Paragraph(_x(report.phase_name), st.card_sub),
         ],
         [
@@ -607,7 +607,14 @@ def _cards(report: AssessmentReport, doc: _Doc) -> Table:
         ],
         [
             Paragraph(_x(lab.column("overall")), st.card_label),
-            Paragraph(_x(lab.text("out_of_100", value=report.overall)), st.card_value),
+            Paragraph(
+                _x(
+                    lab.text("not_assessable")
+                    if report.overall is None
+                    else lab.text("out_of_100", value=report.overall)
+                ),
+                st.card_value,
+            ),
             Paragraph(
                 _x(f"{lab.column('percentile_rank')}: {num(pct, lab)}"),
                 st.card_sub,
@@ -645,6 +652,12 @@ def _banner(text: str, doc: _Doc, warn: bool = True) -> Table:
         )
     )
     return t
+
+
+def _evidence_notice(report: AssessmentReport, doc: _Doc) -> list[Flowable]:
+    """Not assessable / low coverage: a warning banner above the key figures."""
+    flag = report.evidence_flag(doc.lab)
+    return [] if flag is None else [_banner(flag, doc), Spacer(1, 6)]
 
 
 def _cohort_notice(c: CohortInfo, doc: _Doc) -> list[Flowable]:
@@ -860,6 +873,7 @@ def assessment_report(report: AssessmentReport, lab: Labels) -> bytes:
             Paragraph(_x(_org_line(report)), st.body),
             Paragraph(_x(_id_line(report, lab)), st.small),
             Spacer(1, 8),
+            *_evidence_notice(report, doc),
             _cards(report, doc),
             *_cohort_notice(c, doc),
             Spacer(1, 4),
@@ -869,9 +883,14 @@ def assessment_report(report: AssessmentReport, lab: Labels) -> bytes:
                     ladder_drawing(report, lab, w),
                     Spacer(1, 3),
                     Paragraph(
-                        f"<b>{_x(lab.text('phase_short', number=report.phase))}: "
+                        f"<b>{_x(report.phase_text(lab))}: "
                         f"{_x(report.phase_name)}.</b> {_x(report.phase_description)}",
                         st.body,
+                    ),
+                    *(
+                        [Paragraph(_x(report.jagged_note), st.body)]
+                        if report.jagged_note
+                        else []
                     ),
                     Paragraph(
                         _x(lab.text("ladder_note", threshold=report.phase_threshold)),
@@ -1042,7 +1061,7 @@ class SideBySideReport:
                 [
                     str(i),
                     r.id[:12],
-                    str(r.phase),
+                    "–" if r.phase is None else str(r.phase),
                     Paragraph(_x(r.tier_name), st.cell),
                     num(r.overall, lab),
                     num(r.overall_percentile, lab),

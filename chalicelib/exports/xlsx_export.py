@@ -131,6 +131,7 @@ def _data_rows(ws: Any, row: int, report: AssessmentReport, f: _Formats) -> int:
         "metric_n",
         "cohort_n",
         "k_min",
+        "coverage_share",
     }
     for values in assessment_rows(report):
         for col, (name, v) in enumerate(zip(ASSESSMENT_COLUMNS, values, strict=True)):
@@ -180,7 +181,7 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         (lab.text("region"), f"{report.region} ({report.country})", None),
         (
             lab.column("phase"),
-            f"{lab.text('phase_of', number=report.phase)}: {report.phase_name}",
+            f"{report.phase_text(lab)}: {report.phase_name}",
             f.current,
         ),
         (
@@ -205,6 +206,9 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         rows.insert(
             9, ("", lab.text("blocked_by", tier=report.blocked_by_name), f.warn)
         )
+    flag = report.evidence_flag(lab)
+    if flag:  # not assessable / low coverage: right under the identification
+        rows.insert(8, (lab.text("evidence"), flag, f.warn))
     for r, (label, value, fmt) in enumerate(rows, 1):
         ws.write_string(r, 0, label, f.label)
         if value is None:
@@ -551,10 +555,16 @@ class SideBySideWorkbook:
         ws.write_string(r, 0, report.id)
         ws.write_string(r, 1, report.completed[:7])
         ws.write_string(r, 2, report.version)
-        ws.write_number(r, 3, report.phase, f.int)
+        if report.phase is None:
+            ws.write_string(r, 3, lab.text("not_assessable"), f.warn)
+        else:
+            ws.write_number(r, 3, report.phase, f.int)
         ws.write_string(r, 4, report.phase_name)
         ws.write_string(r, 5, report.reached_tier_name or lab.text("no_tier"))
-        ws.write_number(r, 6, report.overall, f.int)
+        if report.overall is None:
+            ws.write_string(r, 6, lab.text("not_assessable"), f.warn)
+        else:
+            ws.write_number(r, 6, report.overall, f.int)
         _num(ws, r, 7, overall.percentile_rank if overall else None, f.pct)
         ws.write_string(r, 8, c.label or lab.status(c.status))
         _num(ws, r, 9, c.n, f.int)

@@ -94,6 +94,7 @@ const TEXT = {
     topPhase: 'You have reached the highest phase.',
     pyramidTitle: 'Social business pyramid',
     pyramidIntro: (t) => `A tier counts as reached when it and every tier beneath it score at least ${t} of 100.`,
+    pyramidIntro2: (t) => `A tier counts as reached when it and every tier beneath it score at least ${t} of 100 and have their named needs in place.`,
     reachedTier: (name) => `Tier reached: ${name}`,
     noTierReached: 'No tier reached yet: start with the foundation.',
     blockedBy: (name) => `Blocked by ${name}: higher tiers already score enough, but they only count once ${name} is in place.`,
@@ -118,6 +119,7 @@ const TEXT = {
     benchFailed: 'The comparison could not be loaded right now.',
     benchBelow: (k) => `There are not yet enough comparable organisations to show a comparison. To protect their anonymity, figures are only shown for groups of at least ${k} organisations.`,
     benchNoData: 'There is no benchmark data for your group yet.',
+    benchNotAssessable: 'Your result cannot be assessed, so there is nothing to compare yet.',
     cohort: (label, n) => `Compared with: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'all organisations',
     population: 'Peers:',
@@ -161,10 +163,17 @@ const TEXT = {
     },
     recsTitle: 'Recommended next steps',
     recsIntro: 'In order of priority: first the gaps of your next phase, then of the lowest pyramid tier not yet reached, then of your weakest area.',
+    recsIntro2: 'In order of priority: what stands between you and your next phase and your next pyramid tier – the foundation first while you are at phase 1 or below.',
     recsNone: 'No open recommendations – well done.',
     targetPhase: (n, name) => `Phase ${n}: ${name}`,
     targetTier: (name) => `Pyramid: ${name}`,
     targetDim: (name) => `Area: ${name}`,
+    targetCampaign: 'Campaign lesson (Coles, Deutsche Bahn)',
+    notAssessable: 'not assessable',
+    notAssessableAll: 'Not assessable: the answers are enough neither for the engagement phase nor for the pyramid.',
+    tierNotAssessable: 'not assessable',
+    phaseEvidence: 'What your answers show for this phase:',
+    pyramidNotAssessable: 'The pyramid cannot be assessed: too many foundation questions are answered “don’t know”.',
     question: 'Question:',
     report: 'Download report (PDF)',
     reportLoading: 'Preparing the report …',
@@ -252,6 +261,7 @@ const TEXT = {
     topPhase: 'Sie haben die höchste Phase erreicht.',
     pyramidTitle: 'Social-Business-Pyramide',
     pyramidIntro: (t) => `Eine Ebene gilt als erreicht, wenn sie und alle Ebenen darunter mindestens ${t} von 100 Punkten erzielen.`,
+    pyramidIntro2: (t) => `Eine Ebene gilt als erreicht, wenn sie und alle Ebenen darunter mindestens ${t} von 100 Punkten erzielen und ihre Grundvoraussetzungen erfüllt sind.`,
     reachedTier: (name) => `Erreichte Ebene: ${name}`,
     noTierReached: 'Noch keine Ebene erreicht: Beginnen Sie mit dem Fundament.',
     blockedBy: (name) => `Blockiert durch ${name}: Höhere Ebenen erzielen bereits genug Punkte, zählen aber erst, wenn ${name} erfüllt ist.`,
@@ -276,6 +286,7 @@ const TEXT = {
     benchFailed: 'Der Vergleich konnte gerade nicht geladen werden.',
     benchBelow: (k) => `Es gibt noch nicht genug vergleichbare Organisationen für einen Vergleich. Zum Schutz ihrer Anonymität zeigen wir Werte nur für Gruppen mit mindestens ${k} Organisationen.`,
     benchNoData: 'Für Ihre Vergleichsgruppe liegen noch keine Benchmark-Daten vor.',
+    benchNotAssessable: 'Ihr Ergebnis ist nicht beurteilbar, daher gibt es noch nichts zu vergleichen.',
     cohort: (label, n) => `Verglichen mit: ${label} (n\u00a0=\u00a0${n})`,
     cohortAll: 'allen Organisationen',
     population: 'Vergleichsgruppe:',
@@ -319,10 +330,17 @@ const TEXT = {
     },
     recsTitle: 'Empfohlene nächste Schritte',
     recsIntro: 'Nach Priorität: zuerst die Lücken Ihrer nächsten Phase, dann die der untersten noch nicht erreichten Pyramidenebene, dann die Ihres schwächsten Handlungsfelds.',
+    recsIntro2: 'Nach Priorität: was Sie von Ihrer nächsten Phase und Ihrer nächsten Pyramidenebene trennt – solange Sie in Phase 1 oder darunter stehen, zuerst das Fundament.',
     recsNone: 'Keine offenen Empfehlungen – sehr gut.',
     targetPhase: (n, name) => `Phase ${n}: ${name}`,
     targetTier: (name) => `Pyramide: ${name}`,
     targetDim: (name) => `Handlungsfeld: ${name}`,
+    targetCampaign: 'Lehre aus Kampagnen (Coles, Deutsche Bahn)',
+    notAssessable: 'nicht beurteilbar',
+    notAssessableAll: 'Nicht beurteilbar: Die Antworten reichen weder für die Engagement-Phase noch für die Pyramide aus.',
+    tierNotAssessable: 'nicht beurteilbar',
+    phaseEvidence: 'Was Ihre Antworten für diese Phase zeigen:',
+    pyramidNotAssessable: 'Die Pyramide ist nicht beurteilbar: Zu viele Fragen des Fundaments sind mit „Weiß nicht“ beantwortet.',
     question: 'Frage:',
     report: 'Bericht herunterladen (PDF)',
     reportLoading: 'Bericht wird erstellt …',
@@ -1399,10 +1417,13 @@ function renderResult(data, q) {
       h(
         'ul',
         { class: 'cards', 'aria-label': tx.resultTitle },
-        h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.phaseCard), h('span', { class: 'card-value' }, String(r.phase.number)), h('span', { class: 'card-sub' }, r.phase.name)),
+        h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.phaseCard), h('span', { class: `card-value${r.phase.number === null ? ' card-value-text' : ''}` }, r.phase.number === null ? tx.notAssessable : String(r.phase.number)), h('span', { class: 'card-sub' }, r.phase.name)),
         h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.tierCard), h('span', { class: 'card-value card-value-text' }, tierName)),
-        h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.overall), h('span', { class: 'card-value' }, String(r.overall)), h('span', { class: 'card-sub' }, '/ 100')),
+        r.overall === null
+          ? h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.overall), h('span', { class: 'card-value card-value-text' }, tx.notAssessable))
+          : h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.overall), h('span', { class: 'card-value' }, String(r.overall)), h('span', { class: 'card-sub' }, '/ 100')),
       ),
+      renderEvidenceFlag(r),
       h(
         'div',
         { class: 'actions result-actions' },
@@ -1430,18 +1451,28 @@ function renderResult(data, q) {
   loadComparison();
 }
 
+/** Not assessable / low coverage: a warning above the key figures (null when neither). */
+function renderEvidenceFlag(r) {
+  const tx = t();
+  const cov = r.coverage || {};
+  const parts = [];
+  if (r.assessable === false) parts.push(tx.notAssessableAll);
+  if (cov.low && cov.note) parts.push(cov.note);
+  return parts.length ? h('p', { class: 'notice notice-warning evidence-flag', id: 'evidence-flag', role: 'note' }, parts.join(' ')) : null;
+}
+
 function renderLadder(r, q) {
   const tx = t();
   const names = new Map();
   if (q) for (const p of q.phases) names.set(p.number, p.name);
   for (const p of r.phase.profile) if (!names.has(p.phase)) names.set(p.phase, p.name);
-  names.set(r.phase.number, r.phase.name);
+  if (r.phase.number !== null) names.set(r.phase.number, r.phase.name);
   const met = new Map(r.phase.profile.map((p) => [p.phase, p]));
   const current = r.phase.number;
   const steps = [];
   for (let n = 0; n <= 7; n += 1) {
     const p = met.get(n);
-    const state_ = n === current ? 'current' : n < current ? 'below' : 'above';
+    const state_ = current === null ? 'above' : n === current ? 'current' : n < current ? 'below' : 'above';
     steps.push(
       h(
         'li',
@@ -1469,8 +1500,24 @@ function renderLadder(r, q) {
       ['swatch-below', tx.legendBelow],
       ...(r.phase.met_above && r.phase.met_above.length ? [['swatch-hatch', tx.legendMetAbove]] : []),
     ]),
-    h('div', { class: 'phase-detail' }, h('h3', {}, `${tx.phaseN(current)}: ${r.phase.name}`), h('p', {}, r.phase.description)),
-    r.phase.met_above && r.phase.met_above.length ? h('p', { class: 'notice notice-warning' }, tx.metAbove(r.phase.met_above.join(', '))) : null,
+    h(
+      'div',
+      { class: 'phase-detail' },
+      h('h3', {}, current === null ? r.phase.name : `${tx.phaseN(current)}: ${r.phase.name}`),
+      h('p', {}, r.phase.description),
+      r.phase.evidence && r.phase.evidence.length
+        ? h(
+            'div',
+            { class: 'phase-evidence', id: 'phase-evidence' },
+            h('p', {}, tx.phaseEvidence),
+            h('ul', {}, r.phase.evidence.map((e) => h('li', { class: e.shows ? 'shows' : 'lacks', dataset: { qid: e.question_id } }, `${e.text} – ${e.label}`))),
+          )
+        : null,
+    ),
+    r.phase.met_above && r.phase.met_above.length
+      ? h('p', { class: 'notice notice-warning', id: 'jagged-note' }, r.phase.jagged_note || tx.metAbove(r.phase.met_above.join(', ')))
+      : null,
+    r.phase.bridged_note ? h('p', { class: 'notice', id: 'bridged-note' }, r.phase.bridged_note) : null,
     next
       ? h(
           'div',
@@ -1504,7 +1551,8 @@ function renderPyramid(r) {
     else cls.push('tier-open');
     if (tier.id === p.reached) cls.push('tier-top');
     if (tier.id === p.blocked_by) cls.push('tier-blocked');
-    const status = i <= reachedIdx ? tx.tierReached : tier.met ? tx.tierMet : tx.tierNotMet;
+    const status = i <= reachedIdx ? tx.tierReached : tier.met ? tx.tierMet : tier.status === 'not_assessable' ? tx.tierNotAssessable : tx.tierNotMet;
+    if (tier.status === 'not_assessable') cls.push('tier-unknown');
     return h(
       'li',
       { class: cls.join(' '), dataset: { tier: tier.id }, 'aria-current': tier.id === p.reached ? 'true' : null },
@@ -1515,7 +1563,7 @@ function renderPyramid(r) {
     'section',
     { class: 'panel', id: 'pyramid', 'aria-labelledby': 'pyramid-title' },
     h('h2', { id: 'pyramid-title' }, tx.pyramidTitle),
-    h('p', { class: 'muted' }, tx.pyramidIntro(p.threshold)),
+    h('p', { class: 'muted' }, r.scoring_rules === '2' ? tx.pyramidIntro2(p.threshold) : tx.pyramidIntro(p.threshold)),
     h('ol', { class: 'pyramid' }, tiers),
     legend([
       ['swatch-current', tx.legendReached],
@@ -1523,7 +1571,7 @@ function renderPyramid(r) {
       ...(p.blocked_by ? [['swatch-blocked', tx.legendBlocking]] : []),
       ['swatch-open', tx.legendOpen],
     ]),
-    h('p', { class: 'pyramid-reached' }, p.reached ? tx.reachedTier(p.reached_name) : tx.noTierReached),
+    h('p', { class: 'pyramid-reached' }, p.status === 'not_assessable' ? tx.pyramidNotAssessable : p.reached ? tx.reachedTier(p.reached_name) : tx.noTierReached),
     p.blocked_by ? h('p', { class: 'notice notice-warning', id: 'blocked-by' }, tx.blockedBy(names.get(p.blocked_by) || p.blocked_by)) : null,
   );
 }
@@ -1579,6 +1627,7 @@ function renderRecommendations(r, q) {
     if (kind === 'phase') return tx.targetPhase(key, phaseNames.get(Number(key)) || '');
     if (kind === 'tier') return tx.targetTier(tierNames.get(key) || key);
     if (kind === 'dimension') return tx.targetDim(dimNames.get(key) || key);
+    if (kind === 'campaign') return tx.targetCampaign;
     return target || '';
   };
   const recs = r.recommendations || [];
@@ -1586,7 +1635,7 @@ function renderRecommendations(r, q) {
     'section',
     { class: 'panel', id: 'recommendations', 'aria-labelledby': 'recs-title' },
     h('h2', { id: 'recs-title' }, tx.recsTitle),
-    recs.length ? h('p', { class: 'muted' }, tx.recsIntro) : h('p', {}, tx.recsNone),
+    recs.length ? h('p', { class: 'muted' }, r.scoring_rules === '2' ? tx.recsIntro2 : tx.recsIntro) : h('p', {}, tx.recsNone),
     h(
       'ol',
       { class: 'recs' },
@@ -1819,7 +1868,8 @@ function renderComparison(body, c) {
     return;
   }
   if (c.status !== 'released' || !Array.isArray(c.metrics) || !c.metrics.length) {
-    body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, tx.benchNoData));
+    const notAssessable = Boolean(state.result && state.result.data && state.result.data.result && state.result.data.result.assessable === false);
+    body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, notAssessable ? tx.benchNotAssessable : tx.benchNoData));
     return;
   }
   const metrics = c.metrics;

@@ -31,12 +31,12 @@ def variants(q, n, **ctx):  # type: ignore[no-untyped-def]
 
 
 def test_below_threshold_then_released(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
-    fresh = client.http.get("/v1/benchmarks/smm/1.0.0?source=real").json_body
+    fresh = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
     assert fresh["status"] == "no_data"
     for a in variants(questionnaire, 4, industry="J", size="10-49", country="AT"):
         submit(client, a)
     r = client.http.get(
-        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+        "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     )
     body = r.json_body
     assert r.status_code == 200
@@ -45,7 +45,7 @@ def test_below_threshold_then_released(client, questionnaire) -> None:  # type: 
     assert all(
         s["n"] is None for s in body["fallback"]
     )  # sizes below k are not disclosed
-    empty = client.http.get("/v1/benchmarks/smm/1.0.0?industry=B&source=real").json_body
+    empty = client.http.get("/v1/benchmarks/smm/2.0.0?industry=B&source=real").json_body
     assert empty["fallback"][0]["status"] == "no_data"  # industry B: nothing at all
     assert (
         empty["status"] == "below_threshold"
@@ -54,7 +54,7 @@ def test_below_threshold_then_released(client, questionnaire) -> None:  # type: 
         client, variants(questionnaire, 5, industry="J", size="10-49", country="AT")[4]
     )
     body = client.http.get(
-        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+        "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     ).json_body
     assert body["status"] == "released"
     assert body["cohort"]["key"] == "J#10-49#dach" and body["cohort"]["n"] == 5
@@ -73,7 +73,7 @@ def test_differencing_attack_over_the_api(client, questionnaire) -> None:  # typ
     for a in variants(questionnaire, 2, industry="J", size="10-49", country="FR"):
         submit(client, a)
     body = client.http.get(
-        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&region=dach&source=real"
+        "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     ).json_body
     first = body["fallback"][0]
     assert first["status"] == "suppressed_differencing"
@@ -81,7 +81,7 @@ def test_differencing_attack_over_the_api(client, questionnaire) -> None:  # typ
     assert released and released[0]["key"] == "J#10-49#*" and released[0]["n"] == 9
     # a direct request for the parent gives the parent; the child is never released alongside
     parent = client.http.get(
-        "/v1/benchmarks/smm/1.0.0?industry=J&size=10-49&source=real"
+        "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&source=real"
     )
     assert parent.json_body["cohort"]["n"] == 9
 
@@ -143,7 +143,7 @@ def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> No
     # seeding twice adds nothing
     assert BenchmarkService(service).seed_reference(questionnaire, 600, 1) == 0
     # the real source is untouched by the reference
-    real = client.http.get("/v1/benchmarks/smm/1.0.0?source=real").json_body
+    real = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
     assert real["status"] == "below_threshold"
 
 
@@ -181,7 +181,7 @@ def test_consultant_statistics(client, service, questionnaire) -> None:  # type:
     key, _ = PartnerService(service.store).create("Consultancy", ["benchmarks"])
     h = {"Authorization": f"Bearer {key}"}
     r = client.http.get(
-        "/v1/partner/benchmarks/smm/1.0.0/statistics?source=reference&value=40",
+        "/v1/partner/benchmarks/smm/2.0.0/statistics?source=reference&value=40",
         headers=h,
     )
     assert r.status_code == 200
@@ -191,17 +191,17 @@ def test_consultant_statistics(client, service, questionnaire) -> None:  # type:
     pr = overall["percentile_rank_ci"]
     assert pr["low"] <= pr["rank"] <= pr["high"]
     cmp = client.http.get(
-        "/v1/partner/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9",
+        "/v1/partner/benchmarks/smm/2.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9",
         headers=h,
     ).json_body
     assert cmp["status"] == "released" and cmp["synthetic"] is True
     m = next(x for x in cmp["metrics"] if x["metric"] == "overall")
     assert -1 <= m["rank_biserial"] <= 1 and 0 <= m["p_value"] <= 1
-    bad = client.http.get("/v1/benchmarks/smm/1.0.0?industry=ZZ")
+    bad = client.http.get("/v1/benchmarks/smm/2.0.0?industry=ZZ")
     assert (
         bad.status_code == 422 and bad.json_body["errors"][0]["parameter"] == "industry"
     )
-    bad = client.http.get("/v1/benchmarks/smm/1.0.0?source=everything")
+    bad = client.http.get("/v1/benchmarks/smm/2.0.0?source=everything")
     assert bad.status_code == 422
 
 
@@ -245,7 +245,7 @@ def test_benchmark_data_holds_no_personal_fields(
 def test_scipy_stays_off_the_request_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
     requests = """
     h = {'Content-Type': 'application/json'}
-    scored = c.http.post('/v1/scores', body=json.dumps({'answers': body['answers']}), headers=h)
+    scored = c.http.post('/v1/scores', body=json.dumps({'answers': body['answers'], 'version': body['version']}), headers=h)
     assert scored.status_code == 200, scored.body
     r = c.http.post('/v1/assessments', body=json.dumps(body), headers=h)
     assert r.status_code == 201

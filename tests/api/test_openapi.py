@@ -88,8 +88,8 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
         schemas.ProgressOut,
         client.http.get(f"/v1/assessments/{a['id']}/progress", headers=t),
     )
-    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?industry=C"))
-    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/1.0.0?source=real"))
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/2.0.0?industry=C"))
+    check(schemas.BenchmarkOut, client.http.get("/v1/benchmarks/smm/2.0.0?source=real"))
     d = client.http.post("/v1/drafts", body=json.dumps({"answers": {}}), headers=JSON)
     check(schemas.DraftOut, d, 201)
     check(
@@ -107,14 +107,14 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
     check(
         schemas.BenchmarkOut,
         client.http.get(
-            "/v1/partner/benchmarks/smm/1.0.0/statistics?source=reference&value=30",
+            "/v1/partner/benchmarks/smm/2.0.0/statistics?source=reference&value=30",
             headers=pk,
         ),
     )
     check(
         schemas.CohortComparisonOut,
         client.http.get(
-            "/v1/partner/benchmarks/smm/1.0.0/cohort-comparison?source=reference&a_size=1-9&b_size=10-49",
+            "/v1/partner/benchmarks/smm/2.0.0/cohort-comparison?source=reference&a_size=1-9&b_size=10-49",
             headers=pk,
         ),
     )
@@ -155,7 +155,7 @@ def test_cohort_parameters_list_the_questionnaire_values(questionnaire) -> None:
 
 def test_answers_are_the_questionnaire_questions_and_options(questionnaire) -> None:  # type: ignore[no-untyped-def]
     schemas_ = document()["components"]["schemas"]
-    answers = schemas_["Answers_smm_1_0_0"]
+    answers = schemas_["Answers_smm_" + questionnaire.version.replace(".", "_")]
     assert answers["additionalProperties"] is False
     assert set(answers["required"]) == {
         q.id for q in questionnaire.questions if q.required
@@ -163,10 +163,24 @@ def test_answers_are_the_questionnaire_questions_and_options(questionnaire) -> N
     for q in questionnaire.questions:
         assert set(answers["properties"][q.id]["enum"]) == set(q.scored_options)
     for model in ("AnswersIn", "SubmissionIn"):
-        ref = schemas_[model]["properties"]["answers"]["$ref"]
-        assert ref.endswith("/Answers_smm_1_0_0")
-    draft = schemas_["DraftIn"]["properties"]["answers"]["$ref"]
-    assert "required" not in schemas_[draft.rsplit("/", 1)[1]]
+        refs = [a["$ref"] for a in schemas_[model]["properties"]["answers"]["anyOf"]]
+        assert [r.rsplit("/", 1)[1] for r in refs] == [
+            "Answers_smm_1_0_0",
+            "Answers_smm_2_0_0",
+        ]
+        # the version named picks the answers; none (or null) means the latest, 2.0.0
+        rules = schemas_[model]["allOf"]
+        assert rules[0]["if"] == {
+            "properties": {"version": {"const": "1.0.0"}},
+            "required": ["version"],
+        }
+        assert rules[0]["then"]["properties"]["answers"]["$ref"] == refs[0]
+        assert rules[1]["if"] == {
+            "properties": {"version": {"not": {"enum": ["1.0.0"]}}}
+        }
+        assert rules[1]["then"]["properties"]["answers"]["$ref"] == refs[1]
+    for draft in schemas_["DraftIn"]["properties"]["answers"]["anyOf"]:
+        assert "required" not in schemas_[draft["$ref"].rsplit("/", 1)[1]]
     assert schemas_["SubmissionIn"]["properties"]["questionnaire"]["enum"] == ["smm"]
 
 

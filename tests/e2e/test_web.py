@@ -662,3 +662,46 @@ def test_accessibility_axe(server: str, browser: Any) -> None:
         run_axe(pg, "result")
     finally:
         ctx.close()
+
+
+DONT_KNOW_FILL = """() => {
+    for (let guard = 0; guard < 50; guard++) {
+        document.querySelectorAll('#qform .question').forEach((box) => {
+            const select = box.querySelector('select');
+            if (select) {
+                select.selectedIndex = 1;
+                select.dispatchEvent(new Event('change', {bubbles: true}));
+                return;
+            }
+            const radios = [...box.querySelectorAll('input[type=radio]')];
+            const dk = radios.find((r) => r.value === 'dont_know') || radios[0];
+            dk.click();
+        });
+        if (document.querySelector('#submit-btn')) return;
+        document.querySelector('#next-btn').click();
+    }
+    throw new Error('no last section');
+}"""
+
+
+def test_all_dont_know_shows_not_assessable_not_phase_zero(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """Issue 14: an all-"don't know" submission is flagged as not assessable and low coverage
+    on the result page; no phase number or overall index is shown."""
+    pg, console = page
+    open_form(pg, server)
+    pg.evaluate(DONT_KNOW_FILL)
+    created = submit_and_wait(pg)
+    assert created["result"]["assessable"] is False
+    flag = pg.locator("#evidence-flag").inner_text()
+    assert "Not assessable" in flag and "Low coverage" in flag
+    cards = pg.locator(".card-value")
+    assert cards.nth(0).inner_text() == "not assessable"
+    assert cards.nth(2).inner_text() == "not assessable"
+    assert pg.locator("#ladder .step[aria-current=step]").count() == 0
+    assert "cannot be assessed" in pg.locator(".pyramid-reached").inner_text()
+    pg.wait_for_selector("#bench-message")
+    assert "nothing to compare" in pg.locator("#bench-message").inner_text()
+    shot(pg, "09-result-not-assessable-en.png", full_page=True)
+    assert not console.csp_or_script_errors(), console.lines

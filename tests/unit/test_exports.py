@@ -399,7 +399,9 @@ def test_without_a_releasable_cohort_only_own_values(
 
     service.settings = replace(settings, reference=False)
     exports = ExportService(BenchmarkService(service))
-    rec, _ = submit(service, orgs.middling(questionnaire))
+    # a user of social media, so it is counted in the default population (alone: below k)
+    user = {questionnaire.population.question: "ad_hoc"}
+    rec, _ = submit(service, orgs.build(questionnaire, orgs.middle, user))
     rows = read_csv(exports.assessment(rec, "csv", "en").body)
     assert rows and all(r["status"] == "below_threshold" for r in rows)
     assert all(
@@ -496,7 +498,7 @@ def test_side_by_side_in_every_format(exports, seeded, service, questionnaire) -
                 fmt_num(float(m["percentile_rank"]), "en"),
             ]
         assert f"n = {comparison['cohort']['n']}" in page
-        assert "k = 5" in page and "smm 1.0.0" in page
+        assert "k = 5" in page and "smm 2.0.0" in page
     assert "Methods" in pages[-1] and "Privacy" in pages[-1]
     assert all(rec.id[:12] in pages[0] for rec in recs)
     render_png(p.body, "side-by-side")
@@ -637,9 +639,9 @@ def test_cohort_table_differencing_is_kept(exports, service, questionnaire) -> N
 def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore[no-untyped-def]
     for by in ("industry", "size", "region"):
         export = exports.cohort_table(
-            "smm", "1.0.0", by, "csv", "en", {"source": "reference"}
+            "smm", "2.0.0", by, "csv", "en", {"source": "reference"}
         )
-        assert export.filename == f"smm-1.0.0-cohorts-by-{by}-reference-en.csv"
+        assert export.filename == f"smm-2.0.0-cohorts-by-{by}-reference-en.csv"
         rows = read_csv(export.body)
         assert {r["source_label"] for r in rows} == {"reference (synthetic)"}
         total = [r for r in rows if r["value"] == "*"]
@@ -649,7 +651,7 @@ def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore
         everyone = read_csv(
             exports.cohort_table(
                 "smm",
-                "1.0.0",
+                "2.0.0",
                 by,
                 "csv",
                 "en",

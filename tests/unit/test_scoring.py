@@ -1,4 +1,6 @@
-"""Scoring: properties over random answer sets (hypothesis) and organisations from the seeds."""
+"""Scoring rules "1" (questionnaire 1.0.0, frozen so stored 1.0.0 results never change):
+properties over random answer sets (hypothesis) and organisations from the seeds. The rules of
+2.0.0 are tested in test_scoring_rules_2.py and test_profiles.py."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from chalicelib.questionnaire import TIER_ORDER, Questionnaire, get_catalog
 from tests import orgs
 from tests.conftest import ROOT
 
-Q: Questionnaire = get_catalog(str(ROOT / "questionnaires")).get("smm")
+Q: Questionnaire = get_catalog(str(ROOT / "questionnaires")).get("smm", "1.0.0")
 
 
 @st.composite
@@ -118,11 +120,15 @@ def test_dont_know_is_excluded_not_zero() -> None:
     assert r_dk.excluded == 1
 
 
-def test_all_dont_know_scores_nothing() -> None:
+def test_all_dont_know_keeps_its_1_0_0_result_but_is_flagged() -> None:
+    """1.0.0 placed an all-"don't know" submission at phase 0 with overall 0 (a defect that
+    2.0.0 fixes: not assessable). Stored 1.0.0 results are never re-scored, so the numbers
+    stay; the coverage flag now says how little they rest on."""
     r = scoring.score(Q, orgs.build(Q, orgs.dont_know))
     assert r.phase == 0 and r.reached_tier is None and r.overall == 0
     assert all(t.score is None for t in r.tiers)
     assert r.metrics() == {"overall": 0, "phase": 0, "pyramid_level": 0}
+    assert r.coverage.answered == 0 and r.coverage.low
 
 
 def test_round_half_up() -> None:
