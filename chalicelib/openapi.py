@@ -38,6 +38,8 @@ class Op:
 
 P = "/v1/partner"
 COHORT_Q = ("industry", "size", "region", "source", "population", "lang")
+LIST_Q = ("limit", "cursor")
+ASSESSMENT_Q = ("since", "until", "questionnaire", "version", "phase", "included")
 OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
@@ -178,6 +180,17 @@ OPERATIONS: tuple[Op, ...] = (
     ),
     Op(
         "get",
+        f"{P}/assessments",
+        "List this partner's assessments, newest first (filters, cursor pagination)",
+        "partner",
+        schemas.PartnerAssessmentList,
+        query=LIST_Q + ASSESSMENT_Q,
+        security="partner",
+        errors=(401, 403, 422),
+        extra={"paged": True},
+    ),
+    Op(
+        "get",
         f"{P}/assessments/{{aid}}",
         "Fetch an assessment this partner created",
         "partner",
@@ -270,11 +283,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
         f"{P}/keys",
-        "List this partner's keys",
+        "List this partner's keys, newest first (cursor pagination)",
         "partner",
         schemas.PartnerKeyList,
+        query=LIST_Q,
         security="partner",
-        errors=(401, 403),
+        errors=(401, 403, 422),
+        extra={"paged": True},
     ),
     Op(
         "post",
@@ -337,6 +352,17 @@ OPERATIONS: tuple[Op, ...] = (
         body=models.WebhookSecretIn,
         errors=(400, 401, 403, 404, 415, 422),
         extra={"body_optional": True},  # empty: the default grace period
+    ),
+    Op(
+        "get",
+        f"{P}/webhook/deliveries",
+        "Every delivery of this partner's events, newest first (cursor pagination)",
+        "partner",
+        schemas.WebhookDeliveryList,
+        query=LIST_Q,
+        security="partner",
+        errors=(401, 403, 422),
+        extra={"paged": True},
     ),
     Op(
         "post",
@@ -408,6 +434,32 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "value": (
         "a score 0..100 to rank with a confidence interval",
         {"type": "integer", "minimum": 0, "maximum": 100},
+    ),
+    "limit": (
+        "items per page",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    ),
+    "cursor": (
+        (
+            "next_cursor of the previous page (opaque, signed; only valid with the same "
+            "filters and partner, else 422)"
+        ),
+        {"type": "string", "maxLength": 512},
+    ),
+    "since": (
+        "created at or after (ISO 8601 date or date-time, UTC unless an offset is given)",
+        {"type": "string"},
+    ),
+    "until": ("created before (ISO 8601, exclusive)", {"type": "string"}),
+    "questionnaire": ("questionnaire id, e.g. smm", {"type": "string"}),
+    "version": ("questionnaire version, e.g. 1.0.0", {"type": "string"}),
+    "phase": (
+        "engagement phase",
+        {"type": "integer", "minimum": 0, "maximum": 7},
+    ),
+    "included": (
+        "counted in the benchmark (true) or not (false)",
+        {"type": "string", "enum": ["true", "false"]},
     ),
     "format": (
         "export format",
@@ -491,8 +543,11 @@ def document() -> dict[str, Any]:
                     "name": h,
                     "in": "header",
                     "required": False,
-                    "description": "a retry with the same key is answered with the original "
-                    "result and never counted twice",
+                    "description": "a retry with the same key and body within 24 h of the "
+                    "key's first use is answered with the original result (200, "
+                    "Idempotent-Replayed: true) and never counted twice; another body is a "
+                    "409; after 24 h the key creates a new assessment. Keys are this "
+                    "partner's own (any 1 to 128 characters)",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 }
                 if op.security == "partner"
@@ -525,6 +580,10 @@ def document() -> dict[str, Any]:
             }
         elif op.path.endswith("openapi.json"):
             ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+        if op.security == "partner":
+            ok["headers"] = dict(_RATE_HEADERS)
+            if op.extra.get("paged"):
+                ok["headers"]["Link"] = _LINK_HEADER
         entry["responses"][str(op.status)] = ok
         if op.method == "post" and op.status == 201 and op.headers:
             entry["responses"]["200"] = {
@@ -553,6 +612,8 @@ def document() -> dict[str, Any]:
                 "description": _ERROR_TEXT.get(code, "error"),
                 "content": content,
             }
+        if op.security == "partner":
+            entry["responses"]["429"] = _TOO_MANY
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",
@@ -621,9 +682,54 @@ _ERROR_TEXT = {
     403: "the key is unknown, revoked, or lacks the scope",
     404: "unknown resource (or not yours)",
     406: "send an Accept header naming the file type (binary downloads)",
-    409: "conflict (Idempotency-Key reused with another body, too many keys)",
+    409: "conflict (Idempotency-Key reused with another body within 24 h, too many keys)",
     413: "body too large",
     415: "unsupported content type",
     422: "invalid field (the problem names it)",
     503: "storage temporarily unavailable; retry after Retry-After seconds",
+}
+
+# IETF draft-ietf-httpapi-ratelimit-headers-11 (chalicelib/ratelimit.py)
+_RATE_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": 'the tier\'s limits: "rate";q=<requests>;w=60 (per minute) and '
+        '"quota";q=<requests>;w=<seconds of this day, week or month>',
+        "schema": {
+            "type": "string",
+            "examples": ['"rate";q=1200;w=60, "quota";q=200000;w=2592000'],
+        },
+    },
+    "RateLimit": {
+        "description": 'what is left: "rate";r=<remaining>;t=<seconds to reset>, and the '
+        "same for quota",
+        "schema": {
+            "type": "string",
+            "examples": ['"rate";r=1187;t=42, "quota";r=199000;t=86400'],
+        },
+    },
+}
+_LINK_HEADER: dict[str, Any] = {
+    "description": 'the next page, relative to the request URL: <...?limit=20&cursor=...>; rel="next"'
+    " (absent on the last page)",
+    "schema": {"type": "string"},
+}
+_TOO_MANY: dict[str, Any] = {
+    "description": "the tier's rate or quota is used up; retry after Retry-After seconds "
+    "(on AWS API Gateway answers this itself when the usage plan is exceeded)",
+    "headers": {
+        "Retry-After": {"description": "seconds", "schema": {"type": "integer"}},
+        **_RATE_HEADERS,
+    },
+    "content": {
+        "application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/Problem"}
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "gateway response",
+                "properties": {"message": {"type": ["string", "null"]}},
+            }
+        },
+    },
 }
