@@ -143,3 +143,38 @@ def test_erased_assessment_keeps_its_key_for_24_hours(
     assert post(client, keys["a"], "k1", body).status_code == 409
     clock.now += timedelta(hours=24)
     assert post(client, keys["a"], "k1", body).status_code == 201
+
+
+def test_concurrent_first_uses_make_one_assessment(
+    service, questionnaire, sqlite_store
+) -> None:  # type: ignore[no-untyped-def]
+    """Eight threads send the same new key at once (and again after the 24 h): one creates,
+    the others replay it; the key's entry is taken in the assessment's own write."""
+    import threading
+
+    from chalicelib.models import SubmissionIn
+
+    body = SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)})
+    for round_ in range(2):
+        results: list[Any] = []
+        barrier = threading.Barrier(8)
+
+        def send(barrier: threading.Barrier, results: list[Any]) -> None:
+            barrier.wait()
+            results.append(
+                service.submit(body, "shared-key", partner_id="p_concurrent")
+            )
+
+        threads = [
+            threading.Thread(target=send, args=(barrier, results)) for _ in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(results) == 8
+        assert sum(r.created for r in results) == 1, round_
+        assert len({r.body["id"] for r in results}) == 1
+        assert len({r.body["token"] for r in results}) == 1
+        service.clock.now += timedelta(hours=24)
+    assert sqlite_store.count_assessments() == 2

@@ -18,7 +18,10 @@ EXAMPLES_PER_OPERATION = 15
 def test_schemathesis_finds_no_server_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = SqliteStore(str(tmp_path / "smm.sqlite3"))
     key, _ = PartnerService(store).create(
-        "Fuzzer", list(SCOPES), ["https://fuzz.example"]
+        "Fuzzer",
+        list(SCOPES),
+        ["https://fuzz.example"],
+        "premium",  # 6000 a minute
     )
     store.close()
     with local_server({"DATA_DIR": str(tmp_path), "STORE": "sqlite"}) as base:
