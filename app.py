@@ -346,7 +346,7 @@ def _rate_limit(principal: Any) -> Any:
     if not ratelimit.enabled():
         return None
     svc = get_service()
-    if _limiter is None or _limiter.store is not svc.store:
+    if _limiter is None or (_limiter.store, _limiter.clock) != (svc.store, svc.clock):
         _limiter = ratelimit.RateLimiter(svc.store, svc.clock)
     return _limiter.take(principal.partner_id, principal.tier)
 
