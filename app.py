@@ -327,6 +327,7 @@ def partner_route(
 
             req = app.current_request
             principal = None
+            limits: dict[str, str] = {}
             try:
                 ctx = (req.context or {}).get("authorizer") or {}
                 if "partner_id" not in ctx:
@@ -334,23 +335,34 @@ def partner_route(
                         "a partner key is required: Authorization: Bearer <key>"
                     )
                 principal = Principal.from_context(ctx)
+                decision = _rate_limit(principal)
+                limits = decision.headers if decision is not None else {}
                 if scope not in principal.scopes:
                     raise Forbidden(
                         f"this key lacks the '{scope}' scope",
                         [("/headers/Authorization", f"needs scope {scope}")],
                     )
-                response = view(principal, *args, **kwargs)
+                if decision is not None and not decision.allowed:
+                    response = Response(
+                        body=json.dumps(decision.problem(_instance())),
+                        status_code=429,
+                        headers={"Content-Type": PROBLEM},
+                    )
+                else:
+                    response = view(principal, *args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - mapped to a problem document
                 status, doc, headers = problem_for(exc, _instance())
                 response = Response(
                     body=json.dumps(doc), status_code=status, headers=headers
                 )
+            response.headers.update(limits)
             origin = req.headers.get("origin")
             if principal is not None and origin and origin in principal.origins:
                 response.headers.update(
                     {
                         "Access-Control-Allow-Origin": origin,
-                        "Access-Control-Expose-Headers": "Location, Idempotent-Replayed, Retry-After",
+                        "Access-Control-Expose-Headers": "Location, Idempotent-Replayed,"
+                        " Retry-After, RateLimit, RateLimit-Policy, Link",
                         "Vary": "Origin",
                     }
                 )
@@ -359,6 +371,39 @@ def partner_route(
         return wrapper
 
     return decorate
+
+
+_limiter: Any = None
+
+
+def _rate_limit(principal: Any) -> Any:
+    """Count the request against the partner's tier (chalicelib/ratelimit.py): the
+    decision with its RateLimit headers, or None when PARTNER_RATE_LIMIT=0."""
+    global _limiter
+    from chalicelib import ratelimit
+
+    if not ratelimit.enabled():
+        return None
+    svc = get_service()
+    if _limiter is None or (_limiter.store, _limiter.clock) != (svc.store, svc.clock):
+        _limiter = ratelimit.RateLimiter(svc.store, svc.clock)
+    return _limiter.take(principal.partner_id, principal.tier)
+
+
+def _lists() -> Any:
+    from chalicelib.listing import PartnerLists
+
+    svc = get_service()
+    installed = {
+        "questionnaire": {q.id for q in svc.catalog.all()},
+        "version": {q.version for q in svc.catalog.all()},
+    }
+    return PartnerLists(svc.store, svc.settings.secret, installed)
+
+
+def _page(result: tuple[dict[str, Any], dict[str, str]]) -> Response:
+    body, headers = result
+    return _json(body, headers=headers)
 
 
 def _preflight(methods: str) -> Response:
@@ -414,6 +459,13 @@ def partner_submit(principal: Any) -> Response:
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
     return _json(done.body, 201 if done.created else 200, headers)
+
+
+@app.route(f"{PARTNER}/assessments", methods=["GET"], **PARTNER_AUTH)
+@partner_route("read")
+def partner_list_assessments(principal: Any) -> Response:
+    """This partner's assessments, newest first, filtered and paged (cursor)."""
+    return _page(_lists().assessments(principal.partner_id, _params()))
 
 
 @app.route(f"{PARTNER}/assessments/{{aid}}", methods=["GET"], **PARTNER_AUTH)
@@ -517,7 +569,7 @@ def partner_export(principal: Any) -> Response:
 @app.route(f"{PARTNER}/keys", methods=["GET"], **PARTNER_AUTH)
 @partner_route("admin")
 def partner_list_keys(principal: Any) -> Response:
-    return _json({"items": get_partners().list(principal.partner_id)})
+    return _page(_lists().keys(principal.partner_id, _params()))
 
 
 @app.route(f"{PARTNER}/keys", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH)
@@ -583,6 +635,13 @@ def partner_rotate_webhook_secret(principal: Any) -> Response:
     return _json(out, 201)
 
 
+@app.route(f"{PARTNER}/webhook/deliveries", methods=["GET"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_list_deliveries(principal: Any) -> Response:
+    """Every delivery of this partner's events, newest first, paged (cursor)."""
+    return _page(_lists().deliveries(principal.partner_id, _params()))
+
+
 @app.route(
     f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay",
     methods=["POST"],
@@ -620,7 +679,7 @@ def _register_preflight(path: str, methods: str) -> None:
 
 
 for _path, _methods in {
-    f"{PARTNER}/assessments": "POST",
+    f"{PARTNER}/assessments": "GET, POST",
     f"{PARTNER}/assessments/{{aid}}": "GET, DELETE",
     f"{PARTNER}/assessments/{{aid}}/comparison": "GET",
     f"{PARTNER}/assessments/{{aid}}/progress": "GET",
@@ -632,6 +691,7 @@ for _path, _methods in {
     f"{PARTNER}/keys/{{key_id}}": "DELETE",
     f"{PARTNER}/webhook": "GET, PUT, DELETE",
     f"{PARTNER}/webhook/secret": "POST",
+    f"{PARTNER}/webhook/deliveries": "GET",
     f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay": "POST",
 }.items():
     _register_preflight(_path, _methods)

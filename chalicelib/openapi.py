@@ -38,6 +38,8 @@ class Op:
 
 P = "/v1/partner"
 COHORT_Q = ("industry", "size", "region", "source", "population", "lang")
+LIST_Q = ("limit", "cursor")
+ASSESSMENT_Q = ("since", "until", "questionnaire", "version", "phase", "included")
 OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
@@ -178,6 +180,17 @@ OPERATIONS: tuple[Op, ...] = (
     ),
     Op(
         "get",
+        f"{P}/assessments",
+        "List this partner's assessments, newest first (filters, cursor pagination)",
+        "partner",
+        schemas.PartnerAssessmentList,
+        query=LIST_Q + ASSESSMENT_Q,
+        security="partner",
+        errors=(401, 403, 422),
+        extra={"paged": True},
+    ),
+    Op(
+        "get",
         f"{P}/assessments/{{aid}}",
         "Fetch an assessment this partner created",
         "partner",
@@ -270,11 +283,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "get",
         f"{P}/keys",
-        "List this partner's keys",
+        "List this partner's keys, newest first (cursor pagination)",
         "partner",
         schemas.PartnerKeyList,
+        query=LIST_Q,
         security="partner",
-        errors=(401, 403),
+        errors=(401, 403, 422),
+        extra={"paged": True},
     ),
     Op(
         "post",
@@ -337,6 +352,17 @@ OPERATIONS: tuple[Op, ...] = (
         body=models.WebhookSecretIn,
         errors=(400, 401, 403, 404, 415, 422),
         extra={"body_optional": True},  # empty: the default grace period
+    ),
+    Op(
+        "get",
+        f"{P}/webhook/deliveries",
+        "Every delivery of this partner's events, newest first (cursor pagination)",
+        "partner",
+        schemas.WebhookDeliveryList,
+        query=LIST_Q,
+        security="partner",
+        errors=(401, 403, 422),
+        extra={"paged": True},
     ),
     Op(
         "post",
@@ -409,6 +435,32 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
         "a score 0..100 to rank with a confidence interval",
         {"type": "integer", "minimum": 0, "maximum": 100},
     ),
+    "limit": (
+        "items per page",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    ),
+    "cursor": (
+        (
+            "next_cursor of the previous page (opaque, signed; only valid with the same "
+            "filters and partner, else 422)"
+        ),
+        {"type": "string", "maxLength": 512},
+    ),
+    "since": (
+        "created at or after (ISO 8601 date or date-time, UTC unless an offset is given)",
+        {"type": "string"},
+    ),
+    "until": ("created before (ISO 8601, exclusive)", {"type": "string"}),
+    "questionnaire": ("questionnaire id, e.g. smm", {"type": "string"}),
+    "version": ("questionnaire version, e.g. 1.0.0", {"type": "string"}),
+    "phase": (
+        "engagement phase",
+        {"type": "integer", "minimum": 0, "maximum": 7},
+    ),
+    "included": (
+        "counted in the benchmark (true) or not (false)",
+        {"type": "string", "enum": ["true", "false"]},
+    ),
     "format": (
         "export format",
         {"type": "string", "enum": ["pdf", "xlsx", "csv"], "default": "pdf"},
@@ -416,13 +468,17 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _query(name: str, cohorts: dict[str, list[str]]) -> dict[str, Any]:
+def _query(
+    name: str, cohorts: dict[str, list[str]], installed: dict[str, list[str]]
+) -> dict[str, Any]:
     base = name[2:] if name[:2] in ("a_", "b_") else name
     desc, schema = QUERY_DOCS[base]
     if base != name:
         desc = f"cohort {name[0].upper()}: {desc}"
     if base in cohorts:  # exactly what parse_cohort accepts
         schema = {**schema, "enum": ["*", *cohorts[base]]}
+    if base in installed:  # the installed questionnaires (listing filters)
+        schema = {**schema, "enum": installed[base]}
     return {
         "name": name,
         "in": "query",
@@ -539,6 +595,10 @@ def document() -> dict[str, Any]:
         for name, values in cohort_values(q).items():
             cohorts.setdefault(name, set()).update(values)
     cohort_enums = {name: sorted(values) for name, values in cohorts.items()}
+    installed = {
+        "questionnaire": sorted({q.id for q in get_catalog().all()}),
+        "version": sorted({q.version for q in get_catalog().all()}),
+    }
     response_models: list[type[BaseModel]] = [schemas.Problem]
     for op in OPERATIONS:
         for m in (op.response, op.body):
@@ -590,7 +650,7 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 64},
                     }
                 )
-        entry["parameters"] += [_query(q, cohort_enums) for q in op.query]
+        entry["parameters"] += [_query(q, cohort_enums, installed) for q in op.query]
         if op.binary and op.tag in ("exports", "partner"):
             entry["parameters"].append(
                 {
@@ -607,8 +667,11 @@ def document() -> dict[str, Any]:
                     "name": h,
                     "in": "header",
                     "required": False,
-                    "description": "a retry with the same key is answered with the original "
-                    "result and never counted twice",
+                    "description": "a retry with the same key and body within 24 h of the "
+                    "key's first use is answered with the original result (200, "
+                    "Idempotent-Replayed: true) and never counted twice; another body is a "
+                    "409; after 24 h the key creates a new assessment. Keys are this "
+                    "partner's own (any 1 to 128 characters)",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 }
                 if op.security == "partner"
@@ -641,6 +704,10 @@ def document() -> dict[str, Any]:
             }
         elif op.path.endswith("openapi.json"):
             ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+        if op.security == "partner":
+            ok["headers"] = dict(_RATE_HEADERS)
+            if op.extra.get("paged"):
+                ok["headers"]["Link"] = _LINK_HEADER
         entry["responses"][str(op.status)] = ok
         if op.method == "post" and op.status == 201 and op.headers:
             entry["responses"]["200"] = {
@@ -657,6 +724,8 @@ def document() -> dict[str, Any]:
                 "description": _ERROR_TEXT.get(code, "error"),
                 "content": content,
             }
+        if op.security == "partner":
+            entry["responses"]["429"] = _TOO_MANY
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",
@@ -725,9 +794,47 @@ _ERROR_TEXT = {
     403: "the key is unknown, revoked, or lacks the scope",
     404: "unknown resource (or not yours)",
     406: "send an Accept header naming the file type (binary downloads)",
-    409: "conflict (Idempotency-Key reused with another body, too many keys)",
+    409: "conflict (Idempotency-Key reused with another body within 24 h, too many keys)",
     413: "body too large",
     415: "unsupported content type",
     422: "invalid field (the problem names it)",
     503: "storage temporarily unavailable; retry after Retry-After seconds",
+}
+
+# IETF draft-ietf-httpapi-ratelimit-headers-11 (chalicelib/ratelimit.py)
+_RATE_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": 'the tier\'s limits: "rate";q=<requests>;w=60 (per minute) and '
+        '"quota";q=<requests>;w=<seconds of this day, week or month>',
+        "schema": {
+            "type": "string",
+            "examples": ['"rate";q=1200;w=60, "quota";q=200000;w=2592000'],
+        },
+    },
+    "RateLimit": {
+        "description": 'what is left: "rate";r=<remaining>;t=<seconds to reset>, and the '
+        "same for quota",
+        "schema": {
+            "type": "string",
+            "examples": ['"rate";r=1187;t=42, "quota";r=199000;t=86400'],
+        },
+    },
+}
+_LINK_HEADER: dict[str, Any] = {
+    "description": 'the next page, relative to the request URL: <...?limit=20&cursor=...>; rel="next"'
+    " (absent on the last page)",
+    "schema": {"type": "string"},
+}
+_TOO_MANY: dict[str, Any] = {
+    "description": "the tier's rate or quota is used up; retry after Retry-After seconds "
+    "(on AWS API Gateway answers this itself when the usage plan is exceeded)",
+    "headers": {
+        "Retry-After": {"description": "seconds", "schema": {"type": "integer"}},
+        **_RATE_HEADERS,
+    },
+    "content": {
+        "application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/Problem"}
+        },  # also the gateway's own 429 (gateway responses, chalicelib/gateway.py)
+    },
 }

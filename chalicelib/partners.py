@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.ratelimit import PLANS
 from chalicelib.storage import PartnerKey, Store
 
 SCOPES = ("submit", "read", "benchmarks", "export", "admin")
-TIERS = ("free", "standard", "premium")
+TIERS = tuple(PLANS)  # free, standard, premium: limits in chalicelib/ratelimit.py
 # A partner may hold several active keys (e.g. a server key with "submit", a reporting key with
 # "export"); rotation adds one more with the same settings before the old one is revoked.
 MAX_ACTIVE_KEYS = 8

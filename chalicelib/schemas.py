@@ -454,7 +454,32 @@ class PartnerKeyOut(_Out):
 
 
 class PartnerKeyList(_Out):
-    items: list[PartnerKeyOut]
+    items: list[PartnerKeyOut] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        default=None, description="send as ?cursor= for the next page; null at the end"
+    )
+
+
+class PartnerAssessmentSummary(_Out):
+    """One of the partner's assessments as listed (no answers, no token)."""
+
+    id: str
+    questionnaire: QuestionnaireRef
+    language: str
+    created_at: str
+    previous_id: str | None
+    cohort: AssessmentCohort
+    benchmark: BenchmarkInclusion
+    phase: int | None = Field(description="engagement phase 0..7")
+    pyramid_level: int | None = Field(description="pyramid level 0 (none) .. 5")
+    overall: int | None = Field(description="overall index 0..100")
+
+
+class PartnerAssessmentList(_Out):
+    items: list[PartnerAssessmentSummary] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        description="send as ?cursor= for the next page; null at the end"
+    )
 
 
 class NewPartnerKey(PartnerKeyOut):
@@ -503,3 +528,10 @@ class WebhookSecretRotated(WebhookRegistered):
 
 class WebhookState(WebhookOut):
     deliveries: list[WebhookDeliveryOut] = Field(description="most recent first")
+
+
+class WebhookDeliveryList(_Out):
+    items: list[WebhookDeliveryOut] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        description="send as ?cursor= for the next page; null at the end"
+    )

@@ -30,6 +30,7 @@ from chalicelib.storage import (
     Contribution,
     Delivery,
     Draft,
+    IdempotencyKey,
     Store,
 )
 
@@ -75,6 +76,14 @@ def _periodic(s: str) -> bool:
     return any(
         s == (s[:p] * (len(s) // p + 1))[: len(s)] for p in range(1, len(s) // 2 + 1)
     )
+
+
+IDEMPOTENCY_SECONDS = 24 * 3600  # how long an Idempotency-Key replays (Stripe: 24 h)
+
+
+def _age(rec: AssessmentRecord, now: datetime) -> float:
+    """Seconds since ``rec`` was created."""
+    return (now - datetime.fromisoformat(rec.created_at)).total_seconds()
 
 
 def utcnow() -> datetime:
@@ -202,22 +211,38 @@ class AssessmentService:
         }
 
     # --- submission -------------------------------------------------------------------------
-    def _ids(self, client: str, idempotency_key: str | None) -> tuple[str, str]:
+    def _ids(
+        self, client: str, idempotency_key: str | None, generation: int | None = None
+    ) -> tuple[str, str]:
         """A new assessment id and its result token ``<id>.<secret>``. With an idempotency key
         both derive from it by HMAC, so a retry gets the same id (and the conditional write
         refuses to count it twice) and the same token, while nobody without the server secret
         can compute either. ``client`` is the namespace: ``public`` for anonymous callers, the
         partner id (``p_<hex>``) for a partner, so the same key of different clients never
-        meets; neither contains ``|``, nor does an anonymous key (a UUID or hex digits)."""
+        meets; neither contains ``|``, nor does an anonymous key (a UUID or hex digits).
+        ``generation`` (the epoch second it was taken again) names a key's use after an
+        earlier use expired (24 h); its first use has none, as before keys expired."""
         if idempotency_key is None:
             aid = secrets.token_hex(16)
             return aid, f"{aid}.{secrets.token_urlsafe(32)}"
+        suffix = "" if generation is None else f"|{generation}"
         mac = hmac.new(
-            self.settings.secret, f"id|{client}|{idempotency_key}".encode(), "sha256"
+            self.settings.secret,
+            f"id|{client}|{idempotency_key}{suffix}".encode(),
+            "sha256",
         )
         aid = mac.hexdigest()[:32]
+        return aid, self._token_for(aid)
+
+    def _token_for(self, aid: str) -> str:
         tok = hmac.new(self.settings.secret, f"token|{aid}".encode(), "sha256").digest()
-        return aid, f"{aid}." + base64.urlsafe_b64encode(tok).rstrip(b"=").decode()
+        return f"{aid}." + base64.urlsafe_b64encode(tok).rstrip(b"=").decode()
+
+    def _key_id(self, client: str, idempotency_key: str) -> str:
+        """The stored name of a key: an HMAC of namespace and key (never the key)."""
+        return hmac.new(
+            self.settings.secret, f"idem|{client}|{idempotency_key}".encode(), "sha256"
+        ).hexdigest()[:40]
 
     def contribution_for(self, rec: AssessmentRecord) -> Contribution | None:
         if not rec.included:
@@ -255,9 +280,7 @@ class AssessmentService:
         if not attrs["consent"]:
             reasons.insert(0, "no-consent")
         now = self.clock()
-        request_hash = hashlib.sha256(
-            json.dumps(body.model_dump(exclude={"draft_id"}), sort_keys=True).encode()
-        ).hexdigest()
+        request_hash = request_hash_of(body)
         return AssessmentRecord(
             id=assessment_id,
             questionnaire_id=q.id,
@@ -314,19 +337,88 @@ class AssessmentService:
                 )
             previous_id = previous.id
         client = partner_id or "public"
-        aid, token = self._ids(client, idempotency_key)
-        rec = self.build_record(q, body, aid, token, partner_id, previous_id)
+        if idempotency_key is None:
+            aid, token = self._ids(client, None)
+            rec = self.build_record(q, body, aid, token, partner_id, previous_id)
+            done = self._create(rec, body, token, event, None)
+            assert done is not None  # a random id is never taken
+            return done
+        return self._submit_keyed(
+            q, body, client, idempotency_key, partner_id, previous_id, event
+        )
+
+    def _create(
+        self,
+        rec: AssessmentRecord,
+        body: SubmissionIn,
+        token: str,
+        event: EventFor | None,
+        idempotency: IdempotencyKey | None,
+    ) -> Submitted | None:
+        """Store a new assessment (None: its id or key is taken)."""
         delivery = event(rec) if event is not None else None
-        if self.store.create_assessment(rec, self.contribution_for(rec), delivery):
-            logger.info("assessment stored", extra={"included": rec.included})
-            if body.draft_id:
-                self.store.delete_draft(body.draft_id)
-            rendered = self.render_assessment(rec, body.language, token)
-            return Submitted(rendered, True, delivery)
+        if not self.store.create_assessment(
+            rec, self.contribution_for(rec), delivery, idempotency
+        ):
+            return None
+        logger.info("assessment stored", extra={"included": rec.included})
+        if body.draft_id:
+            self.store.delete_draft(body.draft_id)
+        rendered = self.render_assessment(rec, body.language, token)
+        return Submitted(rendered, True, delivery)
+
+    def _submit_keyed(
+        self,
+        q: Questionnaire,
+        body: SubmissionIn,
+        client: str,
+        idempotency_key: str,
+        partner_id: str | None,
+        previous_id: str | None,
+        event: EventFor | None,
+    ) -> Submitted:
+        """Stripe semantics: within 24 h of its first use a key replays its assessment
+        (the same body) or is a 409 (another body); after that it creates a new one. The
+        key's entry is taken in the assessment's own atomic write, so two concurrent first
+        uses create one assessment. Records stored before keys had entries (and keys whose
+        entry the TTL deleted) are recognised by their id and ``created_at``."""
+        now = self.clock()
+        epoch = int(now.timestamp())
+        key_id = self._key_id(client, idempotency_key)
+        generation: int | None = None
+        for _ in range(3):
+            held = self.store.get_idempotency_key(key_id)
+            if held is not None and held.expires_at > epoch:
+                return self._replay(held.assessment_id, body)
+            if held is not None:
+                generation = epoch
+            aid, token = self._ids(client, idempotency_key, generation)
+            rec = self.build_record(q, body, aid, token, partner_id, previous_id)
+            entry = IdempotencyKey(key_id, aid, epoch, epoch + IDEMPOTENCY_SECONDS)
+            done = self._create(rec, body, token, event, entry)
+            if done is not None:
+                return done
+            held = self.store.get_idempotency_key(key_id)
+            if held is not None and held.expires_at > epoch:
+                continue  # a concurrent first use took the key: replay it
+            existing = self.store.get_assessment(aid)
+            if existing is not None and _age(existing, now) < IDEMPOTENCY_SECONDS:
+                return self._replay(aid, body)
+            generation = epoch  # the id's earlier use has expired: a new generation
+        raise Conflict(
+            "Idempotency-Key is being used concurrently; retry",
+            [("/headers/Idempotency-Key", "in use")],
+        )
+
+    def _replay(self, aid: str, body: SubmissionIn) -> Submitted:
+        token = self._token_for(aid)
         existing = self.store.get_assessment(aid)
-        if existing is None:  # erased between the two calls: treat as a fresh conflict
-            raise Conflict("the assessment for this Idempotency-Key was erased")
-        if existing.request_hash != rec.request_hash:
+        if existing is None:  # erased while its key is kept: a conflict, not a new one
+            raise Conflict(
+                "the assessment for this Idempotency-Key was erased",
+                [("/headers/Idempotency-Key", "its assessment was erased")],
+            )
+        if existing.request_hash != request_hash_of(body):
             raise Conflict(
                 "Idempotency-Key was already used with a different request",
                 [("/headers/Idempotency-Key", "reused with a different body")],
@@ -466,6 +558,13 @@ class AssessmentService:
             "version": d.pop("version"),
         }
         return d
+
+
+def request_hash_of(body: SubmissionIn) -> str:
+    """What an Idempotency-Key's replay must match: the body (without the draft id)."""
+    return hashlib.sha256(
+        json.dumps(body.model_dump(exclude={"draft_id"}), sort_keys=True).encode()
+    ).hexdigest()
 
 
 def populations_of(rec: AssessmentRecord) -> tuple[str, ...]:

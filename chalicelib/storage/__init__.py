@@ -257,6 +257,61 @@ class Delivery:
     delivered_at: int | None = None
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """An Idempotency-Key in use (Stripe semantics: kept 24 h from its
+    first use). ``key_id`` is an HMAC of the client namespace and the key, never the key
+    itself; ``expires_at`` (epoch seconds) is also the DynamoDB TTL attribute."""
+
+    key_id: str
+    assessment_id: str
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """One fixed window of a rate-limit policy: at most ``limit`` requests of a subject (a
+    partner) from ``start`` (inclusive) to ``end`` (exclusive), epoch seconds."""
+
+    policy: str
+    start: int
+    end: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class AssessmentQuery:
+    """A page of one partner's assessments, newest first (``created_at`` descending, then
+    id descending). ``after`` is the (created_at, id) of the previous page's last item;
+    ``since``/``until`` are ISO 8601 UTC strings like ``created_at`` ([since, until))."""
+
+    partner_id: str
+    limit: int = 20
+    after: tuple[str, str] | None = None
+    since: str | None = None
+    until: str | None = None
+    questionnaire: str | None = None
+    version: str | None = None
+    phase: int | None = None
+    included: bool | None = None
+
+    def matches(self, rec: AssessmentRecord) -> bool:
+        """The filters other than the partner (adapters may apply some in the query)."""
+        return (
+            rec.partner_id == self.partner_id
+            and (self.since is None or rec.created_at >= self.since)
+            and (self.until is None or rec.created_at < self.until)
+            and (
+                self.questionnaire is None or rec.questionnaire_id == self.questionnaire
+            )
+            and (self.version is None or rec.version == self.version)
+            and (self.phase is None or rec.result.get("phase") == self.phase)
+            and (self.included is None or rec.included == self.included)
+            and (self.after is None or (rec.created_at, rec.id) < self.after)
+        )
+
+
 class Store(Protocol):
     """What the service needs from storage. Writes are atomic and conditional."""
 
@@ -265,10 +320,28 @@ class Store(Protocol):
         rec: AssessmentRecord,
         contribution: Contribution | None,
         delivery: Delivery | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> bool:
-        """Store ``rec``, apply ``contribution`` and queue ``delivery`` (a webhook event, the
-        outbox) atomically. Return False (and change nothing) when an assessment with this id
-        already exists."""
+        """Store ``rec``, apply ``contribution``, queue ``delivery`` (a webhook event, the
+        outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
+        an assessment with this id already exists, or when ``idempotency.key_id`` is held by
+        an entry that has not expired at ``idempotency.created_at``."""
+
+    def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
+        """The stored entry (possibly expired: compare ``expires_at``), or None."""
+
+    def list_partner_assessments(
+        self, query: AssessmentQuery
+    ) -> list[AssessmentRecord]:
+        """Up to ``query.limit`` of the partner's assessments matching ``query``, newest
+        first (ties: id descending)."""
+
+    def take_rate(
+        self, subject: str, windows: tuple[RateWindow, ...]
+    ) -> tuple[bool, tuple[int, ...]]:
+        """Atomically count one request of ``subject`` in every window if each is below its
+        limit: ``(True, counts after it)``; otherwise count nothing: ``(False, counts)``
+        where a refused window's count is its limit (others may be reported as 0)."""
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord | None: ...
 
@@ -330,8 +403,11 @@ class Store(Protocol):
     def put_delivery(self, delivery: Delivery) -> None:
         """Insert or replace a delivery (keyed by partner and id)."""
 
-    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
-        """The partner's most recent deliveries, newest first."""
+    def list_deliveries(
+        self, partner_id: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[Delivery]:
+        """The partner's most recent deliveries, newest first (created_at, then id,
+        descending); ``before``: only those after this (created_at, id) in that order."""
 
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
         """Pending deliveries whose ``next_at`` has come, oldest due first."""

@@ -27,7 +27,8 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
   ``expires_at`` 30 days on), and while pending a copy under ``WEBHOOKS#DUE`` /
   ``<next_at, 10 digits>#<partner id>#<id>`` so that due deliveries are one Query; both are
   replaced in one transaction. ``PARTNER#<partner id>`` / ``EVENT#<id>`` (numeric
-  ``created_at``, same expiry), written with a new delivery, finds it by id (replay).
+  ``created``, ``created_at`` in items written before the partner-created index; same
+  expiry), written with a new delivery, finds it by id (replay).
 - partner key ``PARTNERKEY#<key id>`` / ``K``, plus two copies for listing without a Scan or an
   (eventually consistent) GSI: ``PARTNER#<partner id>`` / ``KEY#<key id>`` and
   ``PARTNERS`` / ``KEY#<key id>``. All three are written in one transaction (which also
@@ -137,11 +138,14 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 from chalicelib.errors import Unavailable
 from chalicelib.storage import (
     Aggregate,
+    AssessmentQuery,
     AssessmentRecord,
     Contribution,
     Delivery,
     Draft,
+    IdempotencyKey,
     PartnerKey,
+    RateWindow,
     Webhook,
     aggregate_key,
     packed,
@@ -161,6 +165,8 @@ DUE_PARTITION = (
 )
 DELIVERY_TTL_SECONDS = 30 * 86_400  # delivery logs expire via the table's TTL attribute
 BULK_TRANSACTION_ITEMS = 25  # counter items per bulk transaction (limit 100 / 4 MB)
+PARTNER_INDEX = "partner-created"  # GSI: partner_id / created_at of assessment items
+QUERY_PAGE = 100  # items per Query page while filtering a partner's assessments
 
 # Error codes of a request the server definitely did not apply: retry, a new token is fine.
 _THROTTLING = frozenset(
@@ -585,6 +591,7 @@ class DynamoStore:
         rec: AssessmentRecord,
         contribution: Contribution | None,
         delivery: Delivery | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> bool:
         write_id = uuid.uuid4().hex
         put = {
@@ -593,7 +600,7 @@ class DynamoStore:
             "ConditionExpression": "attribute_not_exists(PK)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if contribution is None and delivery is None:
+        if contribution is None and delivery is None and idempotency is None:
             try:
                 self._call("put_item", **put)
             except ClientError as exc:
@@ -602,6 +609,24 @@ class DynamoStore:
                 return _written_by(exc.response.get("Item"), write_id)
             return True
         items = [{"Put": put}]
+        if idempotency is not None:  # item 1: the key, free or expired at its creation
+            i = idempotency
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            **_idempotency_key(i.key_id),
+                            "assessment_id": _s(i.assessment_id),
+                            "taken_at": {"N": str(i.created_at)},
+                            "expires_at": {"N": str(i.expires_at)},
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)"
+                        " OR expires_at <= :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(i.created_at)}},
+                    }
+                }
+            )
         if contribution is not None:
             items.extend(self._contribution_updates(contribution, +1))
         if delivery is not None:  # the outbox: a new delivery item and its due entry
@@ -611,8 +636,117 @@ class DynamoStore:
         except _Cancelled as cancelled:
             if cancelled.condition_failed_on_first():
                 return _written_by(cancelled.reasons[0].get("Item"), write_id)
+            if (
+                idempotency is not None
+                and len(cancelled.reasons) > 1
+                and cancelled.reasons[1].get("Code") == "ConditionalCheckFailed"
+            ):
+                return False  # the key is held by another assessment
             raise cancelled.error from None
         return True
+
+    def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
+        item = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=_idempotency_key(key_id),
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return IdempotencyKey(
+            key_id,
+            item["assessment_id"]["S"],
+            int(item["taken_at"]["N"]),
+            int(item["expires_at"]["N"]),
+        )
+
+    def list_partner_assessments(
+        self, query: AssessmentQuery
+    ) -> list[AssessmentRecord]:
+        """A Query of the ``partner-created`` index (partner_id / created_at, newest first;
+        eventually consistent, as every GSI), the time range in the key condition, the other
+        filters applied here page by page until ``limit`` records match."""
+        q = query
+        values: dict[str, Any] = {":p": _s(q.partner_id)}
+        cond = "partner_id = :p"
+        upper = q.until
+        if q.after is not None and (upper is None or q.after[0] < upper):
+            upper = q.after[0]  # inclusive bound; ties are sorted out below
+        if q.since is not None and upper is not None:
+            cond += " AND created_at BETWEEN :lo AND :hi"
+            values.update({":lo": _s(q.since), ":hi": _s(upper)})
+        elif q.since is not None:
+            cond += " AND created_at >= :lo"
+            values[":lo"] = _s(q.since)
+        elif upper is not None:
+            cond += " AND created_at <= :hi"
+            values[":hi"] = _s(upper)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": PARTNER_INDEX,
+            "KeyConditionExpression": cond,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": QUERY_PAGE,
+        }
+        out: list[AssessmentRecord] = []
+        while True:
+            resp = self._call("query", **kwargs)
+            page = [_record_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+            # items of one second are in the index's own order: sort them like SQLite
+            out.extend(r for r in page if q.matches(r))
+            if not resp.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            if (
+                len(out) > q.limit
+                and out[q.limit].created_at < out[q.limit - 1].created_at
+            ):
+                break  # the page is complete: later items are older
+        out.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return out[: q.limit]
+
+    def take_rate(
+        self, subject: str, windows: tuple[RateWindow, ...]
+    ) -> tuple[bool, tuple[int, ...]]:
+        """One conditional ``ADD`` per window (``n < limit``; the item expires via TTL after
+        its window). A window that refuses undoes the windows counted before it (ADD -1),
+        so a refused request is not counted. Two concurrent requests may both see the undo
+        window's count one too high for a moment: never more than ``limit`` are allowed."""
+        counts: list[int] = []
+        for i, w in enumerate(windows):
+            try:
+                resp = self._call(
+                    "update_item",
+                    TableName=self.table_name,
+                    Key=_key(f"RATE#{subject}", f"{w.policy}#{w.start:010d}"),
+                    UpdateExpression="ADD #n :one SET expires_at = :exp",
+                    ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+                    ExpressionAttributeNames={"#n": "n"},
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":exp": {"N": str(w.end)},
+                        ":limit": {"N": str(w.limit)},
+                    },
+                    ReturnValues="UPDATED_NEW",
+                )
+            except ClientError as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                for done in windows[:i]:
+                    self._call(
+                        "update_item",
+                        TableName=self.table_name,
+                        Key=_key(f"RATE#{subject}", f"{done.policy}#{done.start:010d}"),
+                        UpdateExpression="ADD #n :minus",
+                        ExpressionAttributeNames={"#n": "n"},
+                        ExpressionAttributeValues={":minus": {"N": "-1"}},
+                    )
+                refused = [n - 1 for n in counts] + [w.limit]
+                return False, tuple(refused + [0] * (len(windows) - len(refused)))
+            counts.append(int(resp["Attributes"]["n"]["N"]))
+        return True, tuple(counts)
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord | None:
         item = self._call(
@@ -956,7 +1090,9 @@ class DynamoStore:
                         "TableName": self.table_name,
                         "Item": {
                             **_event_key(d.partner_id, d.id),
-                            "created_at": {"N": str(d.created_at)},
+                            # not created_at: that name is the partner-created
+                            # index's string key (a number there is refused)
+                            "created": {"N": str(d.created_at)},
                             "expires_at": expires,
                         },
                     }
@@ -973,20 +1109,28 @@ class DynamoStore:
             )
         return items
 
-    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
+    def list_deliveries(
+        self, partner_id: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[Delivery]:
+        values = {":pk": _s(f"PARTNER#{partner_id}"), ":prefix": _s("DELIVERY#")}
+        cond = "PK = :pk AND begins_with(SK, :prefix)"
+        if before is not None:  # sort keys below the previous page's last one
+            cond = "PK = :pk AND SK BETWEEN :prefix AND :before"
+            values[":before"] = _s(f"DELIVERY#{before[0]:010d}#{before[1]}")
         resp = self._call(
             "query",
             TableName=self.table_name,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": _s(f"PARTNER#{partner_id}"),
-                ":prefix": _s("DELIVERY#"),
-            },
+            KeyConditionExpression=cond,
+            ExpressionAttributeValues=values,
             ScanIndexForward=False,
-            Limit=limit,
+            Limit=limit + (before is not None),
             ConsistentRead=True,
         )
-        return [_delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+        items = resp.get("Items", [])
+        if before is not None:
+            last = f"DELIVERY#{before[0]:010d}#{before[1]}"
+            items = [i for i in items if i["SK"]["S"] != last][:limit]
+        return [_delivery_from_json(i["body"]["S"]) for i in items]
 
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
         resp = self._call(
@@ -1014,7 +1158,7 @@ class DynamoStore:
         ).get("Item")
         if entry is None:
             return None
-        created = int(entry["created_at"]["N"])
+        created = int((entry.get("created") or entry["created_at"])["N"])
         item = self._call(
             "get_item",
             TableName=self.table_name,
@@ -1064,6 +1208,10 @@ def _delivery_from_json(body: str) -> Delivery:
 
 def _delivery_key(d: Delivery) -> dict[str, dict[str, str]]:
     return _key(f"PARTNER#{d.partner_id}", f"DELIVERY#{d.created_at:010d}#{d.id}")
+
+
+def _idempotency_key(key_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"IDEMPOTENCY#{key_id}", "I")
 
 
 def _event_key(partner_id: str, delivery_id: str) -> dict[str, dict[str, str]]:

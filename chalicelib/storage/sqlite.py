@@ -29,11 +29,14 @@ from typing import Any, TypeVar
 from chalicelib.errors import Unavailable
 from chalicelib.storage import (
     Aggregate,
+    AssessmentQuery,
     AssessmentRecord,
     Contribution,
     Delivery,
     Draft,
+    IdempotencyKey,
     PartnerKey,
+    RateWindow,
     Webhook,
     aggregate_key,
     metric_bins,
@@ -74,6 +77,20 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_recent ON deliveries (partner_id, created_at);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key_id TEXT PRIMARY KEY,
+    assessment_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_counters (
+    subject TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (subject, policy, start)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS partner_keys (
     key_id TEXT PRIMARY KEY,
     partner_id TEXT NOT NULL,
@@ -193,6 +210,7 @@ class SqliteStore:
         c = self._conn()
         c.executescript(_SCHEMA)
         self._migrate(c)
+        self._index_partner_assessments(c)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -269,6 +287,29 @@ class SqliteStore:
             _rollback(c)
             raise
 
+    @staticmethod
+    def _index_partner_assessments(c: sqlite3.Connection) -> None:
+        """Partner and creation time as columns, for listing a partner's assessments newest
+        first; files written before get them from the stored JSON, once."""
+        columns = {r[1] for r in c.execute("PRAGMA table_info(assessments)")}
+        if "partner_id" not in columns:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute("ALTER TABLE assessments ADD COLUMN partner_id TEXT")
+                c.execute("ALTER TABLE assessments ADD COLUMN created_at TEXT")
+                c.execute(
+                    "UPDATE assessments SET partner_id = json_extract(body, '$.partner_id'),"
+                    " created_at = json_extract(body, '$.created_at')"
+                )
+                c.execute("COMMIT")
+            except BaseException:
+                _rollback(c)
+                raise
+        c.execute(
+            "CREATE INDEX IF NOT EXISTS assessments_partner"
+            " ON assessments (partner_id, created_at, id) WHERE partner_id IS NOT NULL"
+        )
+
     # --- assessments -----------------------------------------------------------------------
     @_faults_unavailable
     def create_assessment(
@@ -276,17 +317,39 @@ class SqliteStore:
         rec: AssessmentRecord,
         contribution: Contribution | None,
         delivery: Delivery | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> bool:
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
+            if idempotency is not None:
+                held = c.execute(
+                    "SELECT expires_at FROM idempotency_keys WHERE key_id = ?",
+                    (idempotency.key_id,),
+                ).fetchone()
+                if held is not None and held[0] > idempotency.created_at:
+                    _rollback(c)
+                    return False
             cur = c.execute(
-                "INSERT OR IGNORE INTO assessments (id, body) VALUES (?, ?)",
-                (rec.id, json.dumps(asdict(rec), sort_keys=True)),
+                "INSERT OR IGNORE INTO assessments (id, body, partner_id, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    rec.id,
+                    json.dumps(asdict(rec), sort_keys=True),
+                    rec.partner_id,
+                    rec.created_at,
+                ),
             )
             if cur.rowcount == 0:
                 _rollback(c)
                 return False
+            if idempotency is not None:
+                i = idempotency
+                c.execute(
+                    "INSERT OR REPLACE INTO idempotency_keys"
+                    " (key_id, assessment_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                    (i.key_id, i.assessment_id, i.created_at, i.expires_at),
+                )
             if contribution is not None:
                 self._apply(c, contribution, +1)
             if delivery is not None:
@@ -305,6 +368,90 @@ class SqliteStore:
             .fetchone()
         )
         return None if row is None else _record_from_json(row[0])
+
+    @_faults_unavailable
+    def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT key_id, assessment_id, created_at, expires_at"
+                " FROM idempotency_keys WHERE key_id = ?",
+                (key_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else IdempotencyKey(*row)
+
+    @_faults_unavailable
+    def list_partner_assessments(
+        self, query: AssessmentQuery
+    ) -> list[AssessmentRecord]:
+        q = query
+        where: list[str] = ["partner_id = ?"]
+        args: list[Any] = [q.partner_id]
+        if q.after is not None:
+            where.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            args += [q.after[0], q.after[0], q.after[1]]
+        if q.since is not None:
+            where.append("created_at >= ?")
+            args.append(q.since)
+        if q.until is not None:
+            where.append("created_at < ?")
+            args.append(q.until)
+        for column, value in (
+            ("questionnaire_id", q.questionnaire),
+            ("version", q.version),
+            ("result.phase", q.phase),
+        ):
+            if value is not None:
+                where.append(f"json_extract(body, '$.{column}') = ?")
+                args.append(value)
+        if q.included is not None:
+            where.append("json_extract(body, '$.included') = ?")
+            args.append(1 if q.included else 0)
+        rows = self._conn().execute(
+            f"SELECT body FROM assessments WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (*args, q.limit),
+        )
+        return [_record_from_json(r[0]) for r in rows]
+
+    @_faults_unavailable
+    def take_rate(
+        self, subject: str, windows: tuple[RateWindow, ...]
+    ) -> tuple[bool, tuple[int, ...]]:
+        """One transaction: read every window's counter, and add 1 to each only when all
+        are below their limits (so a refused request is never counted)."""
+        c = self._conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute(
+                "DELETE FROM rate_counters WHERE subject = ? AND expires_at <= ?",
+                (subject, min((w.start for w in windows), default=0)),
+            )
+            counts = []
+            for w in windows:
+                row = c.execute(
+                    "SELECT count FROM rate_counters WHERE subject = ? AND policy = ?"
+                    " AND start = ?",
+                    (subject, w.policy, w.start),
+                ).fetchone()
+                counts.append(row[0] if row else 0)
+            if any(n >= w.limit for n, w in zip(counts, windows)):
+                _rollback(c)
+                return False, tuple(counts)
+            for w in windows:
+                c.execute(
+                    "INSERT INTO rate_counters (subject, policy, start, count, expires_at)"
+                    " VALUES (?, ?, ?, 1, ?) ON CONFLICT (subject, policy, start)"
+                    " DO UPDATE SET count = count + 1",
+                    (subject, w.policy, w.start, w.end),
+                )
+            c.execute("COMMIT")
+            return True, tuple(n + 1 for n in counts)
+        except BaseException:
+            _rollback(c)
+            raise
 
     @_faults_unavailable
     def delete_assessment(
@@ -381,8 +528,17 @@ class SqliteStore:
         c.execute("BEGIN IMMEDIATE")
         try:
             c.executemany(
-                "INSERT OR IGNORE INTO assessments (id, body) VALUES (?, ?)",
-                [(r.id, json.dumps(asdict(r), sort_keys=True)) for r in records],
+                "INSERT OR IGNORE INTO assessments (id, body, partner_id, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (
+                        r.id,
+                        json.dumps(asdict(r), sort_keys=True),
+                        r.partner_id,
+                        r.created_at,
+                    )
+                    for r in records
+                ],
             )
             summed: dict[ItemKey, dict[str, int]] = {}
             for con in contributions:
@@ -499,11 +655,17 @@ class SqliteStore:
         )
 
     @_faults_unavailable
-    def list_deliveries(self, partner_id: str, limit: int = 20) -> list[Delivery]:
+    def list_deliveries(
+        self, partner_id: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[Delivery]:
+        after, args = "", [partner_id]  # type: tuple[str, list[Any]]
+        if before is not None:
+            after = " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            args = [partner_id, before[0], before[0], before[1]]
         rows = self._conn().execute(
-            "SELECT body FROM deliveries WHERE partner_id = ?"
+            f"SELECT body FROM deliveries WHERE partner_id = ?{after}"
             " ORDER BY created_at DESC, id DESC LIMIT ?",
-            (partner_id, limit),
+            (*args, limit),
         )
         return [_delivery_from_json(r[0]) for r in rows]
 

@@ -128,6 +128,42 @@ def test_real_responses_match_their_schemas(client, service, questionnaire) -> N
         ),
         201,
     )
+    # the paged partner lists (issue 17)
+    check(
+        schemas.PartnerAssessmentList,
+        client.http.get("/v1/partner/assessments?limit=1", headers=pk),
+    )
+    check(
+        schemas.WebhookDeliveryList,
+        client.http.get("/v1/partner/webhook/deliveries", headers=pk),
+    )
+
+
+def test_partner_operations_document_rate_limits_and_pages() -> None:
+    doc = document()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if not path.startswith("/v1/partner/"):
+                continue
+            ok = op["responses"][next(c for c in op["responses"] if c.startswith("2"))]
+            assert {"RateLimit", "RateLimit-Policy"} <= set(ok["headers"]), (
+                method,
+                path,
+            )
+            assert "Retry-After" in op["responses"]["429"]["headers"], (method, path)
+    for path in (
+        "/v1/partner/assessments",
+        "/v1/partner/keys",
+        "/v1/partner/webhook/deliveries",
+    ):
+        get = doc["paths"][path]["get"]
+        names = {p["name"] for p in get["parameters"]}
+        assert {"limit", "cursor"} <= names, path
+        assert "Link" in get["responses"]["200"]["headers"], path
+    listed = {
+        p["name"] for p in doc["paths"]["/v1/partner/assessments"]["get"]["parameters"]
+    }
+    assert {"since", "until", "questionnaire", "version", "phase", "included"} <= listed
 
 
 # --- as strict as the server (issue 13): what the document admits, the server accepts ------

@@ -58,6 +58,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/drafts/{did}"): ALL_OK,
     ("PUT", "/v1/drafts/{did}"): ALL_OK,
     ("POST", "/v1/partner/assessments"): partner("submit", 201, 201),
+    # each partner lists its own (B: an empty page; test_partner_lists.py checks content)
+    ("GET", "/v1/partner/assessments"): partner("read", 200, 200),
     ("GET", "/v1/partner/assessments/{aid}"): partner("read", 200, 404),
     ("DELETE", "/v1/partner/assessments/{aid}"): partner("submit", 204, 404),
     ("GET", "/v1/partner/assessments/{aid}/comparison"): partner("read", 200, 404),
@@ -78,6 +80,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/partner/webhook"): partner("admin", 200, 200),
     ("DELETE", "/v1/partner/webhook"): partner("admin", 204, 204),
     ("POST", "/v1/partner/webhook/secret"): partner("admin", 201, 201),
+    ("GET", "/v1/partner/webhook/deliveries"): partner("admin", 200, 200),
     # B replays A's failed delivery: unknown to B
     ("POST", "/v1/partner/webhook/deliveries/{delivery_id}/replay"): partner(
         "admin", 200, 404

@@ -126,3 +126,19 @@ def test_table_name_matches_the_chalice_stage() -> None:
         params["TableName"]["Default"]
         == prod_stage()["environment_variables"]["TABLE_NAME"]
     )
+
+
+def test_usage_plans_are_the_apps_tiers() -> None:
+    """One source of truth: chalicelib/ratelimit.py's PLANS (the app's own counter and its
+    RateLimit headers) and the partner tiers equal infra/api.yaml's usage plans."""
+    from chalicelib.partners import TIERS as PARTNER_TIERS
+    from chalicelib.ratelimit import PLANS
+
+    plans = usage_plans()
+    assert tuple(PLANS) == PARTNER_TIERS == TIERS
+    for tier, plan in PLANS.items():
+        got = plans[tier]
+        assert got["Throttle"] == {"RateLimit": plan.rate, "BurstLimit": plan.burst}, (
+            tier
+        )
+        assert got["Quota"] == {"Limit": plan.quota, "Period": plan.period}, tier

@@ -96,7 +96,12 @@ parameters = {{ "path.aid" = {_toml(res["public"]["id"])} }}
 def run(data_dir: Path, report_dir: Path, max_examples: int) -> Outcome:
     store = SqliteStore(str(data_dir / "smm.sqlite3"))
     partners = PartnerService(store)
-    key, record = partners.create("Fuzzer", list(SCOPES), ["https://fuzz.example"])
+    key, record = partners.create(
+        "Fuzzer",
+        list(SCOPES),
+        ["https://fuzz.example"],
+        "premium",  # 6,000 a minute
+    )
     # DELETE /v1/partner/keys/{key_id} revokes this one, not the key the pass runs with
     _, spare = partners.create("Fuzzer", ["read"], [], partner_id=record.partner_id)
     store.close()

@@ -606,9 +606,12 @@ def test_table_matches_the_template(
         == props["BillingMode"]
         == "PAY_PER_REQUEST"
     )
-    assert (
-        "GlobalSecondaryIndexes" not in table and "GlobalSecondaryIndexes" not in props
-    )
+    # one index: a partner's assessments newest first (GET /v1/partner/assessments)
+    (index,) = table["GlobalSecondaryIndexes"]
+    (wanted,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == wanted["IndexName"] == "partner-created"
+    assert index["KeySchema"] == wanted["KeySchema"]
+    assert index["Projection"] == wanted["Projection"]
     ttl = dynamodb_client.describe_time_to_live(TableName=dynamo_store.table_name)
     assert ttl["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "ENABLED",

@@ -385,3 +385,107 @@ def test_webhook_event_is_queued_with_the_submission_only(store) -> None:  # typ
     assert store.create_assessment(quiet, None, late) is True
     assert [d.id for d in store.list_deliveries("p1")] == ["evt_3", "evt_1"]
     assert read(store, Cohort()).count == 1
+
+
+# --- issue 17: idempotency entries, rate counters, paginated lists ------------------------
+def test_idempotency_key_is_taken_atomically_and_reusable_after_expiry(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import IdempotencyKey
+
+    first = record(80, partner_id="p1")
+    entry = IdempotencyKey("k" * 40, first.id, 1_000, 1_000 + 86_400)
+    assert store.create_assessment(first, contribution(first), None, entry) is True
+    assert store.get_idempotency_key("k" * 40) == entry
+    assert store.get_idempotency_key("x" * 40) is None
+    # another assessment cannot take the key while it is held: nothing is written
+    rival = record(81, partner_id="p1")
+    held = IdempotencyKey("k" * 40, rival.id, 1_000 + 86_399, 1_000 + 2 * 86_400)
+    assert store.create_assessment(rival, contribution(rival), None, held) is False
+    assert store.get_assessment(rival.id) is None
+    assert read(store, Cohort()).count == 1
+    # at its expiry it can be taken again (also without a contribution)
+    later = record(
+        82, partner_id="p1", included=False, exclusion_reasons=("no-consent",)
+    )
+    renewed = IdempotencyKey("k" * 40, later.id, 1_000 + 86_400, 1_000 + 2 * 86_400)
+    assert store.create_assessment(later, None, None, renewed) is True
+    assert store.get_idempotency_key("k" * 40) == renewed
+
+
+def test_rate_counter_allows_exactly_the_limit(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import RateWindow
+
+    ws = (RateWindow("rate", 600, 660, 3), RateWindow("quota", 0, 86_400, 5))
+    got = [store.take_rate("p1", ws) for _ in range(4)]
+    assert got[:3] == [(True, (1, 1)), (True, (2, 2)), (True, (3, 3))]
+    assert got[3][0] is False and got[3][1][0] == 3
+    # the refused request was not counted in the quota: next minute, 2 more are allowed
+    nxt = (RateWindow("rate", 660, 720, 3), RateWindow("quota", 0, 86_400, 5))
+    assert store.take_rate("p1", nxt) == (True, (1, 4))
+    assert store.take_rate("p1", nxt) == (True, (2, 5))
+    refused, counts = store.take_rate("p1", nxt)
+    assert refused is False and counts[1] == 5
+    assert store.take_rate("p2", nxt) == (True, (1, 1))  # per subject
+
+
+def test_partner_assessments_newest_first_with_filters_and_pages(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import AssessmentQuery
+
+    recs = [
+        record(
+            90 + i,
+            partner_id="p1",
+            created_at=f"2026-11-{10 + i // 2:02d}T10:00:00+00:00",  # pairs share a second
+            result={"phase": i % 3, "overall": 50},
+            included=i % 2 == 0,
+        )
+        for i in range(7)
+    ]
+    for r in recs:
+        store.create_assessment(r, None)
+    store.create_assessment(record(99, partner_id="p2"), None)
+    store.create_assessment(record(98), None)  # public
+    expected = sorted(recs, key=lambda r: (r.created_at, r.id), reverse=True)
+    got = store.list_partner_assessments(AssessmentQuery("p1", limit=100))
+    assert [r.id for r in got] == [r.id for r in expected]
+    pages, after = [], None
+    while True:
+        page = store.list_partner_assessments(
+            AssessmentQuery("p1", limit=2, after=after)
+        )
+        if not page:
+            break
+        pages.append([r.id for r in page])
+        after = (page[-1].created_at, page[-1].id)
+    assert [i for p in pages for i in p] == [r.id for r in expected]
+    q = AssessmentQuery(
+        "p1", since="2026-11-11T00:00:00+00:00", until="2026-11-13T10:00:00+00:00"
+    )
+    assert {r.id for r in store.list_partner_assessments(q)} == {
+        r.id for r in recs if "11-11" in r.created_at or "11-12" in r.created_at
+    }
+    assert {
+        r.id for r in store.list_partner_assessments(AssessmentQuery("p1", phase=1))
+    } == {r.id for r in recs if r.result["phase"] == 1}
+    only = AssessmentQuery("p1", included=False, questionnaire="smm", version="1.0.0")
+    assert {r.id for r in store.list_partner_assessments(only)} == {
+        r.id for r in recs if not r.included
+    }
+    assert store.list_partner_assessments(AssessmentQuery("p1", version="2.0.0")) == []
+    assert [r.id for r in store.list_partner_assessments(AssessmentQuery("p2"))] == [
+        record(99).id
+    ]
+
+
+def test_deliveries_page_after_a_position(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.storage import Delivery
+
+    ds = [
+        Delivery(f"evt_{i}", "p1", "assessment.completed", "{}", 100 + i // 2)
+        for i in range(5)
+    ]
+    for d in ds:
+        store.put_delivery(d)
+    expected = sorted(ds, key=lambda d: (d.created_at, d.id), reverse=True)
+    first = store.list_deliveries("p1", 2)
+    rest = store.list_deliveries("p1", 10, (first[-1].created_at, first[-1].id))
+    assert [d.id for d in first + rest] == [d.id for d in expected]
