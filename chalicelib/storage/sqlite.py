@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_recent ON deliveries (partner_id, created_at);
+CREATE TABLE IF NOT EXISTS brandings (
+    partner_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS partner_keys (
     key_id TEXT PRIMARY KEY,
     partner_id TEXT NOT NULL,
@@ -391,6 +395,21 @@ class SqliteStore:
 
     def delete_webhook(self, partner_id: str) -> None:
         self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
+
+    # --- white label ------------------------------------------------------------------------
+    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO brandings (partner_id, body) VALUES (?, ?)",
+            (partner_id, json.dumps(branding, sort_keys=True)),
+        )
+
+    def get_branding(self, partner_id: str) -> dict[str, Any] | None:
+        row = (
+            self._conn()
+            .execute("SELECT body FROM brandings WHERE partner_id = ?", (partner_id,))
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
 
     def put_delivery(self, delivery: Delivery) -> None:
         self._put_delivery(self._conn(), delivery)
