@@ -462,3 +462,40 @@ def test_embed_script_is_served(client) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/javascript")
     assert "e.origin !== widgetOrigin" in r.body.decode()
+
+
+# --- CLI ------------------------------------------------------------------------------------
+def test_cli_publishable_key_and_branding(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.cli import main
+    from chalicelib.partners import verify
+    from chalicelib.storage import store_from_env
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    store = store_from_env()
+    _, rec = PartnerService(store).create("Acme", ["submit", "admin"], [], "premium")
+    capsys.readouterr()
+    assert main(["partner", "publishable", rec.partner_id, "--origins", ORIGIN]) == 0
+    out = capsys.readouterr().out
+    key = next(
+        line.split(":", 1)[1].strip()
+        for line in out.splitlines()
+        if line.startswith("key  ")
+    )
+    assert key.startswith("smmp_") and "publishable" in out
+    p = verify(store, key)
+    assert p is not None and p.kind == "publishable" and p.tier == "premium"
+    assert p.scopes == ("submit",) and p.origins == (ORIGIN,)
+    # a publishable key needs an origin
+    assert main(["partner", "publishable", rec.partner_id, "--origins", ""]) == 2
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(base64.b64decode(png().split(",", 1)[1]))
+    argv = ["branding", "set", rec.partner_id, "--display-name", "Acme Consulting"]
+    argv += ["--color", "#0b5d3b", "--logo", str(logo), "--language", "de"]
+    assert main(argv) == 0
+    assert main(["branding", "show", rec.partner_id]) == 0
+    shown = capsys.readouterr().out
+    assert "Acme Consulting" in shown and "data:image/png;base64," in shown
+    assert main([*argv[:5], "--color", "#ffff00"]) == 2
+    assert "primary_color" in capsys.readouterr().err
+    (tmp_path / "logo.svg").write_text("<svg/>")
+    assert main([*argv[:5], "--logo", str(tmp_path / "logo.svg")]) == 2
