@@ -144,12 +144,21 @@ def _check_logo(value: str, errors: list[tuple[str, str]]) -> str | None:
             if img.format != _PIL_FORMAT[mime]:
                 raise UnidentifiedImageError(img.format)
             width, height = img.size
+            if not (1 <= width <= MAX_LOGO_SIDE and 1 <= height <= MAX_LOGO_SIDE):
+                errors.append(
+                    ("/logo", f"at most {MAX_LOGO_SIDE} x {MAX_LOGO_SIDE} pixels")
+                )
+                return None
             img.load()  # decodes every pixel: a truncated or corrupt file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+    ):
         errors.append(("/logo", f"the data is not a valid {mime} image"))
-        return None
-    if not (1 <= width <= MAX_LOGO_SIDE and 1 <= height <= MAX_LOGO_SIDE):
-        errors.append(("/logo", f"at most {MAX_LOGO_SIDE} x {MAX_LOGO_SIDE} pixels"))
         return None
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 

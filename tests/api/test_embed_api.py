@@ -499,3 +499,16 @@ def test_cli_publishable_key_and_branding(tmp_path, capsys, monkeypatch) -> None
     assert "primary_color" in capsys.readouterr().err
     (tmp_path / "logo.svg").write_text("<svg/>")
     assert main([*argv[:5], "--logo", str(tmp_path / "logo.svg")]) == 2
+
+
+def test_logo_dimensions_are_checked_before_decoding(client, partner) -> None:  # type: ignore[no-untyped-def]
+    """A tiny file declaring a huge image is refused from its header, never decoded."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (30_000, 20)).save(buf, format="PNG", optimize=True)
+    assert len(buf.getvalue()) < 40 * 1024
+    logo = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    r = _brand(client, partner["secret"], {**BRAND, "logo": logo})
+    assert r.status_code == 422
+    assert "pixels" in r.json_body["errors"][0]["detail"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import subprocess
 import threading
 import time
@@ -137,6 +138,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 "secret": secret,
                 "partner": partner_site.origin,
                 "foreign": foreign_site.origin,
+                "partner_id": rec.partner_id,
+                "site": partner_site,
             }
     finally:
         partner_site.close()
@@ -311,3 +314,41 @@ def test_foreign_origin_cannot_frame_the_widget(
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
     r = requests.get(f"{world['api']}/embed?key={world['pk']}", timeout=20)
     assert f"frame-ancestors {world['partner']}" in r.headers["Content-Security-Policy"]
+
+
+def test_session_flow_submits_once_with_the_server_side_reference(
+    world: dict[str, Any], page: Any
+) -> None:
+    """The partner's server mints a client secret; the page passes it to the widget, which
+    keeps it out of its address and submits with it."""
+    r = requests.post(
+        f"{world['api']}/v1/partner/sessions",
+        json={"reference": "order-77", "ttl_seconds": 600},
+        headers={"Authorization": f"Bearer {world['secret']}"},
+        timeout=20,
+    )
+    assert r.status_code == 201, r.text
+    client_secret = r.json()["client_secret"]
+    world["site"].html["/session"] = (
+        f"<!doctype html>{RECORDER}<div id=slot></div>"
+        f'<script src="{world["api"]}/static/embed.js" data-partner="{world["partner_id"]}" '
+        f'data-client-secret="{client_secret}" data-lang="de" data-target="#slot"></script>'
+    )
+    page.goto(world["partner"] + "/session")
+    frame = _widget(page)
+    _wait_event(page, "ready")
+    assert "client_secret" not in frame.evaluate("location.href")
+    assert frame.evaluate("document.documentElement.lang") == "de"
+    frame.click("#start-btn")
+    frame.evaluate(FAST_FILL, "second")
+    frame.click("#submit-btn")
+    frame.wait_for_selector("#result-title")
+    _wait_event(page, "submitted")
+    aid = page.evaluate("window.submitted")["assessment_id"]
+    assert client_secret not in json.dumps(_events(page))
+    read = requests.get(
+        f"{world['api']}/v1/partner/assessments/{aid}",
+        headers={"Authorization": f"Bearer {world['secret']}"},
+        timeout=20,
+    ).json()
+    assert read["reference"] == "order-77"
