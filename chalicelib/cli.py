@@ -276,7 +276,7 @@ def cmd_partner(args: argparse.Namespace) -> int:
         for r in rows:
             state = "revoked" if r["revoked"] else "active"
             print(
-                f"{r['partner_id']}  {r['key_id']}  {state:<7}  {r['tier']:<8}  "
+                f"{r['partner_id']}  {r['key_id']}  {state:<7}  {r['type']:<11}  {r['tier']:<8}  "
                 f"{','.join(r['scopes'])}  {','.join(r['origins']) or '-'}  {r['name']}"
             )
     return 0

@@ -788,6 +788,7 @@ function startForm() {
   state.section = 0;
   state.startedAt = Date.now();
   applyPrefill();
+  state.emitted.section = -1; // a new start shows its first section again
   emit('started', { questionnaire: { id: state.q.id, version: state.q.version } });
   renderForm('heading');
 }
