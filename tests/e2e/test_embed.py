@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tests.e2e.server import free_port, local_server
-from tests.e2e.test_web import ARGS, CHROMIUM, FAST_FILL, WAIT_MS
+from tests.e2e.test_web import ARGS, CHROMIUM, FAST_FILL, SHOTS, WAIT_MS, run_axe
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -212,6 +212,8 @@ def test_widget_on_the_partner_page(world: dict[str, Any], page: Any) -> None:
     assert frame.evaluate("document.title").startswith("Acme Consulting")
     # the frame grows with its content (height_changed)
     _wait_event(page, "height_changed")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "embed-intro.png"), full_page=True)
     frame.click("#start-btn")
     _wait_event(page, "started")
     _wait_event(page, "section_changed")
@@ -221,6 +223,8 @@ def test_widget_on_the_partner_page(world: dict[str, Any], page: Any) -> None:
     frame.click("#submit-btn")
     frame.wait_for_selector("#result-title")
     _wait_event(page, "result_shown")
+    frame.wait_for_selector("#bench-body:not(:has(.loading))")
+    page.screenshot(path=str(SHOTS / "embed-result.png"), full_page=True)
     height = page.evaluate(
         "document.querySelector('iframe').getBoundingClientRect().height"
     )
@@ -352,3 +356,29 @@ def test_session_flow_submits_once_with_the_server_side_reference(
         timeout=20,
     ).json()
     assert read["reference"] == "order-77"
+
+
+def test_widget_accessibility_in_the_partner_colours(
+    world: dict[str, Any], browser: Any
+) -> None:
+    """axe-core on the embedded form and result with the white label applied (axe is an
+    inline script, which the CSP forbids: bypassed for this context only)."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+    ctx.set_default_timeout(WAIT_MS)
+    try:
+        page = ctx.new_page()
+        page.goto(world["partner"] + "/")
+        frame = _widget(page)
+        _wait_event(page, "ready")
+        frame.wait_for_selector("#brand-logo")
+        run_axe(frame, "embedded intro")
+        frame.click("#start-btn")
+        frame.wait_for_selector("#section-title")
+        run_axe(frame, "embedded form")
+        frame.evaluate(FAST_FILL, "second")
+        frame.click("#submit-btn")
+        frame.wait_for_selector("#result-title")
+        frame.wait_for_selector("#bench-body:not(:has(.loading))")
+        run_axe(frame, "embedded result")
+    finally:
+        ctx.close()
