@@ -186,6 +186,9 @@ class _Doc:
         self.brand = _Brand(brand) if brand is not None else None
         font, bold = _fonts()
         self.st = _Styles(font, bold)
+        if self.brand is not None:  # headings in the partner's colour
+            for style in (self.st.h1, self.st.h2, self.st.card_label):
+                style.textColor = self.brand.accent
         self.buf = io.BytesIO()
         self.pagesize = pagesize
         self.c = canvas.Canvas(
