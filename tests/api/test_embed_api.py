@@ -512,3 +512,29 @@ def test_logo_dimensions_are_checked_before_decoding(client, partner) -> None:  
     r = _brand(client, partner["secret"], {**BRAND, "logo": logo})
     assert r.status_code == 422
     assert "pixels" in r.json_body["errors"][0]["detail"]
+
+
+def test_new_responses_match_their_documented_schemas(
+    client, partner, questionnaire
+) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib import schemas
+
+    s = _session(client, partner["secret"], reference="crm-1")
+    schemas.SessionOut.model_validate(s.json_body)
+    b = _brand(client, partner["secret"], {**BRAND, "logo": png()})
+    schemas.BrandingOut.model_validate(b.json_body)
+    got = client.http.get("/v1/partner/branding", headers=_h(partner["secret"]))
+    schemas.BrandingOut.model_validate(got.json_body)
+    done = _submit(client, partner["pk"], questionnaire, reference="crm-2").json_body
+    schemas.AssessmentOut.model_validate(done)
+    shown = client.http.get(
+        f"/v1/assessments/{done['id']}/branding",
+        headers={"X-Result-Token": done["token"]},
+    )
+    schemas.AssessmentBranding.model_validate(shown.json_body)
+    read = client.http.get(
+        f"/v1/partner/assessments/{done['id']}", headers=_h(partner["secret"])
+    )
+    schemas.AssessmentOut.model_validate(read.json_body)
+    keys = client.http.get("/v1/partner/keys", headers=_h(partner["secret"]))
+    schemas.PartnerKeyList.model_validate(keys.json_body)
