@@ -1553,7 +1553,8 @@ function renderResult(data, q) {
         'div',
         { class: 'actions result-actions' },
         h('button', { type: 'button', class: 'btn btn-primary', id: 'report-btn', onclick: downloadReport }, tx.report),
-        h('button', { type: 'button', class: 'btn btn-secondary', id: 'new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
+        // a session submits once: no second assessment in the same frame
+        embedSecret ? null : h('button', { type: 'button', class: 'btn btn-secondary', id: 'new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
         h('p', { id: 'report-status', class: 'report-status', role: 'status' }),
       ),
       renderLadder(r, q),

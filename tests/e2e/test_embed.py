@@ -29,6 +29,7 @@ BRAND = {
     "primary_color": "#0b5d3b",
     "imprint_url": "https://acme.example/imprint",
     "privacy_url": "https://acme.example/privacy",
+    "language": "de",  # the default; data-lang="en" on the main snippet wins
 }
 TYPES = {
     "ready",
@@ -336,12 +337,13 @@ def test_session_flow_submits_once_with_the_server_side_reference(
     world["site"].html["/session"] = (
         f"<!doctype html>{RECORDER}<div id=slot></div>"
         f'<script src="{world["api"]}/static/embed.js" data-partner="{world["partner_id"]}" '
-        f'data-client-secret="{client_secret}" data-lang="de" data-target="#slot"></script>'
+        f'data-client-secret="{client_secret}" data-target="#slot"></script>'
     )
     page.goto(world["partner"] + "/session")
     frame = _widget(page)
     _wait_event(page, "ready")
     assert "client_secret" not in frame.evaluate("location.href")
+    # no data-lang: the partner's default language
     assert frame.evaluate("document.documentElement.lang") == "de"
     frame.click("#start-btn")
     frame.evaluate(FAST_FILL, "second")
@@ -350,6 +352,7 @@ def test_session_flow_submits_once_with_the_server_side_reference(
     _wait_event(page, "submitted")
     aid = page.evaluate("window.submitted")["assessment_id"]
     assert client_secret not in json.dumps(_events(page))
+    assert frame.locator("#new-btn").count() == 0  # the session has submitted its one
     read = requests.get(
         f"{world['api']}/v1/partner/assessments/{aid}",
         headers={"Authorization": f"Bearer {world['secret']}"},
