@@ -290,6 +290,17 @@ def test_widget_ignores_messages_from_other_origins(
         "document.querySelector('.smm-embed').smmEmbed.send('set_language', {language: 'de'})"
     )
     frame.wait_for_function("document.documentElement.lang === 'de'")
+    # and embed.js ignores a forged widget event from another window or origin
+    before = page.evaluate("document.querySelector('iframe').style.height")
+    page.evaluate(
+        "window.postMessage({source: 'smm-widget', version: 1, type: 'height_changed', height: 5}, '*')"
+    )
+    page.wait_for_timeout(300)
+    assert (
+        page.evaluate("document.querySelector('iframe').style.height")
+        == before
+        != "5px"
+    )
 
 
 def test_foreign_origin_cannot_frame_the_widget(
