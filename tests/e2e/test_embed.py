@@ -259,6 +259,14 @@ def test_widget_on_the_partner_page(world: dict[str, Any], page: Any) -> None:
     # the result link leads to our own page, not the embed page
     link = frame.locator("#result-link").input_value()
     assert link.startswith(world["api"] + "/#result=")
+    own = page.context.new_page()
+    own.goto(link)
+    own.wait_for_selector("#result-title")
+    own.wait_for_function(
+        "document.querySelector('#brand-name').textContent === 'Acme Consulting'"
+    )
+    assert own.locator("#brand-logo").count() == 1
+    own.close()
     # the PDF report from inside the frame carries the branding
     with page.expect_download() as dl:
         frame.click("#report-btn")
