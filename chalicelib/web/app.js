@@ -609,8 +609,9 @@ function applyBranding(b) {
     $('.site-footer .wrap').append(links);
   }
   const items = [];
-  if (b.imprint_url) items.push(h('a', { href: b.imprint_url, target: '_blank', rel: 'noopener noreferrer', id: 'imprint-link' }, state.lang === 'de' ? 'Impressum' : 'Imprint'));
-  if (b.privacy_url) items.push(h('a', { href: b.privacy_url, target: '_blank', rel: 'noopener noreferrer', id: 'privacy-link' }, state.lang === 'de' ? 'Datenschutz' : 'Privacy'));
+  const https = (u) => typeof u === 'string' && /^https:\/\/[^\s]+$/.test(u);
+  if (https(b.imprint_url)) items.push(h('a', { href: b.imprint_url, target: '_blank', rel: 'noopener noreferrer', id: 'imprint-link' }, state.lang === 'de' ? 'Impressum' : 'Imprint'));
+  if (https(b.privacy_url)) items.push(h('a', { href: b.privacy_url, target: '_blank', rel: 'noopener noreferrer', id: 'privacy-link' }, state.lang === 'de' ? 'Datenschutz' : 'Privacy'));
   links.replaceChildren(...items.flatMap((a, i) => (i ? [' · ', a] : [a])));
   setTitle();
 }
