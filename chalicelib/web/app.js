@@ -78,6 +78,7 @@ const TEXT = {
     ],
     savedNote: 'Your answers are saved automatically as you go. You get a link to continue later – on any device.',
     savedNoteEmbed: 'Your answers are saved automatically in this browser as you go, so you can continue here later.',
+    embedNoCredential: 'The questionnaire cannot be started here: this page did not pass its access code (the session may have expired). Please reload the page.',
     start: 'Start the questionnaire',
     continueDraft: 'Continue where you left off',
     sectionOf: (i, n) => `Section ${i} of ${n}`,
@@ -237,6 +238,7 @@ const TEXT = {
     ],
     savedNote: 'Ihre Antworten werden laufend automatisch gespeichert. Sie erhalten einen Link, mit dem Sie später weitermachen können – auf jedem Gerät.',
     savedNoteEmbed: 'Ihre Antworten werden laufend automatisch in diesem Browser gespeichert, damit Sie später hier weitermachen können.',
+    embedNoCredential: 'Der Fragebogen kann hier nicht gestartet werden: Diese Seite hat ihren Zugangscode nicht übergeben (vielleicht ist die Sitzung abgelaufen). Bitte laden Sie die Seite neu.',
     start: 'Fragebogen starten',
     continueDraft: 'Dort weitermachen, wo Sie aufgehört haben',
     sectionOf: (i, n) => `Abschnitt ${i} von ${n}`,
@@ -2093,6 +2095,13 @@ async function downloadReport() {
 
 // --- start ----------------------------------------------------------------------------------
 async function route() {
+  if (EMBED && !EMBED.key && !embedSecret) {
+    // session flow without its client secret: nothing could be submitted
+    state.view = 'message';
+    setView(h('div', { class: 'panel alert alert-error', role: 'alert', id: 'embed-error' }, h('p', {}, t().embedNoCredential)));
+    emitReady();
+    return;
+  }
   const res = parseResultHash();
   if (res) {
     await showResult(res.id, res.token, null, false);

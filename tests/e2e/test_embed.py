@@ -367,6 +367,10 @@ def test_session_flow_submits_once_with_the_server_side_reference(
     aid = page.evaluate("window.submitted")["assessment_id"]
     assert client_secret not in json.dumps(_events(page))
     assert frame.locator("#new-btn").count() == 0  # the session has submitted its one
+    # the session flow without its client secret says so instead of failing at the end
+    page.goto(f"{world['api']}/embed?partner={world['partner_id']}&lang=en")
+    page.wait_for_selector("#embed-error")
+    assert "access code" in page.locator("#embed-error").inner_text()
     read = requests.get(
         f"{world['api']}/v1/partner/assessments/{aid}",
         headers={"Authorization": f"Bearer {world['secret']}"},
