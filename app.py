@@ -624,6 +624,13 @@ def partner_get_branding(principal: Any) -> Response:
     return _json(get_brandings().read(principal.partner_id))
 
 
+@app.route(f"{PARTNER}/branding", methods=["DELETE"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_delete_branding(principal: Any) -> Response:
+    get_brandings().remove(principal.partner_id)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def deliver_webhooks(event: Any) -> dict[str, int]:
     """Retries due webhook deliveries (bounded per run; the rest waits for the next run)."""
@@ -663,7 +670,7 @@ for _path, _methods in {
     f"{PARTNER}/webhook/secret": "POST",
     f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay": "POST",
     f"{PARTNER}/sessions": "POST",
-    f"{PARTNER}/branding": "GET, PUT",
+    f"{PARTNER}/branding": "GET, PUT, DELETE",
 }.items():
     _register_preflight(_path, _methods)
 

@@ -236,6 +236,12 @@ class BrandingService:
         d = self.store.get_branding(partner_id)
         return None if d is None else Branding(**d)
 
+    def remove(self, partner_id: str) -> None:
+        """Back to our own look (404 when none is set)."""
+        if self.store.get_branding(partner_id) is None:
+            raise NotFound("no branding set", [("/branding", "not set")])
+        self.store.delete_branding(partner_id)
+
     def read(self, partner_id: str) -> dict[str, Any]:
         branding = self.get(partner_id)
         if branding is None:

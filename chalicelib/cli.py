@@ -220,6 +220,10 @@ def cmd_branding(args: argparse.Namespace) -> int:
             "language": args.language,
         }
         out = svc.set(args.partner_id, body)
+    elif args.branding_command == "remove":
+        svc.remove(args.partner_id)
+        print(f"removed the white label of partner {args.partner_id}")
+        return 0
     else:
         out = svc.read(args.partner_id)
     if out.get("logo"):
@@ -461,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--privacy", default=None, help="https:// link")
     c.add_argument("--language", default=None, choices=("de", "en"))
     c = bsub.add_parser("show", help="a partner's white label")
+    c.add_argument("partner_id")
+    c = bsub.add_parser("remove", help="back to the product's own look")
     c.add_argument("partner_id")
     p.set_defaults(func=cmd_branding)
     p = sub.add_parser("webhooks", help="partner webhooks: register, inspect, deliver")

@@ -379,6 +379,16 @@ OPERATIONS: tuple[Op, ...] = (
         errors=(401, 403, 404),
     ),
     Op(
+        "delete",
+        f"{P}/branding",
+        "Remove the white label (back to the product's own look)",
+        "partner",
+        None,
+        status=204,
+        security="partner",
+        errors=(401, 403, 404),
+    ),
+    Op(
         "get",
         "/v1/assessments/{aid}/branding",
         "White label of the partner that created the assessment (for the result page)",

@@ -918,6 +918,13 @@ class DynamoStore:
         ).get("Item")
         return None if item is None else dict(json.loads(item["body"]["S"]))
 
+    def delete_branding(self, partner_id: str) -> None:
+        self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", "BRANDING"),
+        )
+
     def put_delivery(self, delivery: Delivery) -> None:
         """The delivery item (``PARTNER#<id>`` / ``DELIVERY#<created>#<id>``, expiring after
         ``DELIVERY_TTL_SECONDS``) and, while pending, a copy in the ``WEBHOOKS#DUE``

@@ -411,6 +411,11 @@ class SqliteStore:
         )
         return None if row is None else dict(json.loads(row[0]))
 
+    def delete_branding(self, partner_id: str) -> None:
+        self._conn().execute(
+            "DELETE FROM brandings WHERE partner_id = ?", (partner_id,)
+        )
+
     def put_delivery(self, delivery: Delivery) -> None:
         self._put_delivery(self._conn(), delivery)
 

@@ -330,6 +330,20 @@ def test_branding_is_set_read_and_shown_to_token_holders(
     )
     assert plain.json_body == {"branding": None}
     assert client.http.get(f"/v1/assessments/{anon['id']}/branding").status_code == 401
+    # removed: back to our own look everywhere
+    gone = client.http.delete("/v1/partner/branding", headers=_h(partner["secret"]))
+    assert gone.status_code == 204
+    again = client.http.get(
+        f"/v1/assessments/{done['id']}/branding",
+        headers={"X-Result-Token": done["token"]},
+    )
+    assert again.json_body == {"branding": None}
+    assert (
+        client.http.delete(
+            "/v1/partner/branding", headers=_h(partner["secret"])
+        ).status_code
+        == 404
+    )
 
 
 def _svg() -> str:
@@ -495,6 +509,8 @@ def test_cli_publishable_key_and_branding(tmp_path, capsys, monkeypatch) -> None
     assert main(["branding", "show", rec.partner_id]) == 0
     shown = capsys.readouterr().out
     assert "Acme Consulting" in shown and "data:image/png;base64," in shown
+    assert main(["branding", "remove", rec.partner_id]) == 0
+    assert main(["branding", "show", rec.partner_id]) == 2
     assert main([*argv[:5], "--color", "#ffff00"]) == 2
     assert "primary_color" in capsys.readouterr().err
     (tmp_path / "logo.svg").write_text("<svg/>")

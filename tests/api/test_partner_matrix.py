@@ -71,6 +71,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # partner A has a branding, B has none: B reads its own (404), never A's
     ("GET", "/v1/partner/branding"): partner("admin", 200, 404),
     ("PUT", "/v1/partner/branding"): partner("admin", 200, 200),
+    # B removes its own (none: 404), never A's
+    ("DELETE", "/v1/partner/branding"): partner("admin", 204, 404),
     ("PUT", "/v1/drafts/{did}"): ALL_OK,
     ("POST", "/v1/partner/assessments"): {
         **partner("submit", 201, 201),

@@ -312,6 +312,9 @@ def test_branding_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
     store.put_branding("p1", {**b, "display_name": "Acme 2"})
     assert store.get_branding("p1")["display_name"] == "Acme 2"  # type: ignore[index]
     assert store.get_branding("p2")["display_name"] == "Other"  # type: ignore[index]
+    store.delete_branding("p1")
+    assert store.get_branding("p1") is None
+    assert store.get_branding("p2") is not None
 
 
 # --- webhooks and their deliveries ----------------------------------------------------------
