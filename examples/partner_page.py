@@ -45,12 +45,12 @@ def mint_session(reference: str) -> dict[str, str]:
         },
         method="POST",
     )
-    with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - our own API URL
+    with urllib.request.urlopen(req, timeout=10) as r:
         return dict(json.load(r))
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.path != "/":
             self.send_error(404)
             return
