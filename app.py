@@ -300,7 +300,7 @@ def partner_key(auth_request: Any) -> AuthResponse:
     presented = (
         token[7:].strip() if token.lower().startswith("bearer ") else token.strip()
     )
-    principal = verify(get_service().store, presented)
+    principal = verify(get_service().store, presented, get_service().settings.secret)
     if principal is None:
         return AuthResponse(routes=[], principal_id="anonymous")
     return UsageAuthResponse(
@@ -314,10 +314,11 @@ def partner_key(auth_request: Any) -> AuthResponse:
 
 
 def partner_route(
-    scope: str,
+    scope: str, browser: bool = False
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Resolve the calling partner, require ``scope``, render errors as problems and add CORS
-    headers for the partner's own origins (never a wildcard)."""
+    headers for the partner's own origins (never a wildcard). ``browser``: publishable keys
+    and sessions may call this route too (chalicelib/embed.check_browser_call)."""
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -337,6 +338,18 @@ def partner_route(
                 principal = Principal.from_context(ctx)
                 decision = _rate_limit(principal)
                 limits = decision.headers if decision is not None else {}
+                if principal.browser:
+                    import time
+
+                    from chalicelib.embed import check_browser_call
+
+                    check_browser_call(
+                        principal,
+                        browser,
+                        req.headers.get("origin"),
+                        req.headers.get("host"),
+                        time.time(),
+                    )
                 if scope not in principal.scopes:
                     raise Forbidden(
                         f"this key lacks the '{scope}' scope",
@@ -442,13 +455,19 @@ PARTNER_AUTH: dict[str, Any] = {"authorizer": partner_key, "api_key_required": T
 @app.route(
     f"{PARTNER}/assessments", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH
 )
-@partner_route("submit")
+@partner_route("submit", browser=True)
 def partner_submit(principal: Any) -> Response:
     from chalicelib.models import SubmissionIn
 
     key = _idempotency_key()
+    body = _body(SubmissionIn)
+    if principal.kind == "session":  # one submission per session, with its reference
+        from chalicelib.embed import session_submission
+
+        reference, key = session_submission(principal, body.reference, key)
+        body = body.model_copy(update={"reference": reference})
     done = get_service().submit(
-        _body(SubmissionIn),
+        body,
         idempotency_key=key,
         partner_id=principal.partner_id,
         event=get_webhooks().event_for,  # queued with the assessment, one per new one
@@ -581,7 +600,9 @@ def partner_create_key(principal: Any) -> Response:
     from chalicelib.partners import public
 
     body = _body(KeyIn)
-    key, record = get_partners().issue(principal, body.scopes, body.origins, body.name)
+    key, record = get_partners().issue(
+        principal, body.scopes, body.origins, body.name, body.type
+    )
     return _json({"key": key, **public(record)}, 201)
 
 
@@ -654,6 +675,60 @@ def partner_replay_delivery(principal: Any, delivery_id: str) -> Response:
     return _json(get_webhooks().replay(principal.partner_id, delivery_id))
 
 
+@app.route(
+    f"{PARTNER}/sessions", methods=["POST"], content_types=ANY_TYPE, **PARTNER_AUTH
+)
+@partner_route("submit")
+def partner_create_session(principal: Any) -> Response:
+    """A short-lived client secret for one visitor of the partner's page (the widget's
+    session flow): minted on the partner's server with its secret key, submits once."""
+    from chalicelib.models import SessionIn
+
+    raw = app.current_request.raw_body
+    body = _body(SessionIn) if raw else SessionIn()
+    out = get_partners().create_session(
+        principal, get_service().settings.secret, body.reference, body.ttl_seconds
+    )
+    return _json(out, 201)
+
+
+_brandings: Any = None
+
+
+def get_brandings() -> Any:
+    global _brandings
+    if _brandings is None or _brandings.store is not get_service().store:
+        from chalicelib.branding import BrandingService
+
+        _brandings = BrandingService(get_service().store)
+    return _brandings
+
+
+@app.route(
+    f"{PARTNER}/branding", methods=["PUT"], content_types=ANY_TYPE, **PARTNER_AUTH
+)
+@partner_route("admin")
+def partner_set_branding(principal: Any) -> Response:
+    """The partner's white label for the widget, the result page and the PDF report."""
+    from chalicelib.models import BrandingIn
+
+    body = _body(BrandingIn)
+    return _json(get_brandings().set(principal.partner_id, body.model_dump()))
+
+
+@app.route(f"{PARTNER}/branding", methods=["GET"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_get_branding(principal: Any) -> Response:
+    return _json(get_brandings().read(principal.partner_id))
+
+
+@app.route(f"{PARTNER}/branding", methods=["DELETE"], **PARTNER_AUTH)
+@partner_route("admin")
+def partner_delete_branding(principal: Any) -> Response:
+    get_brandings().remove(principal.partner_id)
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def deliver_webhooks(event: Any) -> dict[str, int]:
     """Retries due webhook deliveries (bounded per run; the rest waits for the next run)."""
@@ -693,6 +768,8 @@ for _path, _methods in {
     f"{PARTNER}/webhook/secret": "POST",
     f"{PARTNER}/webhook/deliveries": "GET",
     f"{PARTNER}/webhook/deliveries/{{delivery_id}}/replay": "POST",
+    f"{PARTNER}/sessions": "POST",
+    f"{PARTNER}/branding": "GET, PUT, DELETE",
 }.items():
     _register_preflight(_path, _methods)
 
@@ -851,7 +928,22 @@ def assessment_report(aid: str) -> Response:
     refused = _not_acceptable(CONTENT_TYPES[fmt])
     if refused is not None:
         return refused
-    return _download(get_exports().assessment(rec, fmt, lang, params))
+    branding = get_brandings().get(rec.partner_id)
+    return _download(
+        get_exports().assessment(rec, fmt, lang, params, branding=branding)
+    )
+
+
+@app.route("/v1/assessments/{aid}/branding", methods=["GET"])
+@problems
+def assessment_branding(aid: str) -> Response:
+    """The white label of the partner that created the assessment (null for others), for
+    the result page; token holders only."""
+    rec = get_service().authorize(
+        aid, app.current_request.headers.get("x-result-token")
+    )
+    branding = get_brandings().get(rec.partner_id)
+    return _json({"branding": branding.public() if branding is not None else None})
 
 
 # --- web questionnaire ---
@@ -879,6 +971,18 @@ def web_static(name: str) -> Response:
 
     web.static_asset(name)  # NotFound (404 problem document) for names not served here
     return _web(name)
+
+
+@app.route("/embed", methods=["GET"])
+@problems
+def web_embed() -> Response:
+    """The questionnaire in embed mode, framed by a partner's registered origin only
+    (chalicelib/embed.py, docs/PARTNERS.md)."""
+    from chalicelib import embed, web
+
+    cfg = embed.config(_params(), get_partners(), get_brandings(), get_service())
+    body, headers = embed.page(web.asset("index.html")[0].decode("utf-8"), cfg)
+    return Response(body=body, status_code=200, headers=headers)
 
 
 # --- Lambda's init phase ---

@@ -172,11 +172,64 @@ def _print_key(key: str, record: Any) -> None:
     print(f"scopes     : {' '.join(record.scopes)}")
     print(f"origins    : {' '.join(record.origins) or '-'}")
     print(f"tier       : {record.tier}")
+    print(f"type       : {record.kind}")
     print(f"key        : {key}")
     print(
         "This key is shown once and stored only as a hash. Give it to the partner now."
     )
+    if record.kind == "publishable":
+        print(
+            "A publishable key may be in web pages (the widget's data-partner): it only"
+            " submits assessments, only from the origins above (docs/PARTNERS.md)."
+        )
     _print_usage_commands(record.partner_id, record.tier)
+
+
+def _logo_data_url(path: str) -> str:
+    """A logo file as the data: URL the branding stores (its type from its first bytes)."""
+    import base64
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    kinds = {
+        b"\x89PNG": "image/png",
+        b"\xff\xd8\xff": "image/jpeg",
+        b"GIF8": "image/gif",
+        b"RIFF": "image/webp",
+    }
+    mime = next((m for magic, m in kinds.items() if data.startswith(magic)), None)
+    if mime is None:
+        raise ValueError(f"{path}: not a PNG, JPEG, GIF or WebP image")
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def cmd_branding(args: argparse.Namespace) -> int:
+    import json
+
+    from chalicelib.branding import BrandingService
+    from chalicelib.storage import store_from_env
+
+    svc = BrandingService(store_from_env())
+    if args.branding_command == "set":
+        body = {
+            "display_name": args.display_name,
+            "primary_color": args.color,
+            "logo": _logo_data_url(args.logo) if args.logo else None,
+            "imprint_url": args.imprint,
+            "privacy_url": args.privacy,
+            "language": args.language,
+        }
+        out = svc.set(args.partner_id, body)
+    elif args.branding_command == "remove":
+        svc.remove(args.partner_id)
+        print(f"removed the white label of partner {args.partner_id}")
+        return 0
+    else:
+        out = svc.read(args.partner_id)
+    if out.get("logo"):
+        out["logo"] = out["logo"][:40] + f"... ({len(out['logo'])} characters)"
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
 
 
 def cmd_partner(args: argparse.Namespace) -> int:
@@ -200,6 +253,21 @@ def cmd_partner(args: argparse.Namespace) -> int:
         print(
             "Both keys are active now; revoke the old one once the partner has switched."
         )
+    elif args.partner_command == "publishable":
+        active = [
+            k for k in svc.store.list_partner_keys(args.partner_id) if not k.revoked
+        ]
+        if not active:
+            raise ValueError(f"partner {args.partner_id} has no active key")
+        key, record = svc.create(
+            args.name or f"{active[0].name} (widget)",
+            ["submit"],
+            [o for o in args.origins.split(",") if o],
+            active[0].tier,
+            partner_id=args.partner_id,
+            kind="publishable",
+        )
+        _print_key(key, record)
     elif args.partner_command == "usage-id":
         _print_usage_commands(args.partner_id, args.tier)
     elif args.partner_command == "revoke":
@@ -212,7 +280,7 @@ def cmd_partner(args: argparse.Namespace) -> int:
         for r in rows:
             state = "revoked" if r["revoked"] else "active"
             print(
-                f"{r['partner_id']}  {r['key_id']}  {state:<7}  {r['tier']:<8}  "
+                f"{r['partner_id']}  {r['key_id']}  {state:<7}  {r['type']:<11}  {r['tier']:<8}  "
                 f"{','.join(r['scopes'])}  {','.join(r['origins']) or '-'}  {r['name']}"
             )
     return 0
@@ -346,6 +414,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--tier", default="free", choices=TIERS)
     c = psub.add_parser(
+        "publishable",
+        help="add a publishable key (smmp_, for the widget in web pages) to a partner",
+    )
+    c.add_argument("partner_id")
+    c.add_argument(
+        "--origins",
+        required=True,
+        help="comma-separated origins of the partner's pages (at least one)",
+    )
+    c.add_argument("--name", default=None)
+    c = psub.add_parser(
         "rotate",
         help="add a second active key of the same partner and tier: the settings of the "
         "chosen key, or the ones given",
@@ -375,6 +454,21 @@ def build_parser() -> argparse.ArgumentParser:
     c = psub.add_parser("list", help="list keys (never the keys themselves)")
     c.add_argument("--partner-id", default=None)
     p.set_defaults(func=cmd_partner)
+    p = sub.add_parser("branding", help="a partner's white label (widget, result, PDF)")
+    bsub = p.add_subparsers(dest="branding_command", required=True)
+    c = bsub.add_parser("set", help="set (replace) a partner's white label")
+    c.add_argument("partner_id")
+    c.add_argument("--display-name", required=True)
+    c.add_argument("--color", default=None, help="primary colour #rrggbb")
+    c.add_argument("--logo", default=None, help="PNG, JPEG, GIF or WebP file (40 KiB)")
+    c.add_argument("--imprint", default=None, help="https:// link")
+    c.add_argument("--privacy", default=None, help="https:// link")
+    c.add_argument("--language", default=None, choices=("de", "en"))
+    c = bsub.add_parser("show", help="a partner's white label")
+    c.add_argument("partner_id")
+    c = bsub.add_parser("remove", help="back to the product's own look")
+    c.add_argument("partner_id")
+    p.set_defaults(func=cmd_branding)
     p = sub.add_parser("webhooks", help="partner webhooks: register, inspect, deliver")
     wsub = p.add_subparsers(dest="webhook_command", required=True)
     c = wsub.add_parser("set", help="register (or replace) a partner's endpoint")

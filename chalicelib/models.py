@@ -62,6 +62,14 @@ class SubmissionIn(AnswersIn):
     draft_id: str | None = Field(
         default=None, max_length=64, description="the draft this submission completes"
     )
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="partner submissions only: the partner's own reference id (e.g. a CRM "
+        "id), returned in its reads and webhook events, never in the benchmark",
+        examples=["crm-4711"],
+    )
 
 
 class ExportIn(_In):
@@ -162,4 +170,59 @@ class KeyIn(_In):
         min_length=1,
         max_length=100,
         description="a label; the calling key's name when omitted",
+    )
+    type: Literal["secret", "publishable"] = Field(
+        default="secret",
+        description="secret (smmk_, server side only) or publishable (smmp_, safe in a web "
+        "page: only starts and submits assessments, only from its origins; needs the scope "
+        "submit only and at least one origin)",
+    )
+
+
+class SessionIn(_In):
+    """A short-lived client secret for one visitor (the widget's session flow)."""
+
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the partner's reference id for the assessment this session submits",
+        examples=["crm-4711"],
+    )
+    ttl_seconds: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        default=3600,
+        ge=60,
+        le=4 * 3600,
+        strict=True,
+        description="lifetime in seconds (60 to 14400, default one hour)",
+    )
+
+
+class BrandingIn(_In):
+    """A partner's white label (replaces the previous settings)."""
+
+    display_name: str = Field(
+        min_length=1, max_length=80, description="shown instead of our product name"
+    )
+    primary_color: str | None = Field(
+        default=None,
+        max_length=7,
+        pattern="^#[0-9a-fA-F]{6}$",
+        description="#rrggbb; white text on it needs a contrast of at least 4.5:1",
+        examples=["#0b5d3b"],
+    )
+    logo: str | None = Field(
+        default=None,
+        max_length=56_000,
+        description="data:image/png|jpeg|gif|webp;base64,... at most 40 KiB and 2000 x "
+        "2000 pixels (no SVG, no remote URL: the logo is served from our origin)",
+    )
+    imprint_url: str | None = Field(
+        default=None, max_length=500, description="https:// link to the imprint"
+    )
+    privacy_url: str | None = Field(
+        default=None, max_length=500, description="https:// link to the privacy policy"
+    )
+    language: Language | None = Field(
+        default=None, description="the widget's language unless the page asks for one"
     )

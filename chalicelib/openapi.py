@@ -169,7 +169,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op(
         "post",
         f"{P}/assessments",
-        "Submit on behalf of a visitor",
+        "Submit on behalf of a visitor (also with a publishable key or session)",
         "partner",
         schemas.AssessmentOut,
         status=201,
@@ -373,6 +373,76 @@ OPERATIONS: tuple[Op, ...] = (
         security="partner",
         errors=(401, 403, 404, 409),
     ),
+    Op(
+        "post",
+        f"{P}/sessions",
+        "Mint a short-lived client secret for one visitor of the widget (secret key only)",
+        "partner",
+        schemas.SessionOut,
+        status=201,
+        body=models.SessionIn,
+        security="partner",
+        errors=(400, 401, 403, 413, 415, 422),
+        extra={"body_optional": True},
+    ),
+    Op(
+        "put",
+        f"{P}/branding",
+        "Set the white label of the widget, the result page and the PDF report",
+        "partner",
+        schemas.BrandingOut,
+        body=models.BrandingIn,
+        security="partner",
+        errors=(400, 401, 403, 413, 415, 422),
+    ),
+    Op(
+        "get",
+        f"{P}/branding",
+        "The partner's white label",
+        "partner",
+        schemas.BrandingOut,
+        security="partner",
+        errors=(401, 403, 404),
+    ),
+    Op(
+        "delete",
+        f"{P}/branding",
+        "Remove the white label (back to the product's own look)",
+        "partner",
+        None,
+        status=204,
+        security="partner",
+        errors=(401, 403, 404),
+    ),
+    Op(
+        "get",
+        "/v1/assessments/{aid}/branding",
+        "White label of the partner that created the assessment (for the result page)",
+        "assessments",
+        schemas.AssessmentBranding,
+        security="token",
+        errors=(401, 404),
+    ),
+    Op(
+        "get",
+        "/embed",
+        "The questionnaire in embed mode (HTML), framed only by the partner's origin",
+        "meta",
+        None,
+        query=(
+            "key",
+            "partner",
+            "origin",
+            "lang",
+            "industry",
+            "size",
+            "country",
+            "reference",
+            "hide_prefilled",
+        ),
+        errors=(403, 404, 422),
+        binary=("text/html",),
+    ),
     Op("get", "/v1/openapi.json", "This document", "meta", None, errors=()),
     Op(
         "get",
@@ -460,6 +530,30 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "included": (
         "counted in the benchmark (true) or not (false)",
         {"type": "string", "enum": ["true", "false"]},
+    ),
+    "key": (
+        "/embed: the partner's publishable key (smmp_...)",
+        {"type": "string", "pattern": r"^smmp_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,64}$"},
+    ),
+    "partner": (
+        "/embed, session flow: the partner id (p_...) instead of a key",
+        {"type": "string", "pattern": "^p_[0-9a-f]{12}$"},
+    ),
+    "origin": (
+        "/embed: the embedding page's origin, a registered one (needed if several)",
+        {"type": "string", "pattern": r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?/?$"},
+    ),
+    "country": (
+        "/embed: prefill the country question (an option id)",
+        {"type": "string"},
+    ),
+    "reference": (
+        "/embed: the partner's reference id for the assessment",
+        {"type": "string", "maxLength": 64},
+    ),
+    "hide_prefilled": (
+        "/embed: do not show the prefilled questions",
+        {"type": "string", "enum": ["true", "false", "1", "0"]},
     ),
     "format": (
         "export format",
@@ -764,7 +858,10 @@ def document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "partner key smmk_<id>_<secret>; scopes: "
-                    "submit, read, benchmarks, export, admin",
+                    "submit, read, benchmarks, export, admin. Browser-safe credentials "
+                    "(POST /v1/partner/assessments only, from the partner's registered "
+                    "origins): a publishable key smmp_<id>_<secret> or a session client "
+                    "secret smms_... (POST /v1/partner/sessions); docs/PARTNERS.md",
                 },
             },
         },

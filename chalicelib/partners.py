@@ -1,14 +1,19 @@
 """Partner API keys: creation (shown once), hashed storage, constant-time verification, scopes,
-allowed browser origins, rotation with two active keys, revocation.
+allowed browser origins, rotation with two active keys, revocation; browser-safe credentials
+(publishable keys and short-lived session client secrets) for the embeddable widget.
 
-Key format: ``smmk_<key id>_<secret>``. The key id locates the stored record; only the SHA-256
+Key format: ``smmk_<key id>_<secret>`` (secret key, server side) or ``smmp_<key id>_<secret>``
+(publishable key: safe in a web page, it only starts and submits assessments, only from its
+registered origins). The key id locates the stored record; only the SHA-256
 of the secret is stored. Verification always hashes and compares, also for unknown ids, so the
 time taken does not reveal whether a key id exists."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import time
@@ -26,7 +31,16 @@ TIERS = tuple(PLANS)  # free, standard, premium: limits in chalicelib/ratelimit.
 # A partner may hold several active keys (e.g. a server key with "submit", a reporting key with
 # "export"); rotation adds one more with the same settings before the old one is revoked.
 MAX_ACTIVE_KEYS = 8
-_KEY = re.compile(r"^smmk_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,64})$")
+_KEY = re.compile(r"^(smmk|smmp)_([0-9a-f]{12})_([A-Za-z0-9_\-]{20,64})$")
+KINDS = {"smmk": "secret", "smmp": "publishable"}
+PREFIX = {kind: prefix for prefix, kind in KINDS.items()}
+# what a browser credential (publishable key or session) may do: start and submit assessments
+BROWSER_SCOPES = ("submit",)
+_SESSION = re.compile(r"^smms_([A-Za-z0-9_\-]{16,600})\.([A-Za-z0-9_\-]{32})$")
+SESSION_TTL_SECONDS = 3600  # default lifetime of a session client secret
+SESSION_MAX_TTL_SECONDS = 4 * 3600
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/\-]{0,63}$")
+REFERENCE_RULE = "1 to 64 characters: letters, digits and . _ : @ / - (not first)"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
 _KEY_ID = re.compile(r"^[0-9a-f]{12}$")
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
@@ -41,6 +55,17 @@ class Principal:
     scopes: tuple[str, ...]
     origins: tuple[str, ...]
     tier: str
+    kind: str = "secret"  # secret | publishable | session
+    session_id: str = (
+        ""  # a session: its id (the idempotency key of its one submission)
+    )
+    reference: str = ""  # a session: the partner's reference id bound to it
+    expires: int = 0  # a session: epoch seconds
+
+    @property
+    def browser(self) -> bool:
+        """A credential that may be in a web page (never a secret key)."""
+        return self.kind != "secret"
 
     def context(self) -> dict[str, str]:
         """The authorizer context (API Gateway allows only flat string values)."""
@@ -50,16 +75,25 @@ class Principal:
             "scopes": " ".join(self.scopes),
             "origins": " ".join(self.origins),
             "tier": self.tier,
+            "kind": self.kind,
+            "session_id": self.session_id,
+            "reference": self.reference,
+            "expires": str(self.expires),
         }
 
     @classmethod
     def from_context(cls, ctx: dict[str, Any]) -> Principal:
+        expires = str(ctx.get("expires", "0"))
         return cls(
             partner_id=str(ctx["partner_id"]),
             key_id=str(ctx.get("key_id", "")),
             scopes=tuple(str(ctx.get("scopes", "")).split()),
             origins=tuple(str(ctx.get("origins", "")).split()),
             tier=str(ctx.get("tier", "free")),
+            kind=str(ctx.get("kind", "secret")),
+            session_id=str(ctx.get("session_id", "")),
+            reference=str(ctx.get("reference", "")),
+            expires=int(expires) if expires.isdigit() else 0,
         )
 
 
@@ -79,18 +113,95 @@ def usage_identifier(secret: bytes, partner_id: str, tier: str) -> str:
     return f"smmu_{digest[:40]}"
 
 
-def verify(store: Store, presented: str | None) -> Principal | None:
-    """The principal for a presented key, or None. Constant time in the key's validity."""
+def verify(
+    store: Store,
+    presented: str | None,
+    server_secret: bytes | None = None,
+    now: float | None = None,
+) -> Principal | None:
+    """The principal for a presented key or session client secret, or None. Constant time in
+    the key's validity. A key's prefix must match the kind it was created as."""
+    if server_secret is not None and (presented or "").startswith("smms_"):
+        return verify_session(store, str(presented), server_secret, now)
     m = _KEY.match(presented or "")
-    key_id, secret = (m.group(1), m.group(2)) if m else ("0" * 12, "x" * 32)
+    key_id, secret = (m.group(2), m.group(3)) if m else ("0" * 12, "x" * 32)
     record = store.get_partner_key(key_id) if m else None
     expected = record.key_hash if record is not None else _DUMMY_HASH
     ok = hmac.compare_digest(expected, _hash(secret))
-    if not ok or record is None or record.revoked:
+    if not ok or record is None or record.revoked or m is None:
+        return None
+    if KINDS[m.group(1)] != record.kind:
         return None
     return Principal(
-        record.partner_id, record.key_id, record.scopes, record.origins, record.tier
+        record.partner_id,
+        record.key_id,
+        record.scopes,
+        record.origins,
+        record.tier,
+        kind=record.kind,
     )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _session_mac(server_secret: bytes, payload: str) -> str:
+    mac = hmac.new(server_secret, f"session|{payload}".encode(), hashlib.sha256)
+    return _b64(mac.digest()[:24])
+
+
+def verify_session(
+    store: Store, presented: str, server_secret: bytes, now: float | None = None
+) -> Principal | None:
+    """A session client secret (``smms_<payload>.<mac>``, minted by ``create_session``): the
+    MAC must verify, it must not have expired, and the key that minted it must still be an
+    active secret key of the partner (revoking that key ends its sessions too)."""
+    m = _SESSION.match(presented)
+    if m is None:
+        return None
+    if not hmac.compare_digest(m.group(2), _session_mac(server_secret, m.group(1))):
+        return None
+    try:
+        d = json.loads(_unb64(m.group(1)))
+        pid, kid, sid = str(d["p"]), str(d["k"]), str(d["s"])
+        exp, ref = int(d["e"]), str(d.get("r") or "")
+    except (ValueError, KeyError, TypeError):
+        return None
+    if exp <= (time.time() if now is None else now):
+        return None
+    record = store.get_partner_key(kid)
+    if (
+        record is None
+        or record.revoked
+        or record.partner_id != pid
+        or record.kind != "secret"
+    ):
+        return None
+    return Principal(
+        pid,
+        kid,
+        BROWSER_SCOPES,
+        record.origins,
+        record.tier,
+        kind="session",
+        session_id=sid,
+        reference=ref,
+        expires=exp,
+    )
+
+
+def check_reference(value: str, pointer: str = "/reference") -> str:
+    """The partner's own reference id: short, printable, no personal free text."""
+    if not REFERENCE.fullmatch(value):
+        raise InvalidInput(
+            f"reference must have {REFERENCE_RULE}", [(pointer, REFERENCE_RULE)]
+        )
+    return value
 
 
 def _origin(o: str) -> str:
@@ -134,9 +245,27 @@ class PartnerService:
         origins: Iterable[str] = (),
         tier: str = "free",
         partner_id: str | None = None,
+        kind: str = "secret",
     ) -> tuple[str, PartnerKey]:
-        """A new key (returned once, in full) and its stored record."""
+        """A new key (returned once, in full) and its stored record. A publishable key
+        (``kind="publishable"``) may only submit, and needs at least one origin."""
         sc, orig = _validate(name, scopes, origins, tier)
+        if kind not in PREFIX:
+            raise InvalidInput(
+                "invalid partner key settings", [("/type", "secret or publishable")]
+            )
+        if kind == "publishable":
+            errors = []
+            if set(sc) - set(BROWSER_SCOPES):
+                errors.append(
+                    ("/scopes", "a publishable key can only have the scope submit")
+                )
+            if not orig:
+                errors.append(
+                    ("/origins", "a publishable key needs at least one origin")
+                )
+            if errors:
+                raise InvalidInput("invalid publishable key settings", errors)
         pid = partner_id or "p_" + secrets.token_hex(6)
         if partner_id is not None:
             active = [k for k in self.store.list_partner_keys(pid) if not k.revoked]
@@ -155,10 +284,11 @@ class PartnerService:
             origins=orig,
             tier=tier,
             created_at=self.clock().isoformat(timespec="seconds"),
+            kind=kind,
         )
         self.store.put_partner_key(record)
         self._origins = None
-        return f"smmk_{key_id}_{secret}", record
+        return f"{PREFIX[kind]}_{key_id}_{secret}", record
 
     def issue(
         self,
@@ -166,6 +296,7 @@ class PartnerService:
         scopes: Iterable[str],
         origins: Iterable[str],
         name: str | None = None,
+        kind: str = "secret",
     ) -> tuple[str, PartnerKey]:
         """A new key minted by a partner's own key (``POST /v1/partner/keys``): of the same
         partner and tier, with the requested scopes and origins, each of which the calling key
@@ -203,7 +334,51 @@ class PartnerService:
             orig,
             record.tier,
             partner_id=record.partner_id,
+            kind=kind,
         )
+
+    def create_session(
+        self,
+        caller: Principal,
+        server_secret: bytes,
+        reference: str | None = None,
+        ttl_seconds: int = SESSION_TTL_SECONDS,
+    ) -> dict[str, Any]:
+        """A short-lived client secret for one visitor of the partner's page (Stripe's
+        client-secret pattern), minted server side with a secret key: it can submit exactly
+        one assessment (its session id is that submission's idempotency key), carries the
+        partner's reference id, and expires after ``ttl_seconds``. Nothing is stored: it is
+        signed with the server secret, and revoking the minting key ends it."""
+        record = self.store.get_partner_key(caller.key_id)
+        if record is None or record.revoked or record.partner_id != caller.partner_id:
+            raise Forbidden(
+                "the calling key is revoked",
+                [("/headers/Authorization", "revoked key")],
+            )
+        if reference is not None:
+            check_reference(reference)
+        now = int(self.clock().timestamp())
+        exp = now + ttl_seconds
+        sid = "ses_" + secrets.token_hex(12)
+        payload = _b64(
+            json.dumps(
+                {
+                    "p": record.partner_id,
+                    "k": record.key_id,
+                    "s": sid,
+                    "e": exp,
+                    "r": reference,
+                },
+                separators=(",", ":"),
+            ).encode()
+        )
+        return {
+            "client_secret": f"smms_{payload}.{_session_mac(server_secret, payload)}",
+            "session_id": sid,
+            "partner_id": record.partner_id,
+            "reference": reference,
+            "expires_at": datetime.fromtimestamp(exp, UTC).isoformat(),
+        }
 
     def rotate(
         self,
@@ -237,6 +412,7 @@ class PartnerService:
             chosen.origins if origins is None else origins,
             chosen.tier,
             partner_id=chosen.partner_id,
+            kind=chosen.kind,
         )
 
     def revoke(self, key_id: str, partner_id: str | None = None) -> PartnerKey:
@@ -269,6 +445,18 @@ class PartnerService:
             self._origins = (now, allowed)
         return origin in self._origins[1]
 
+    def partner_origins(self, partner_id: str) -> tuple[str, ...]:
+        """Every origin registered by the partner's active keys (the embed page may be
+        framed by these)."""
+        return tuple(
+            dict.fromkeys(
+                o
+                for k in self.store.list_partner_keys(partner_id)
+                if not k.revoked
+                for o in k.origins
+            )
+        )
+
 
 def public(k: PartnerKey) -> dict[str, Any]:
     """A key record as shown to people: never the hash."""
@@ -276,4 +464,5 @@ def public(k: PartnerKey) -> dict[str, Any]:
     d.pop("key_hash")
     d["scopes"] = list(k.scopes)
     d["origins"] = list(k.origins)
+    d["type"] = d.pop("kind")
     return d

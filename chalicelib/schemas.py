@@ -271,6 +271,11 @@ class AssessmentOut(_Out):
     benchmark: BenchmarkInclusion
     answers: dict[str, str]
     result: Result
+    reference: str | None = Field(
+        default=None,
+        description="partner reads only: the partner's own reference id sent with the "
+        "submission (or bound to its session)",
+    )
 
 
 class DraftOut(_Out):
@@ -451,6 +456,11 @@ class PartnerKeyOut(_Out):
     tier: str
     created_at: str
     revoked: bool
+    type: Literal["secret", "publishable"] = Field(
+        default="secret",
+        description="secret (smmk_, server side) or publishable (smmp_, browser: submit "
+        "only, from its origins only)",
+    )
 
 
 class PartnerKeyList(_Out):
@@ -534,4 +544,41 @@ class WebhookDeliveryList(_Out):
     items: list[WebhookDeliveryOut] = Field(description="newest first")
     next_cursor: str | None = Field(
         description="send as ?cursor= for the next page; null at the end"
+    )
+
+
+class SessionOut(_Out):
+    """A session client secret for the widget (docs/PARTNERS.md, session flow)."""
+
+    client_secret: str = Field(
+        description="smms_...: give it to the one visitor's page (data-client-secret); it "
+        "submits one assessment and expires at expires_at"
+    )
+    session_id: str = Field(
+        description="also the idempotency key of its one submission"
+    )
+    partner_id: str = Field(description="for the embed snippet's data-partner")
+    reference: str | None
+    expires_at: str
+
+
+class BrandingPublic(_Out):
+    display_name: str
+    primary_color: str | None = None
+    text_color: str | None = Field(
+        default=None, description="the text colour on primary_color (white)"
+    )
+    logo: str | None = Field(default=None, description="data:image/...;base64,...")
+    imprint_url: str | None = None
+    privacy_url: str | None = None
+    language: Literal["de", "en"] | None = None
+
+
+class BrandingOut(BrandingPublic):
+    updated_at: str
+
+
+class AssessmentBranding(_Out):
+    branding: BrandingPublic | None = Field(
+        description="the white label of the partner that created the assessment, or null"
     )

@@ -311,6 +311,7 @@ class AssessmentService:
             previous_id=previous_id,
             source=source,
             uses_social_media=q.uses_social_media(body.answers),
+            partner_ref=body.reference if partner_id is not None else None,
         )
 
     def submit(
@@ -325,6 +326,15 @@ class AssessmentService:
         submission's event is never lost and a replay queues nothing."""
         if idempotency_key is not None and partner_id is None:
             check_anonymous_idempotency_key(idempotency_key)
+        if body.reference is not None:
+            if partner_id is None:
+                raise InvalidInput(
+                    "only partner submissions carry a reference",
+                    [("/reference", "use POST /v1/partner/assessments")],
+                )
+            from chalicelib.partners import check_reference
+
+            check_reference(body.reference)
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         previous_id = None
@@ -480,7 +490,12 @@ class AssessmentService:
         partner_id: str | None = None,
     ) -> dict[str, Any]:
         rec = self.authorize(assessment_id, token, partner_id)
-        return self.render_assessment(rec, language, None)
+        out = self.render_assessment(rec, language, None)
+        if (
+            partner_id is not None
+        ):  # the partner's own reference id: only the partner reads it
+            out["reference"] = rec.partner_ref
+        return out
 
     def erase(
         self, assessment_id: str, token: str | None, partner_id: str | None = None
@@ -561,10 +576,12 @@ class AssessmentService:
 
 
 def request_hash_of(body: SubmissionIn) -> str:
-    """What an Idempotency-Key's replay must match: the body (without the draft id)."""
-    return hashlib.sha256(
-        json.dumps(body.model_dump(exclude={"draft_id"}), sort_keys=True).encode()
-    ).hexdigest()
+    """What an Idempotency-Key's replay must match: the body (without the draft id; without
+    an absent partner reference, so hashes of bodies stored before references stay valid)."""
+    hashed = body.model_dump(exclude={"draft_id"})
+    if hashed.get("reference") is None:
+        hashed.pop("reference", None)
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
 
 
 def populations_of(rec: AssessmentRecord) -> tuple[str, ...]:

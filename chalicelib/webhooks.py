@@ -601,6 +601,7 @@ class WebhookService:
                     "pyramid_level": rec.metrics.get("pyramid_level"),
                     "overall": rec.metrics.get("overall"),
                     "benchmark_included": rec.included,
+                    "reference": rec.partner_ref,
                 },
             },
             separators=(",", ":"),

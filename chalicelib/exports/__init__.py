@@ -142,8 +142,10 @@ class ExportService:
         params: Mapping[str, str | None] | None = None,
         *,
         format_pointer: str = "/query/format",
+        branding: Any = None,
     ) -> Export:
-        """One assessment against its cohort (or the cohort ``params`` select)."""
+        """One assessment against its cohort (or the cohort ``params`` select); the PDF in
+        the white label of the partner that created it (``branding``)."""
         fmt = check_format(fmt, format_pointer)
         lab = labels(language)
         report = self.report(rec, language, params)
@@ -161,7 +163,7 @@ class ExportService:
         else:
             from chalicelib.exports import pdf_report
 
-            body = pdf_report.assessment_report(report, lab)
+            body = pdf_report.assessment_report(report, lab, branding)
         return Export(body, CONTENT_TYPES[fmt], name)
 
     def side_by_side(

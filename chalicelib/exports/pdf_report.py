@@ -180,10 +180,15 @@ class _Doc:
         header: str,
         pagesize: tuple[float, float] = A4,
         header_right: str = "",
+        brand: Any = None,
     ) -> None:
         self.lab = lab
+        self.brand = _Brand(brand) if brand is not None else None
         font, bold = _fonts()
         self.st = _Styles(font, bold)
+        if self.brand is not None:  # headings in the partner's colour
+            for style in (self.st.h1, self.st.h2, self.st.card_label):
+                style.textColor = self.brand.accent
         self.buf = io.BytesIO()
         self.pagesize = pagesize
         self.c = canvas.Canvas(
@@ -205,10 +210,15 @@ class _Doc:
         st = self.st
         c.setFont(st.font, 7.5)
         c.setFillColor(MUTED)
-        c.drawString(MARGIN, h - 26, self.header)
+        left = self.brand.draw_header(c, h) if self.brand is not None else MARGIN
+        c.setFont(st.font, 7.5)
+        c.setFillColor(MUTED)
+        c.drawString(left, h - 26, self.header)
         if self.header_right:
             c.drawRightString(w - MARGIN, h - 26, self.header_right)
-        c.setStrokeColor(ACCENT)
+        if self.brand is not None:
+            self.brand.draw_footer(c, w, st.font)
+        c.setStrokeColor(self.brand.accent if self.brand is not None else ACCENT)
         c.setLineWidth(1.2)
         c.line(MARGIN, h - 32, w - MARGIN, h - 32)
         c.setStrokeColor(RULE)
@@ -257,6 +267,65 @@ class _Doc:
         self.c.showPage()
         self.c.save()
         return self.buf.getvalue()
+
+
+class _Brand:
+    """A partner's white label on every page (chalicelib/branding.py): its logo and name
+    before the running header, its colour on the header rule, its imprint and privacy links
+    in the footer."""
+
+    def __init__(self, branding: Any) -> None:
+        self.name = str(branding.display_name)
+        self.accent = (
+            colors.HexColor(branding.primary_color)
+            if branding.primary_color
+            else ACCENT
+        )
+        self.links = [
+            (label, url)
+            for label, url in (
+                ("imprint", branding.imprint_url),
+                ("privacy", branding.privacy_url),
+            )
+            if url
+        ]
+        self.logo = None
+        data = branding.logo_bytes()
+        if data:
+            from reportlab.lib.utils import ImageReader
+
+            self.logo = ImageReader(io.BytesIO(data))
+
+    def draw_header(self, c: Any, h: float) -> float:
+        """Logo and name at the top left; returns where the running header starts."""
+        x = MARGIN
+        if self.logo is not None:
+            iw, ih = self.logo.getSize()
+            height = 16.0
+            width = min(80.0, height * iw / max(ih, 1))
+            c.drawImage(self.logo, x, h - 29, width, height, mask="auto")
+            x += width + 6
+        c.setFont(_fonts()[1], 8.5)
+        c.setFillColor(self.accent)
+        c.drawString(x, h - 26, self.name)
+        return float(x + stringWidth(self.name, _fonts()[1], 8.5) + 10)
+
+    def draw_footer(self, c: Any, w: float, font: str) -> None:
+        if not self.links:
+            return
+        c.setFont(font, 7)
+        c.setFillColor(MUTED)
+        text = "  ·  ".join(url for _, url in self.links)
+        x = (w - stringWidth(text, font, 7)) / 2
+        for i, (_, url) in enumerate(self.links):
+            width = stringWidth(url, font, 7)
+            c.drawString(x, 12, url)
+            c.linkURL(url, (x, 10, x + width, 20), relative=0)
+            x += width + (
+                stringWidth("  ·  ", font, 7) if i < len(self.links) - 1 else 0
+            )
+            if i < len(self.links) - 1:
+                c.drawString(x - stringWidth("  ·  ", font, 7), 12, "  ·  ")
 
 
 def _block(content: list[Flowable], width: float) -> Table:
@@ -855,14 +924,20 @@ def _id_line(report: AssessmentReport, lab: Labels) -> str:
 
 
 # --- one assessment -----------------------------------------------------------------------
-def assessment_report(report: AssessmentReport, lab: Labels) -> bytes:
+def assessment_report(
+    report: AssessmentReport, lab: Labels, branding: Any = None
+) -> bytes:
+    """``branding``: the white label of the partner that created the assessment."""
     doc = _Doc(
         lab,
         title=f"{lab.text('report_title')} – {report.id}",
         subject=f"{report.questionnaire_id} {report.version}",
         header=_header_for(report, lab),
         header_right=report.completed,
+        brand=branding,
     )
+    if branding is not None:
+        doc.c.setAuthor(str(branding.display_name))
     st, w = doc.st, doc.width
     c = report.cohort
 

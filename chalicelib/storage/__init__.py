@@ -69,6 +69,9 @@ class AssessmentRecord:
     # layout before populations, which counted in ``all`` only): erasure subtracts exactly
     # from the populations the submission was added to
     uses_social_media: bool | None = None
+    # the partner's own reference id (CRM or order id) sent with a partner submission:
+    # owner data only, returned to that partner and in its webhook event, never aggregated
+    partner_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,9 @@ class PartnerKey:
     tier: str
     created_at: str
     revoked: bool = False
+    # "secret" (smmk_, server side) or "publishable" (smmp_, for browsers: only starts and
+    # submits assessments, only from its origins; chalicelib/partners.py)
+    kind: str = "secret"
 
 
 def partner_key_from_json(body: str) -> PartnerKey:
@@ -395,6 +401,13 @@ class Store(Protocol):
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]: ...
 
     def put_webhook(self, hook: Webhook) -> None: ...
+
+    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
+        """Insert or replace a partner's white-label settings (chalicelib/branding.py)."""
+
+    def get_branding(self, partner_id: str) -> dict[str, Any] | None: ...
+
+    def delete_branding(self, partner_id: str) -> None: ...
 
     def get_webhook(self, partner_id: str) -> Webhook | None: ...
 

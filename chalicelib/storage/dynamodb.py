@@ -23,6 +23,7 @@ Items (string keys ``PK``/``SK``; see also the comment in infra/table.yaml)
   attribute. TTL deletion is lazy (up to days), so ``get_draft`` also treats
   ``expires_at <= now`` as absent.
 - webhook ``PARTNER#<partner id>`` / ``WEBHOOK``: the partner's endpoint as JSON ``body``.
+  White label ``PARTNER#<partner id>`` / ``BRANDING``: the partner's branding as JSON ``body``.
   Delivery ``PARTNER#<partner id>`` / ``DELIVERY#<created, 10 digits>#<id>`` (JSON ``body``,
   ``expires_at`` 30 days on), and while pending a copy under ``WEBHOOKS#DUE`` /
   ``<next_at, 10 digits>#<partner id>#<id>`` so that due deliveries are one Query; both are
@@ -1042,6 +1043,33 @@ class DynamoStore:
             "delete_item",
             TableName=self.table_name,
             Key=_key(f"PARTNER#{partner_id}", "WEBHOOK"),
+        )
+
+    # --- white label ------------------------------------------------------------------------
+    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
+        self._call(
+            "put_item",
+            TableName=self.table_name,
+            Item={
+                **_key(f"PARTNER#{partner_id}", "BRANDING"),
+                "body": _s(json.dumps(branding, sort_keys=True)),
+            },
+        )
+
+    def get_branding(self, partner_id: str) -> dict[str, Any] | None:
+        item = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", "BRANDING"),
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else dict(json.loads(item["body"]["S"]))
+
+    def delete_branding(self, partner_id: str) -> None:
+        self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=_key(f"PARTNER#{partner_id}", "BRANDING"),
         )
 
     def put_delivery(self, delivery: Delivery) -> None:

@@ -91,6 +91,10 @@ CREATE TABLE IF NOT EXISTS rate_counters (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (subject, policy, start)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS brandings (
+    partner_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS partner_keys (
     key_id TEXT PRIMARY KEY,
     partner_id TEXT NOT NULL,
@@ -633,6 +637,29 @@ class SqliteStore:
     @_faults_unavailable
     def delete_webhook(self, partner_id: str) -> None:
         self._conn().execute("DELETE FROM webhooks WHERE partner_id = ?", (partner_id,))
+
+    # --- white label ------------------------------------------------------------------------
+    @_faults_unavailable
+    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO brandings (partner_id, body) VALUES (?, ?)",
+            (partner_id, json.dumps(branding, sort_keys=True)),
+        )
+
+    @_faults_unavailable
+    def get_branding(self, partner_id: str) -> dict[str, Any] | None:
+        row = (
+            self._conn()
+            .execute("SELECT body FROM brandings WHERE partner_id = ?", (partner_id,))
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    @_faults_unavailable
+    def delete_branding(self, partner_id: str) -> None:
+        self._conn().execute(
+            "DELETE FROM brandings WHERE partner_id = ?", (partner_id,)
+        )
 
     @_faults_unavailable
     def put_delivery(self, delivery: Delivery) -> None:

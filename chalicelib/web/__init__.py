@@ -20,6 +20,7 @@ ASSETS: dict[str, tuple[str, str]] = {
     "app.js": ("app.js", JS),
     "app.css": ("app.css", "text/css; charset=utf-8"),
     "chart.umd.min.js": ("vendor/chart.umd.min.js", JS),
+    "embed.js": ("embed.js", JS),  # the partner's snippet (docs/PARTNERS.md)
 }
 # served under /static/{name}; index.html only at / (its relative URLs assume that place)
 STATIC_NAMES = frozenset(ASSETS) - {"index.html"}

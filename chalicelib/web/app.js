@@ -15,6 +15,48 @@ const SELECT_MIN_OPTIONS = 12; // more options than this: a <select> instead of 
 const MAX_DURATION = 60 * 60 * 24 * 30;
 const UNAVAILABLE = new Set([403, 404, 405, 501]); // route not (yet) deployed
 
+// --- embed mode -----------------------------------------------------------------------------
+// At /embed the server puts the partner's validated settings into <html data-embed="...">
+// (chalicelib/embed.py): the embedding page's origin (the only target of postMessage and the
+// only accepted sender of messages), the publishable key, prefill answers, the partner's
+// reference id and its white label. A session client secret arrives in the URL fragment
+// (#client_secret=...), is kept in memory only and removed from the address at once.
+const EMBED_VERSION = 1;
+const EMBED = readEmbed();
+let embedSecret = null;
+if (EMBED) {
+  const m = /^#client_secret=([A-Za-z0-9_.-]{20,800})$/.exec(location.hash);
+  if (m) embedSecret = m[1];
+  if (location.hash) history.replaceState(null, '', `${location.pathname}${location.search}`);
+}
+
+function readEmbed() {
+  const raw = document.documentElement.dataset.embed;
+  if (!raw) return null;
+  try {
+    const c = JSON.parse(raw);
+    return c && c.v === EMBED_VERSION && typeof c.parent_origin === 'string' ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Send an event to the embedding page: {source, version, type, ...data}, to its origin only. */
+function emit(type, data = {}) {
+  if (!EMBED || window.parent === window) return;
+  window.parent.postMessage({ source: 'smm-widget', version: EMBED_VERSION, type, ...data }, EMBED.parent_origin);
+}
+
+let lastHeight = 0;
+function emitHeight(force = false) {
+  const body = document.body;
+  const style = getComputedStyle(body);
+  const height = Math.ceil(body.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom));
+  if (!force && height === lastHeight) return;
+  lastHeight = height;
+  emit('height_changed', { height });
+}
+
 // --- texts ----------------------------------------------------------------------------------
 const TEXT = {
   en: {
@@ -35,6 +77,8 @@ const TEXT = {
       'Ranked recommendations for your next steps',
     ],
     savedNote: 'Your answers are saved automatically as you go. You get a link to continue later – on any device.',
+    savedNoteEmbed: 'Your answers are saved automatically in this browser as you go, so you can continue here later.',
+    embedNoCredential: 'The questionnaire cannot be started here: this page did not pass its access code (the session may have expired). Please reload the page.',
     start: 'Start the questionnaire',
     continueDraft: 'Continue where you left off',
     sectionOf: (i, n) => `Section ${i} of ${n}`,
@@ -202,6 +246,8 @@ const TEXT = {
       'Priorisierte Empfehlungen für Ihre nächsten Schritte',
     ],
     savedNote: 'Ihre Antworten werden laufend automatisch gespeichert. Sie erhalten einen Link, mit dem Sie später weitermachen können – auf jedem Gerät.',
+    savedNoteEmbed: 'Ihre Antworten werden laufend automatisch in diesem Browser gespeichert, damit Sie später hier weitermachen können.',
+    embedNoCredential: 'Der Fragebogen kann hier nicht gestartet werden: Diese Seite hat ihren Zugangscode nicht übergeben (vielleicht ist die Sitzung abgelaufen). Bitte laden Sie die Seite neu.',
     start: 'Fragebogen starten',
     continueDraft: 'Dort weitermachen, wo Sie aufgehört haben',
     sectionOf: (i, n) => `Abschnitt ${i} von ${n}`,
@@ -372,6 +418,8 @@ const state = {
   charts: [],
   population: 'users', // peers: organisations that use social media (default) or all
   seq: 0, // increases on each navigation: late answers of older requests are dropped
+  brand: null, // the partner's white label (embed mode, or a partner's result)
+  emitted: { ready: false, section: -1 },
 };
 const qCache = new Map();
 
@@ -511,8 +559,10 @@ function destroyCharts() {
 
 // --- language -------------------------------------------------------------------------------
 function initialLang() {
+  if (EMBED && LANGS.includes(EMBED.lang)) return EMBED.lang;
   const saved = storageGet(STORE_LANG);
   if (LANGS.includes(saved)) return saved;
+  if (state.brand && LANGS.includes(state.brand.language)) return state.brand.language;
   const nav = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
   return nav.toLowerCase().startsWith('de') ? 'de' : 'en';
 }
@@ -522,7 +572,7 @@ function applyLang(lang) {
   storageSet(STORE_LANG, state.lang);
   document.documentElement.lang = state.lang;
   const tx = t();
-  $('#brand-name').textContent = tx.brand;
+  $('#brand-name').textContent = state.brand ? state.brand.display_name : tx.brand;
   $('#skip-link').textContent = tx.skip;
   $('#footer-text').textContent = tx.footer;
   $('.lang-switch').setAttribute('aria-label', tx.langGroup);
@@ -533,13 +583,63 @@ function applyLang(lang) {
 }
 
 function setTitle(part) {
-  const brand = t().brand;
+  const brand = state.brand ? state.brand.display_name : t().brand;
   document.title = part ? `${part} – ${brand}` : brand;
+}
+
+// --- white label ----------------------------------------------------------------------------
+function hexToRgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function mix(rgb, other, share) {
+  const c = rgb.map((v, i) => Math.round(v * (1 - share) + other[i] * share));
+  return `rgb(${c.join(', ')})`;
+}
+
+/** The partner's display name, logo, colour and imprint/privacy links (chalicelib/branding.py:
+ * validated server side; the logo is a data: URL, allowed by img-src 'self' data:). */
+function applyBranding(b) {
+  if (!b || typeof b.display_name !== 'string') return;
+  state.brand = b;
+  const root = document.documentElement;
+  root.classList.add('branded');
+  if (/^#[0-9a-f]{6}$/i.test(b.primary_color || '')) {
+    const rgb = hexToRgb(b.primary_color);
+    root.style.setProperty('--accent', b.primary_color);
+    root.style.setProperty('--accent-dark', mix(rgb, [0, 0, 0], 0.25));
+    root.style.setProperty('--accent-mid', mix(rgb, [255, 255, 255], 0.7));
+    root.style.setProperty('--accent-soft', mix(rgb, [255, 255, 255], 0.88));
+    root.style.setProperty('--accent-fill', `rgba(${rgb.join(', ')}, 0.18)`);
+    root.style.setProperty('--focus', mix(rgb, [0, 0, 0], 0.35));
+  }
+  const brand = $('.brand');
+  const old = $('#brand-logo');
+  if (old) old.remove();
+  if (typeof b.logo === 'string' && b.logo.startsWith('data:image/')) {
+    const mark = $('.brand-mark');
+    if (mark) mark.hidden = true;
+    brand.prepend(h('img', { id: 'brand-logo', class: 'brand-logo', src: b.logo, alt: '' }));
+  }
+  $('#brand-name').textContent = b.display_name;
+  let links = $('#footer-links');
+  if (!links) {
+    links = h('p', { id: 'footer-links', class: 'footer-links' });
+    $('.site-footer .wrap').append(links);
+  }
+  const items = [];
+  const https = (u) => typeof u === 'string' && /^https:\/\/[^\s]+$/.test(u);
+  if (https(b.imprint_url)) items.push(h('a', { href: b.imprint_url, target: '_blank', rel: 'noopener noreferrer', id: 'imprint-link' }, state.lang === 'de' ? 'Impressum' : 'Imprint'));
+  if (https(b.privacy_url)) items.push(h('a', { href: b.privacy_url, target: '_blank', rel: 'noopener noreferrer', id: 'privacy-link' }, state.lang === 'de' ? 'Datenschutz' : 'Privacy'));
+  links.replaceChildren(...items.flatMap((a, i) => (i ? [' · ', a] : [a])));
+  setTitle();
 }
 
 async function switchLang(lang) {
   if (lang === state.lang || !LANGS.includes(lang)) return;
   applyLang(lang);
+  if (state.brand) applyBranding(state.brand); // link texts
   const seq = ++state.seq;
   if (state.view === 'result' && state.result) {
     await showResult(state.result.id, state.result.token, null, state.result.fresh);
@@ -590,6 +690,22 @@ function setQuestionnaire(q) {
     }
   });
   if (state.section >= q.sections.length) state.section = q.sections.length - 1;
+  applyPrefill();
+}
+
+/** The partner's prefill answers (industry, size, country: validated by the server against
+ * the questionnaire; checked again here), never over an answer given already. */
+function applyPrefill() {
+  if (!EMBED || !EMBED.prefill || !state.q) return;
+  for (const [qid, opt] of Object.entries(EMBED.prefill)) {
+    const entry = state.index.get(qid);
+    if (state.answers[qid] === undefined && entry && entry.question.options.some((o) => o.id === opt)) state.answers[qid] = opt;
+  }
+}
+
+/** Questions the partner answered already and asked to hide (hide_prefilled). */
+function hiddenQuestion(qid) {
+  return Boolean(EMBED && EMBED.hide_prefilled && EMBED.prefill && qid in EMBED.prefill && state.answers[qid] === EMBED.prefill[qid]);
 }
 
 function allQuestions() {
@@ -652,6 +768,12 @@ async function showIntro() {
   renderIntro();
 }
 
+function emitReady() {
+  if (state.emitted.ready) return;
+  state.emitted.ready = true;
+  emit('ready', { language: state.lang, questionnaire: state.q ? { id: state.q.id, version: state.q.version } : null });
+}
+
 function renderIntro() {
   destroyCharts();
   const tx = t();
@@ -669,7 +791,7 @@ function renderIntro() {
       h('p', { class: 'lead' }, q.description),
       h('h2', {}, tx.whatYouGet),
       h('ul', { class: 'gets' }, tx.gets.map((g) => h('li', {}, g))),
-      h('p', { class: 'muted' }, tx.savedNote),
+      h('p', { class: 'muted' }, EMBED ? tx.savedNoteEmbed : tx.savedNote),
       h(
         'div',
         { class: 'actions' },
@@ -680,6 +802,7 @@ function renderIntro() {
       ),
     ),
   );
+  emitReady();
 }
 
 function startForm() {
@@ -687,6 +810,9 @@ function startForm() {
   state.view = 'form';
   state.section = 0;
   state.startedAt = Date.now();
+  applyPrefill();
+  state.emitted.section = -1; // a new start shows its first section again
+  emit('started', { questionnaire: { id: state.q.id, version: state.q.version } });
   renderForm('heading');
 }
 
@@ -735,6 +861,7 @@ async function resumeDraft(id) {
 }
 
 function setUrl({ draft = null, result = null }) {
+  if (EMBED) return; // the frame's address keeps the partner's settings
   const search = draft ? `?draft=${encodeURIComponent(draft)}` : '';
   const hash = result ? `#result=${result}` : '';
   history.replaceState(null, '', `${location.pathname}${search}${hash}`);
@@ -831,7 +958,7 @@ function renderSaveBox() {
   statusEl.textContent = texts[d.status] || '';
   statusEl.className = `save-status save-${d.status}`;
   const resume = $('#resume');
-  if (!d.id) {
+  if (!d.id || EMBED) {
     resume.hidden = true;
     return;
   }
@@ -870,6 +997,11 @@ function renderForm(focus) {
   const total = allQuestions().length;
   const answered = answeredCount();
   setTitle(sec.title);
+  emitReady();
+  if (state.emitted.section !== i) {
+    state.emitted.section = i;
+    emit('section_changed', { index: i, count: q.sections.length, section_id: sec.id || null, title: sec.title });
+  }
 
   const form = h(
     'form',
@@ -881,7 +1013,7 @@ function renderForm(focus) {
       h('h1', { id: 'section-title', tabindex: '-1' }, sec.title),
       sec.description ? h('p', { class: 'section-desc' }, sec.description) : null,
       i === 0 ? h('p', { class: 'hint' }, tx.allRequired) : null,
-      sec.questions.map(renderQuestion),
+      sec.questions.filter((x) => !hiddenQuestion(x.id)).map(renderQuestion),
     ),
     last ? renderSubmitFailure() : null,
     h(
@@ -1260,7 +1392,14 @@ async function submit() {
   clearTimeout(state.draft.timer);
   state.draft.timer = null;
 
-  const r = await api('v1/assessments', { method: 'POST', body, headers: { 'Idempotency-Key': key }, timeout: SUBMIT_TIMEOUT_MS });
+  const r = EMBED
+    ? await api('v1/partner/assessments', {
+        method: 'POST',
+        body: EMBED.reference && !embedSecret ? { ...body, reference: EMBED.reference } : body,
+        headers: { 'Idempotency-Key': key, Authorization: `Bearer ${embedSecret || EMBED.key}` },
+        timeout: SUBMIT_TIMEOUT_MS,
+      })
+    : await api('v1/assessments', { method: 'POST', body, headers: { 'Idempotency-Key': key }, timeout: SUBMIT_TIMEOUT_MS });
   state.submitting = false;
   if (r.ok && r.data && r.data.token) {
     finishSubmission(r.data);
@@ -1306,6 +1445,7 @@ function finishSubmission(data) {
   state.submitFailure = null;
   state.errors = {};
   setUrl({ result: data.token });
+  emit('submitted', { assessment_id: data.id });
   showResult(data.id, data.token, data, true);
 }
 
@@ -1375,7 +1515,15 @@ async function showResult(id, token, data, fresh = false) {
   const q = await loadQuestionnaire(state.lang, version);
   if (seq !== state.seq) return;
   state.result.q = q;
+  if (!EMBED && !state.brand) loadBranding(id, token, seq, data, q);
   renderResult(data, q);
+}
+
+/** A partner's result opened on our own page: show it in the partner's white label. */
+async function loadBranding(id, token, seq, data, q) {
+  const r = await api(`v1/assessments/${encodeURIComponent(id)}/branding`, { headers: { 'X-Result-Token': token } });
+  if (seq !== state.seq || !r.ok || !r.data || !r.data.branding) return;
+  applyBranding(r.data.branding);
 }
 
 function scoreText(score) {
@@ -1386,7 +1534,8 @@ function renderResult(data, q) {
   destroyCharts();
   const tx = t();
   const r = data.result;
-  const link = `${pageUrl()}#result=${state.result.token}`;
+  // embedded: the link opens the result on our own page (in the partner's white label)
+  const link = `${EMBED ? new URL('./', location.href).href : pageUrl()}#result=${state.result.token}`;
   setTitle(tx.resultTitle);
   const tierName = r.pyramid.reached_name || tx.noTier;
 
@@ -1428,7 +1577,8 @@ function renderResult(data, q) {
         'div',
         { class: 'actions result-actions' },
         h('button', { type: 'button', class: 'btn btn-primary', id: 'report-btn', onclick: downloadReport }, tx.report),
-        h('button', { type: 'button', class: 'btn btn-secondary', id: 'new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
+        // a session submits once: no second assessment in the same frame
+        embedSecret ? null : h('button', { type: 'button', class: 'btn btn-secondary', id: 'new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
         h('p', { id: 'report-status', class: 'report-status', role: 'status' }),
       ),
       renderLadder(r, q),
@@ -1449,6 +1599,7 @@ function renderResult(data, q) {
   title.focus({ preventScroll: true });
   drawRadar(r);
   loadComparison();
+  emit('result_shown', { assessment_id: data.id, phase: r.phase.number, overall: r.overall });
 }
 
 /** Not assessable / low coverage: a warning above the key figures (null when neither). */
@@ -1994,6 +2145,13 @@ async function downloadReport() {
 
 // --- start ----------------------------------------------------------------------------------
 async function route() {
+  if (EMBED && !EMBED.key && !embedSecret) {
+    // session flow without its client secret: nothing could be submitted
+    state.view = 'message';
+    setView(h('div', { class: 'panel alert alert-error', role: 'alert', id: 'embed-error' }, h('p', {}, t().embedNoCredential)));
+    emitReady();
+    return;
+  }
   const res = parseResultHash();
   if (res) {
     await showResult(res.id, res.token, null, false);
@@ -2007,8 +2165,25 @@ async function route() {
   await showIntro();
 }
 
+function bootEmbed() {
+  if (!EMBED) return;
+  document.documentElement.classList.add('embed');
+  if (EMBED.branding) state.brand = EMBED.branding;
+  window.addEventListener('message', (e) => {
+    // only the embedding page (its window and its origin) may talk to the widget
+    if (e.source !== window.parent || e.origin !== EMBED.parent_origin) return;
+    const m = e.data;
+    if (!m || typeof m !== 'object' || m.source !== 'smm-host' || m.version !== EMBED_VERSION) return;
+    if (m.type === 'set_language' && LANGS.includes(m.language)) switchLang(m.language);
+    else if (m.type === 'request_height') emitHeight(true);
+  });
+  if (typeof ResizeObserver === 'function') new ResizeObserver(() => emitHeight()).observe(document.body);
+}
+
 function boot() {
+  bootEmbed();
   applyLang(initialLang());
+  if (state.brand) applyBranding(state.brand);
   for (const b of document.querySelectorAll('.lang-switch button')) {
     b.addEventListener('click', () => switchLang(b.dataset.lang));
   }

@@ -9,11 +9,20 @@ from typing import Any
 import pytest
 
 import app as app_module
-from chalicelib.partners import SCOPES, PartnerService
+from chalicelib.partners import SCOPES, PartnerService, verify
 from tests import orgs
 
 ORIGIN = "https://shop.example"
-CALLERS = ("anonymous", "token", "bad_key", *SCOPES, "other_partner")
+# publishable: partner A's publishable key (smmp_); session: a client secret partner A minted
+CALLERS = (
+    "anonymous",
+    "token",
+    "bad_key",
+    *SCOPES,
+    "other_partner",
+    "publishable",
+    "session",
+)
 ALL_OK = dict.fromkeys(CALLERS, 200)
 
 
@@ -56,8 +65,20 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/benchmarks/{qid}/{version}"): ALL_OK,
     ("POST", "/v1/drafts"): dict.fromkeys(CALLERS, 201),
     ("GET", "/v1/drafts/{did}"): ALL_OK,
+    ("GET", "/embed"): ALL_OK,
+    ("GET", "/v1/assessments/{aid}/branding"): only("token", 200, 401),
+    ("POST", "/v1/partner/sessions"): partner("submit", 201, 201),
+    # partner A has a branding, B has none: B reads its own (404), never A's
+    ("GET", "/v1/partner/branding"): partner("admin", 200, 404),
+    ("PUT", "/v1/partner/branding"): partner("admin", 200, 200),
+    # B removes its own (none: 404), never A's
+    ("DELETE", "/v1/partner/branding"): partner("admin", 204, 404),
     ("PUT", "/v1/drafts/{did}"): ALL_OK,
-    ("POST", "/v1/partner/assessments"): partner("submit", 201, 201),
+    ("POST", "/v1/partner/assessments"): {
+        **partner("submit", 201, 201),
+        "publishable": 201,
+        "session": 201,
+    },
     # each partner lists its own (B: an empty page; test_partner_lists.py checks content)
     ("GET", "/v1/partner/assessments"): partner("read", 200, 200),
     ("GET", "/v1/partner/assessments/{aid}"): partner("read", 200, 404),
@@ -117,6 +138,21 @@ class World:
             )[0]
         self.keys["other_partner"], rec_b = ps.create("Partner B", list(SCOPES), [])
         self.b_id = rec_b.partner_id
+        self.keys["publishable"] = ps.create(
+            "Partner A widget",
+            ["submit"],
+            [ORIGIN],
+            partner_id=self.a_id,
+            kind="publishable",
+        )[0]
+        first_principal = verify(service.store, first)
+        assert first_principal is not None
+        self.keys["session"] = ps.create_session(
+            first_principal, service.settings.secret
+        )["client_secret"]
+        from chalicelib.branding import BrandingService
+
+        BrandingService(service.store).set(self.a_id, {"display_name": "Partner A"})
         self.ps = ps
 
     def headers(self, caller: str, token: str | None) -> dict[str, str]:
@@ -197,6 +233,8 @@ class World:
         path = path.replace("{name}", "app.js").replace("{asset}", "docs.js")
         if path.endswith("/report"):
             path += "?format=csv"
+        if path == "/embed":
+            path += "?key=" + self.keys["publishable"]
         if method in ("POST", "PUT"):
             if path.endswith("/exports"):
                 aid = self.partner_assessment()
@@ -211,6 +249,10 @@ class World:
                 body = {"grace_seconds": 60}
             elif path.endswith("/replay"):
                 body = None
+            elif path.endswith("/sessions"):
+                body = {"reference": "matrix-1"}
+            elif path.endswith("/branding"):
+                body = {"display_name": "Partner", "primary_color": "#1f5fbf"}
             else:
                 body = {"answers": orgs.middling(self.q)}
         return self._send(method, path, body, caller, token)

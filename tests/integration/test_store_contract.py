@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -272,6 +273,48 @@ def test_partner_keys(store) -> None:  # type: ignore[no-untyped-def]
     assert {x.key_id for x in store.list_partner_keys("p1")} == {"k1", "k2"}
     store.put_partner_key(replace(k, revoked=True))
     assert store.get_partner_key("k1").revoked is True  # type: ignore[union-attr]
+
+
+def test_publishable_key_and_old_records_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    k = PartnerKey(
+        "k9",
+        "p9",
+        "Acme widget",
+        "h" * 64,
+        ("submit",),
+        ("https://a.example",),
+        "basic",
+        "2026-11-23T10:00:00+00:00",
+        kind="publishable",
+    )
+    store.put_partner_key(k)
+    assert store.get_partner_key("k9") == k
+    # a record stored before key kinds existed reads as a secret key
+    from chalicelib.storage import partner_key_from_json
+
+    old = {**asdict(k), "scopes": ["submit"], "origins": []}
+    old.pop("kind")
+    assert partner_key_from_json(json.dumps(old)).kind == "secret"
+
+
+def test_partner_reference_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    rec = record(7, partner_id="p1", partner_ref="crm-4711")
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert store.get_assessment(rec.id) == rec
+
+
+def test_branding_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
+    assert store.get_branding("p1") is None
+    b = {"partner_id": "p1", "display_name": "Acme", "primary_color": "#0b5d3b"}
+    store.put_branding("p1", b)
+    store.put_branding("p2", {**b, "partner_id": "p2", "display_name": "Other"})
+    assert store.get_branding("p1") == b
+    store.put_branding("p1", {**b, "display_name": "Acme 2"})
+    assert store.get_branding("p1")["display_name"] == "Acme 2"  # type: ignore[index]
+    assert store.get_branding("p2")["display_name"] == "Other"  # type: ignore[index]
+    store.delete_branding("p1")
+    assert store.get_branding("p1") is None
+    assert store.get_branding("p2") is not None
 
 
 # --- webhooks and their deliveries ----------------------------------------------------------
