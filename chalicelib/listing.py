@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib import pagination
 from chalicelib.errors import InvalidInput
+from chalicelib.render import assessment_header
 from chalicelib.storage import AssessmentQuery, AssessmentRecord, Store
 
 ASSESSMENT_FILTERS = ("since", "until", "questionnaire", "version", "phase", "included")
@@ -90,21 +91,7 @@ def assessment_summary(rec: AssessmentRecord) -> dict[str, Any]:
     (no answers, no token; fetch ``/v1/partner/assessments/{id}`` for the full result)."""
     return {
         "id": rec.id,
-        "questionnaire": {"id": rec.questionnaire_id, "version": rec.version},
-        "language": rec.language,
-        "created_at": rec.created_at,
-        "previous_id": rec.previous_id,
-        "cohort": {
-            "industry": rec.industry,
-            "size": rec.size,
-            "country": rec.country,
-            "region": rec.region,
-        },
-        "benchmark": {
-            "consent": rec.consent,
-            "included": rec.included,
-            "exclusion_reasons": list(rec.exclusion_reasons),
-        },
+        **assessment_header(rec, rec.language),
         "phase": rec.result.get("phase"),
         "pyramid_level": rec.metrics.get("pyramid_level"),
         "overall": rec.result.get("overall"),

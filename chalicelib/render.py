@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.questionnaire import Questionnaire, Text, Tier
 from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
+
+if TYPE_CHECKING:
+    from chalicelib.storage import AssessmentRecord
 
 NOT_ASSESSABLE_PHASE = (
     Text(de="Nicht beurteilbar", en="Not assessable"),
@@ -302,4 +305,26 @@ def render_result(
             }
             for i, rec in enumerate(r.recommendations)
         ],
+    }
+
+
+def assessment_header(rec: AssessmentRecord, language: str) -> dict[str, Any]:
+    """What every view of a stored assessment starts with (the result, the partner list):
+    questionnaire, language, dates, cohort and benchmark inclusion; no answers, no token."""
+    return {
+        "questionnaire": {"id": rec.questionnaire_id, "version": rec.version},
+        "language": language,
+        "created_at": rec.created_at,
+        "previous_id": rec.previous_id,
+        "cohort": {
+            "industry": rec.industry,
+            "size": rec.size,
+            "country": rec.country,
+            "region": rec.region,
+        },
+        "benchmark": {
+            "consent": rec.consent,
+            "included": rec.included,
+            "exclusion_reasons": list(rec.exclusion_reasons),
+        },
     }

@@ -22,7 +22,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
-from chalicelib.render import render_questionnaire, render_result
+from chalicelib.render import assessment_header, render_questionnaire, render_result
 from chalicelib.storage import (
     POPULATION_ALL,
     POPULATION_USERS,
@@ -512,23 +512,9 @@ class AssessmentService:
         out: dict[str, Any] = {"id": rec.id}
         if token is not None:
             out["token"] = token
+        out.update(assessment_header(rec, language))
         out.update(
             {
-                "questionnaire": {"id": q.id, "version": q.version},
-                "language": language,
-                "created_at": rec.created_at,
-                "previous_id": rec.previous_id,
-                "cohort": {
-                    "industry": rec.industry,
-                    "size": rec.size,
-                    "country": rec.country,
-                    "region": rec.region,
-                },
-                "benchmark": {
-                    "consent": rec.consent,
-                    "included": rec.included,
-                    "exclusion_reasons": list(rec.exclusion_reasons),
-                },
                 "answers": rec.answers,
                 "result": render_result(q, result, language, rec.answers),
             }

@@ -91,6 +91,20 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
     (metric empty, status ``not_assessable``), so its flag is never lost."""
     c = report.cohort
     flags = (report.assessable, round(report.coverage_share, 2), report.low_coverage)
+    cohort = (
+        c.key,
+        c.label,
+        c.n,
+        c.status,
+        c.requested_key,
+        c.source,
+        c.source_label,
+        c.synthetic,
+        c.population,
+        c.k_min,
+        c.months_from,
+        c.months_to,
+    )
     if not report.metrics:
         empty = [None] * 11
         yield [
@@ -102,18 +116,7 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
                 report.language,
                 *empty[:10],
                 "not_assessable",
-                c.key,
-                c.label,
-                c.n,
-                c.status,
-                c.requested_key,
-                c.source,
-                c.source_label,
-                c.synthetic,
-                c.population,
-                c.k_min,
-                c.months_from,
-                c.months_to,
+                *cohort,
                 *flags,
             )
         ]
@@ -136,18 +139,7 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
                 m.distance_to_top_quartile,
                 m.n,
                 m.status,
-                c.key,
-                c.label,
-                c.n,
-                c.status,
-                c.requested_key,
-                c.source,
-                c.source_label,
-                c.synthetic,
-                c.population,
-                c.k_min,
-                c.months_from,
-                c.months_to,
+                *cohort,
                 *flags,
             )
         ]
