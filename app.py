@@ -457,10 +457,10 @@ PARTNER_AUTH: dict[str, Any] = {"authorizer": partner_key, "api_key_required": T
 )
 @partner_route("submit", browser=True)
 def partner_submit(principal: Any) -> Response:
-    from chalicelib.models import SubmissionIn
+    from chalicelib.models import PartnerSubmissionIn
 
     key = _idempotency_key()
-    body = _body(SubmissionIn)
+    body = _body(PartnerSubmissionIn)
     if principal.kind == "session":  # one submission per session, with its reference
         from chalicelib.embed import session_submission
 

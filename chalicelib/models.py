@@ -51,9 +51,13 @@ JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 class SubmissionIn(AnswersIn):
     """A completed questionnaire to score and store."""
 
-    duration_seconds: JsonInt | None = Field(
-        default=None, ge=0, le=60 * 60 * 24 * 30, description="time taken to fill it in"
-    )
+    # the bounds before the validator, so the JSON Schema says minimum/maximum
+    duration_seconds: (
+        Annotated[
+            int, Field(ge=0, le=60 * 60 * 24 * 30), BeforeValidator(_json_integer)
+        ]
+        | None
+    ) = Field(default=None, description="time taken to fill it in")
     previous_token: str | None = Field(
         default=None,
         max_length=128,
@@ -62,12 +66,21 @@ class SubmissionIn(AnswersIn):
     draft_id: str | None = Field(
         default=None, max_length=64, description="the draft this submission completes"
     )
+
+
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/\-]{0,63}$"  # partners.REFERENCE
+
+
+class PartnerSubmissionIn(SubmissionIn):
+    """A submission through the partner API: it may carry the partner's reference id."""
+
     reference: str | None = Field(
         default=None,
         min_length=1,
         max_length=64,
-        description="partner submissions only: the partner's own reference id (e.g. a CRM "
-        "id), returned in its reads and webhook events, never in the benchmark",
+        pattern=REFERENCE_PATTERN,
+        description="the partner's own reference id (e.g. a CRM id), returned in its reads "
+        "and webhook events, never in the benchmark",
         examples=["crm-4711"],
     )
 
@@ -186,6 +199,7 @@ class SessionIn(_In):
         default=None,
         min_length=1,
         max_length=64,
+        pattern=REFERENCE_PATTERN,
         description="the partner's reference id for the assessment this session submits",
         examples=["crm-4711"],
     )
@@ -196,6 +210,14 @@ class SessionIn(_In):
         strict=True,
         description="lifetime in seconds (60 to 14400, default one hour)",
     )
+
+
+# branding.check_https_url: https, printable ASCII, a host, a valid port, no user@
+LINK_PATTERN = (
+    r"^https://[A-Za-z0-9.\-]+"
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+    r"(?:[/?#][!-~]*)?$"
+)
 
 
 class BrandingIn(_In):
@@ -218,10 +240,16 @@ class BrandingIn(_In):
         "2000 pixels (no SVG, no remote URL: the logo is served from our origin)",
     )
     imprint_url: str | None = Field(
-        default=None, max_length=500, description="https:// link to the imprint"
+        default=None,
+        max_length=500,
+        pattern=LINK_PATTERN,
+        description="https:// link to the imprint",
     )
     privacy_url: str | None = Field(
-        default=None, max_length=500, description="https:// link to the privacy policy"
+        default=None,
+        max_length=500,
+        pattern=LINK_PATTERN,
+        description="https:// link to the privacy policy",
     )
     language: Language | None = Field(
         default=None, description="the widget's language unless the page asks for one"

@@ -173,7 +173,7 @@ OPERATIONS: tuple[Op, ...] = (
         "partner",
         schemas.AssessmentOut,
         status=201,
-        body=models.SubmissionIn,
+        body=models.PartnerSubmissionIn,
         security="partner",
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 503),
         headers=("Idempotency-Key",),
@@ -645,7 +645,11 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             if len(refs) == 1
             else {"anyOf": list(refs.values())}
         )
-        for model in ("AnswersIn", "SubmissionIn") if complete else ("DraftIn",):
+        for model in (
+            ("AnswersIn", "SubmissionIn", "PartnerSubmissionIn")
+            if complete
+            else ("DraftIn",)
+        ):
             described = components[model]["properties"]["answers"]
             components[model]["properties"]["answers"] = {
                 **answers,
@@ -656,7 +660,13 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             }
             if len(ids) == 1 and len(refs) > 1:
                 components[model]["allOf"] = _answers_by_version(refs, default.version)
-    for model in ("AnswersIn", "SubmissionIn", "DraftIn", "ExportIn"):
+    for model in (
+        "AnswersIn",
+        "SubmissionIn",
+        "PartnerSubmissionIn",
+        "DraftIn",
+        "ExportIn",
+    ):
         props = components[model]["properties"]
         props["questionnaire"] = {**props["questionnaire"], "enum": ids}
         props["version"] = {
@@ -670,6 +680,17 @@ def _strict_bodies(components: dict[str, Any]) -> None:
         "properties": {"assessment_ids": {"minItems": 1}},
     }
     # WebhookIn.url carries models.URL_PATTERN, no looser than check_url (tested)
+    # a publishable key only submits, and only from its origins (partners.create)
+    components["KeyIn"]["if"] = {
+        "properties": {"type": {"const": "publishable"}},
+        "required": ["type"],
+    }
+    components["KeyIn"]["then"] = {
+        "properties": {
+            "scopes": {"items": {"const": "submit"}},
+            "origins": {"minItems": 1},
+        }
+    }
 
 
 ACCEPT_DOC = (
@@ -707,6 +728,7 @@ def document() -> dict[str, Any]:
                 in (
                     models.AnswersIn,
                     models.SubmissionIn,
+                    models.PartnerSubmissionIn,
                     models.DraftIn,
                     models.ExportIn,
                     models.KeyIn,

@@ -311,7 +311,9 @@ class AssessmentService:
             previous_id=previous_id,
             source=source,
             uses_social_media=q.uses_social_media(body.answers),
-            partner_ref=body.reference if partner_id is not None else None,
+            partner_ref=getattr(body, "reference", None)
+            if partner_id is not None
+            else None,
         )
 
     def submit(
@@ -326,7 +328,8 @@ class AssessmentService:
         submission's event is never lost and a replay queues nothing."""
         if idempotency_key is not None and partner_id is None:
             check_anonymous_idempotency_key(idempotency_key)
-        if body.reference is not None:
+        reference = getattr(body, "reference", None)  # PartnerSubmissionIn only
+        if reference is not None:
             if partner_id is None:
                 raise InvalidInput(
                     "only partner submissions carry a reference",
@@ -334,7 +337,7 @@ class AssessmentService:
                 )
             from chalicelib.partners import check_reference
 
-            check_reference(body.reference)
+            check_reference(reference)
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         previous_id = None

@@ -273,9 +273,9 @@ def test_reference_in_the_webhook_event(service, partner, questionnaire) -> None
 
     hooks = WebhookService(service.store, b"s" * 32, lambda *a, **k: None)
     hooks.register(partner["pid"], "https://hooks.example/smm")
-    from chalicelib.models import SubmissionIn
+    from chalicelib.models import PartnerSubmissionIn
 
-    body = SubmissionIn(answers=orgs.middling(questionnaire), reference="crm-7")
+    body = PartnerSubmissionIn(answers=orgs.middling(questionnaire), reference="crm-7")
     done = service.submit(body, partner_id=partner["pid"], event=hooks.event_for)
     assert json.loads(done.delivery.body)["data"]["reference"] == "crm-7"
 

@@ -88,6 +88,10 @@ parameters = {{ "path.aid" = {_toml(res["partner_aid"])} }}
 [[operations]]
 include-path-regex = "^/v1/assessments/"
 parameters = {{ "path.aid" = {_toml(res["public"]["id"])} }}
+
+[[operations]]
+include-operation-id = "embed_get"
+parameters = {{ "query.key" = {_toml(res["publishable"])} }}
 """
     out.write_text(base_config.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return out
@@ -104,9 +108,21 @@ def run(data_dir: Path, report_dir: Path, max_examples: int) -> Outcome:
     )
     # DELETE /v1/partner/keys/{key_id} revokes this one, not the key the pass runs with
     _, spare = partners.create("Fuzzer", ["read"], [], partner_id=record.partner_id)
+    # /embed frames the questionnaire for this key's origin
+    publishable, _ = partners.create(
+        "Fuzzer",
+        ["submit"],
+        ["https://fuzz.example"],
+        partner_id=record.partner_id,
+        kind="publishable",
+    )
     store.close()
     with local_server({"DATA_DIR": str(data_dir), "STORE": "sqlite"}) as base:
-        res = {**_resources(base, key), "spare_key_id": spare.key_id}
+        res = {
+            **_resources(base, key),
+            "spare_key_id": spare.key_id,
+            "publishable": publishable,
+        }
         config = config_file(CONFIG, data_dir / "schemathesis.toml", res)
         cmd = [
             str(Path(sys.executable).parent / "schemathesis"),
