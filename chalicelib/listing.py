@@ -7,14 +7,16 @@ another's data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib import pagination
 from chalicelib.errors import InvalidInput
 from chalicelib.render import assessment_header
 from chalicelib.storage import AssessmentQuery, AssessmentRecord, Store
+
+T = TypeVar("T")
 
 ASSESSMENT_FILTERS = ("since", "until", "questionnaire", "version", "phase", "included")
 
@@ -109,6 +111,30 @@ class PartnerLists:
         self.secret = secret
         self.installed = installed
 
+    def _page(
+        self,
+        name: str,
+        partner_id: str,
+        filters: Mapping[str, Any],
+        found: Sequence[T],
+        limit: int,
+        position: Callable[[T], list[Any]],
+        render: Callable[[T], Any],
+        params: Mapping[str, str],
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """One page of ``found`` (read with ``limit + 1`` to learn whether more follow), with
+        a cursor naming the list, partner, filters and the last item's position."""
+        more = len(found) > limit
+        chosen = list(found[:limit])
+        cursor = None
+        if more:
+            cursor = pagination.encode(
+                self.secret, name, partner_id, filters, position(chosen[-1])
+            )
+        return pagination.page(
+            [render(x) for x in chosen], limit, more, cursor, name, params
+        )
+
     def _position(
         self, kind: str, partner_id: str, params: Mapping[str, str], filters: Any
     ) -> list[Any] | None:
@@ -136,31 +162,21 @@ class PartnerLists:
                 **filters,
             )
         )
-        more = len(records) > limit
-        records = records[:limit]
-        cursor = None
-        if more:
-            last = records[-1]
-            cursor = pagination.encode(
-                self.secret,
-                "assessments",
-                partner_id,
-                filters,
-                [last.created_at, last.id],
-            )
-        return pagination.page(
-            [assessment_summary(r) for r in records],
-            limit,
-            more,
-            cursor,
+        return self._page(
             "assessments",
+            partner_id,
+            filters,
+            records,
+            limit,
+            lambda r: [r.created_at, r.id],
+            assessment_summary,
             params,
         )
 
     def deliveries(
         self, partner_id: str, params: Mapping[str, str]
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        from chalicelib.webhooks import _public_delivery as public_delivery
+        from chalicelib.webhooks import public_delivery
 
         limit = pagination.parse_limit(params)
         before = self._position("deliveries", partner_id, params, {})
@@ -171,23 +187,14 @@ class PartnerLists:
             limit + 1,
             None if before is None else (int(before[0]), str(before[1])),
         )
-        more = len(found) > limit
-        found = found[:limit]
-        cursor = None
-        if more:
-            cursor = pagination.encode(
-                self.secret,
-                "deliveries",
-                partner_id,
-                {},
-                [found[-1].created_at, found[-1].id],
-            )
-        return pagination.page(
-            [public_delivery(d) for d in found],
-            limit,
-            more,
-            cursor,
+        return self._page(
             "deliveries",
+            partner_id,
+            {},
+            found,
+            limit,
+            lambda d: [d.created_at, d.id],
+            public_delivery,
             params,
         )
 
@@ -208,19 +215,15 @@ class PartnerLists:
         if after is not None:
             mark = (str(after[0]), str(after[1]))
             ordered = [k for k in ordered if (k.created_at, k.key_id) < mark]
-        more = len(ordered) > limit
-        chosen = ordered[:limit]
-        cursor = None
-        if more:
-            cursor = pagination.encode(
-                self.secret,
-                "keys",
-                partner_id,
-                {},
-                [chosen[-1].created_at, chosen[-1].key_id],
-            )
-        return pagination.page(
-            [public(k) for k in chosen], limit, more, cursor, "keys", params
+        return self._page(
+            "keys",
+            partner_id,
+            {},
+            ordered,
+            limit,
+            lambda k: [k.created_at, k.key_id],
+            public,
+            params,
         )
 
 

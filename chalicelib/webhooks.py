@@ -557,7 +557,7 @@ class WebhookService:
         return {
             **self._public(hook, int(self.clock())),
             "deliveries": [
-                _public_delivery(d)
+                public_delivery(d)
                 for d in self.store.list_deliveries(partner_id, limit)
             ],
         }
@@ -730,7 +730,7 @@ class WebhookService:
                 "PUT /v1/partner/webhook first",
                 [("/url", "disabled")],
             )
-        return _public_delivery(self.attempt(delivery, hook, replay=True))
+        return public_delivery(self.attempt(delivery, hook, replay=True))
 
     def deliver_due(
         self, limit: int = 50, budget_seconds: float | None = None
@@ -757,7 +757,7 @@ class WebhookService:
         return done
 
 
-def _public_delivery(d: Delivery) -> dict[str, Any]:
+def public_delivery(d: Delivery) -> dict[str, Any]:
     return {
         "id": d.id,
         "event": d.event_type,

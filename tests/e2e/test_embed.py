@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tests.e2e.server import free_port, local_server
-from tests.e2e.test_web import ARGS, CHROMIUM, FAST_FILL, SHOTS, WAIT_MS, run_axe
+from tests.e2e.test_web import FAST_FILL, SHOTS, WAIT_MS, run_axe
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -145,18 +145,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     finally:
         partner_site.close()
         foreign_site.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import requests
 
 from tests import orgs
-from tests.e2e.server import ROOT, free_port
+from tests.e2e.server import ROOT, free_port, stop
 
 BIN = ROOT / ".venv" / "bin"
 
@@ -86,12 +85,7 @@ def started(cmd: list[str], cwd: Path, port: int, log: Path) -> Iterator[str]:
                     time.sleep(0.2)
             yield base
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+            stop(proc)
 
 
 def traffic(base: str, answers: dict[str, str], seconds: float = 8.0) -> dict[str, int]:
