@@ -251,7 +251,7 @@ def test_widget_on_the_partner_page(world: dict[str, Any], page: Any) -> None:
     own.goto(link)
     own.wait_for_selector("#result-title")
     own.wait_for_function(
-        "document.querySelector('#brand-name').textContent === 'Acme Consulting'"
+        "() => document.querySelector('#brand-name').textContent === 'Acme Consulting'"
     )
     assert own.locator("#brand-logo").count() == 1
     own.close()
@@ -285,7 +285,7 @@ def test_widget_ignores_messages_from_other_origins(
     page.evaluate(
         "document.querySelector('.smm-embed').smmEmbed.send('set_language', {language: 'de'})"
     )
-    frame.wait_for_function("document.documentElement.lang === 'de'")
+    frame.wait_for_function("() => document.documentElement.lang === 'de'")
     # and embed.js ignores a forged widget event from another window or origin
     page.evaluate(
         "window.postMessage({source: 'smm-widget', version: 1, type: 'height_changed', height: 5}, '*')"

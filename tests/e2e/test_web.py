@@ -112,7 +112,7 @@ def open_form(page: Page, base: str, lang: str = "en") -> None:
     page.wait_for_selector("#start-btn")
     if lang == "de":
         page.click(".lang-switch button[data-lang=de]")
-        page.wait_for_function("document.documentElement.lang === 'de'")
+        page.wait_for_function("() => document.documentElement.lang === 'de'")
         page.wait_for_selector("#intro-title:has-text('Social-Media-Reifegrad')")
     page.click("#start-btn")
     page.wait_for_selector("#section-title")
@@ -222,7 +222,7 @@ def submit_and_wait(page: Page) -> dict[str, Any]:
 
 
 def wait_for_charts(page: Page) -> None:
-    page.wait_for_function("document.querySelector('#radar')?.width > 0")
+    page.wait_for_function("() => document.querySelector('#radar')?.width > 0")
     page.wait_for_selector("#bench-chart, #bench-message")
 
 
@@ -366,7 +366,7 @@ def test_resume_a_draft_on_another_device(
     ) as saved:
         box.locator("input[type=radio]").nth(2).check()
     assert saved.value.status in (200, 201)
-    pg.wait_for_function("location.search.startsWith('?draft=')")
+    pg.wait_for_function("() => location.search.startsWith('?draft=')")
     pg.wait_for_selector("#save-status.save-saved")
     draft_id = pg.evaluate("new URLSearchParams(location.search).get('draft')")
     assert saved.value.json()["id"] == draft_id
