@@ -1,5 +1,6 @@
-"""The web questionnaire: the static files beside this module (index.html, app.js, app.css and
-the vendored Chart.js) and the HTTP headers they are served with.
+"""The web questionnaire: the static files beside this module (index.html, the page's native ES
+modules with app.js as the entry point, app.css and the vendored Chart.js) and the HTTP headers
+they are served with.
 
 Files are read on first use and kept in memory (nothing is read at import time). Only the names
 in ``ASSETS`` can be served; anything else is a ``NotFound``. See docs/WEB.md."""
@@ -13,11 +14,30 @@ from chalicelib.errors import NotFound
 
 WEB_DIR = Path(__file__).resolve().parent
 
-JS = "text/javascript; charset=utf-8"
+JS = "text/javascript; charset=utf-8"  # module scripts need a JavaScript MIME type
+# The page's ES modules (no build step): app.js is the entry point (index.html loads it with
+# <script type="module">), the others are imported by relative name ("./state.js"), so they
+# resolve below /static/ wherever the page is served (also below a stage prefix).
+MODULES = (
+    "app.js",
+    "api.js",
+    "benchmark.js",
+    "charts.js",
+    "dom.js",
+    "draft.js",
+    "form.js",
+    "frame.js",
+    "i18n.js",
+    "page.js",
+    "questionnaire.js",
+    "result.js",
+    "state.js",
+    "submit.js",
+)
 # public name -> (path below chalicelib/web, content type)
 ASSETS: dict[str, tuple[str, str]] = {
     "index.html": ("index.html", "text/html; charset=utf-8"),
-    "app.js": ("app.js", JS),
+    **{name: (name, JS) for name in MODULES},
     "app.css": ("app.css", "text/css; charset=utf-8"),
     "chart.umd.min.js": ("vendor/chart.umd.min.js", JS),
     "embed.js": ("embed.js", JS),  # the partner's snippet (docs/PARTNERS.md)

@@ -1,0 +1,153 @@
+// Chart.js (vendored UMD, loaded on first use) and the radar and benchmark bar charts.
+
+import { $, h } from './dom.js';
+import { t } from './i18n.js';
+import { state } from './state.js';
+
+export function destroyCharts() {
+  for (const c of state.charts) c.destroy();
+  state.charts = [];
+}
+
+export let chartLoading = null;
+
+export function loadChart() {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  if (!chartLoading) {
+    chartLoading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = 'static/chart.umd.min.js';
+      s.onload = () => (window.Chart ? resolve(window.Chart) : reject(new Error('Chart.js did not load')));
+      s.onerror = () => {
+        chartLoading = null;
+        s.remove();
+        reject(new Error('Chart.js did not load'));
+      };
+      document.head.append(s);
+    });
+  }
+  return chartLoading;
+}
+
+export function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+export function wrapLabel(text, max = 16) {
+  const words = String(text).split(/\s+/);
+  const lines = [];
+  let line = '';
+  for (const w of words) {
+    if (line && (line + ' ' + w).length > max) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+export function chartDefaults(Chart) {
+  Chart.defaults.font.family = cssVar('--font') || 'system-ui, sans-serif';
+  Chart.defaults.color = cssVar('--text') || '#1b2430';
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+}
+
+export async function drawRadar(r) {
+  const seq = state.seq;
+  let Chart;
+  try {
+    Chart = await loadChart();
+  } catch {
+    const box = $('.chart-radar');
+    if (box) box.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
+    return;
+  }
+  const canvas = $('#radar');
+  if (!canvas || seq !== state.seq) return;
+  chartDefaults(Chart);
+  const accent = cssVar('--accent');
+  const narrow = window.matchMedia('(max-width: 30rem)').matches;
+  state.charts.push(
+    new Chart(canvas, {
+      type: 'radar',
+      data: {
+        labels: r.dimensions.map((d) => wrapLabel(d.name, narrow ? 12 : 18)),
+        datasets: [
+          {
+            label: t().dimsTitle,
+            data: r.dimensions.map((d) => d.score),
+            backgroundColor: cssVar('--accent-fill'),
+            borderColor: accent,
+            pointBackgroundColor: accent,
+            pointRadius: 4,
+            borderWidth: 2,
+            spanGaps: true,
+          },
+        ],
+      },
+      options: {
+        plugins: { legend: { display: false } },
+        scales: {
+          r: {
+            min: 0,
+            max: 100,
+            ticks: { stepSize: 20, backdropColor: 'transparent', color: cssVar('--muted'), font: { size: 10 } },
+            pointLabels: { font: { size: narrow ? 11 : 13, weight: '600' }, color: cssVar('--text') },
+            grid: { color: cssVar('--line') },
+            angleLines: { color: cssVar('--line') },
+          },
+        },
+      },
+    }),
+  );
+}
+
+export async function drawBars(metrics) {
+  const seq = state.seq;
+  let Chart;
+  try {
+    Chart = await loadChart();
+  } catch {
+    const box = $('.chart-bars');
+    if (box) box.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
+    return;
+  }
+  const canvas = $('#bench-chart');
+  if (!canvas || seq !== state.seq) return;
+  chartDefaults(Chart);
+  const narrow = window.matchMedia('(max-width: 30rem)').matches;
+  state.charts.push(
+    new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: metrics.map((m) => wrapLabel(m.label || m.metric, narrow ? 14 : 26)),
+        datasets: [
+          {
+            label: t().colPercentile,
+            data: metrics.map((m) => (m.percentile_rank === null || m.percentile_rank === undefined ? null : m.percentile_rank)),
+            backgroundColor: cssVar('--accent'),
+            borderRadius: 3,
+            maxBarThickness: 22,
+          },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        plugins: { legend: { display: false } },
+        scales: {
+          x: {
+            min: 0,
+            max: 100,
+            ticks: { stepSize: 25 },
+            grid: { color: cssVar('--line') },
+            title: { display: true, text: t().percentileAxis, font: { size: narrow ? 10 : 12 } },
+          },
+          y: { grid: { display: false }, ticks: { autoSkip: false, font: { size: narrow ? 10 : 12 } } },
+        },
+      },
+    }),
+  );
+}

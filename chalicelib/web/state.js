@@ -1,0 +1,51 @@
+// The page's state: constants, the one mutable state object, the questionnaire cache and localStorage.
+
+export const QUESTIONNAIRE_ID = 'smm';
+export const LANGS = ['de', 'en'];
+export const STORE_LANG = 'smm.lang';
+export const STORE_DRAFT = 'smm.draft';
+export const SUBMIT_TIMEOUT_MS = 30000;
+export const SAVE_DELAY_MS = 800;
+export const SELECT_MIN_OPTIONS = 12; // more options than this: a <select> instead of radio buttons
+export const MAX_DURATION = 60 * 60 * 24 * 30;
+
+export const state = {
+  lang: 'en',
+  view: 'boot', // intro | form | result | message
+  q: null, // the questionnaire in the current language
+  index: new Map(), // question id -> {question, section, number}
+  section: 0,
+  answers: {},
+  errors: {}, // question id -> message
+  generalErrors: [], // messages not tied to a question
+  startedAt: Date.now(),
+  submission: null, // {key, body}: kept for retries so a retry is byte-identical
+  submitting: false,
+  submitFailure: null, // {message}
+  draft: { id: null, expiresAt: null, timer: null, saving: false, dirty: false, failures: 0, status: 'idle', disabled: false },
+  result: null, // {id, token, data, fresh}
+  charts: [],
+  population: 'users', // peers: organisations that use social media (default) or all
+  seq: 0, // increases on each navigation: late answers of older requests are dropped
+  brand: null, // the partner's white label (embed mode, or a partner's result)
+  emitted: { ready: false, section: -1 },
+};
+
+export const qCache = new Map();
+
+export function storageGet(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+export function storageSet(key, value) {
+  try {
+    if (value === null) window.localStorage.removeItem(key);
+    else window.localStorage.setItem(key, value);
+  } catch {
+    /* private mode: nothing to remember */
+  }
+}
