@@ -182,10 +182,14 @@ export function renderLadder(r, q) {
         ),
         h('span', { class: 'step-name' }, names.get(n) || tx.phaseN(n)),
         n === current ? h('span', { class: 'step-you' }, tx.yourPhase) : null,
+        p && p.score !== null && p.score !== undefined && p.threshold
+          ? h('span', { class: 'step-score', title: tx.stepScoreLong(p.score, p.threshold) }, h('span', { 'aria-hidden': 'true' }, tx.stepScore(p.score, p.threshold)), h('span', { class: 'visually-hidden' }, tx.stepScoreLong(p.score, p.threshold)))
+          : null,
       ),
     );
   }
   const next = r.phase.next;
+  const nextProfile = next ? met.get(next.number) : null;
   return h(
     'section',
     { class: 'panel', id: 'ladder', 'aria-labelledby': 'ladder-title' },
@@ -220,11 +224,68 @@ export function renderLadder(r, q) {
           'div',
           { class: 'next-phase' },
           h('h3', {}, tx.nextTitle(next.number, next.name)),
+          renderNextScore(next, nextProfile),
           h('p', {}, tx.nextIntro),
-          h('ul', { class: 'criteria' }, next.criteria.map((c) => h('li', { dataset: { qid: c.question_id } }, c.text))),
+          h('ul', { class: 'criteria' }, next.criteria.map(renderCriterion)),
+          renderNextMove(next, nextProfile),
         )
       : h('p', { class: 'notice notice-success' }, tx.topPhase),
   );
+}
+
+/** How close the next phase is: its criterion score against the threshold it needs. */
+function renderNextScore(next, p) {
+  const tx = t();
+  if (!p) return null;
+  if (p.status === 'not_assessable') {
+    return h('p', { class: 'next-score next-score-unknown', id: 'next-score' }, tx.nextUnknown(next.number, p.answered, p.items));
+  }
+  if (p.score === null || p.score === undefined || !p.threshold) return null;
+  const gap = Math.max(0, p.threshold - p.score);
+  const bar = h('span', { class: 'next-bar-fill' });
+  bar.style.width = `${Math.min(100, Math.round((100 * p.score) / p.threshold))}%`;
+  return h(
+    'div',
+    { class: 'next-score', id: 'next-score' },
+    h('p', {}, h('strong', { id: 'next-score-figure' }, tx.nextScore(next.number, p.score, p.threshold)), ' ', gap > 0 ? tx.nextGap(gap) : ''),
+    h('span', { class: 'next-bar', 'aria-hidden': 'true' }, bar),
+  );
+}
+
+/** One criterion of the next phase: the question, the answer given and the answer needed. */
+function renderCriterion(c) {
+  const tx = t();
+  const known = c.met !== null && c.met !== undefined;
+  const cls = known ? (c.met ? 'criterion criterion-met' : 'criterion criterion-open') : 'criterion';
+  return h(
+    'li',
+    { class: cls, dataset: { qid: c.question_id } },
+    known ? h('span', { class: 'criterion-mark', 'aria-hidden': 'true' }, c.met ? '✓' : '○') : null,
+    h(
+      'span',
+      { class: 'criterion-body' },
+      h('span', { class: 'criterion-text' }, c.text),
+      c.key ? h('span', { class: 'criterion-key' }, ` (${tx.keyItem})`) : null,
+      known
+        ? h(
+            'span',
+            { class: 'criterion-answers' },
+            h('span', { class: 'criterion-given' }, `${tx.answerGiven} ${c.answer_label || tx.unanswered}`),
+            ' · ',
+            h('span', { class: 'criterion-needed' }, c.met ? tx.criterionMet : `${tx.answerNeeded} ${c.needed_label}`),
+          )
+        : null,
+    ),
+  );
+}
+
+/** What would move the organisation up: the open criteria, with the needed answers. */
+function renderNextMove(next, p) {
+  const tx = t();
+  const open = next.criteria.filter((c) => c.met === false);
+  if (!p || (!open.length && p.status !== 'not_assessable')) return null;
+  const text = p.status === 'not_assessable' ? tx.moveUnknown : tx.moveUp(open.length, next.number);
+  return h('p', { class: 'notice next-move', id: 'next-move' }, text);
 }
 
 /** A small legend: [[swatch class, text], ...] */

@@ -692,3 +692,88 @@ def test_all_dont_know_shows_not_assessable_not_phase_zero(
     assert "nothing to compare" in pg.locator("#bench-message").inner_text()
     shot(pg, "09-result-not-assessable-en.png", full_page=True)
     assert not console.csp_or_script_errors(), console.lines
+
+
+# --- issue 16: the web result and flow ------------------------------------------------------
+ANSWER_FILL = """(answers) => {
+    for (let guard = 0; guard < 50; guard++) {
+        document.querySelectorAll('#qform .question').forEach((box) => {
+            const qid = box.dataset.qid;
+            const select = box.querySelector('select');
+            if (select) {
+                select.value = answers[qid];
+                select.dispatchEvent(new Event('change', {bubbles: true}));
+            } else {
+                document.getElementById(`o-${qid}-${answers[qid]}`).click();
+            }
+        });
+        if (document.querySelector('#submit-btn')) return;
+        document.querySelector('#next-btn').click();
+    }
+    throw new Error('no last section');
+}"""
+
+
+def answer_all(page: Page, answers: dict[str, str]) -> None:
+    """Give exactly these answers (question id -> option id) through DOM clicks."""
+    page.evaluate(ANSWER_FILL, answers)
+
+
+def phase_two_answers(questionnaire: dict[str, Any]) -> dict[str, str]:
+    """The second option everywhere, except: two of phase 3's questions and every question of
+    phases 4-7 get the first (worst) option, so the organisation stands at phase 2 and phase
+    3 is measurably short (33 of 50 under questionnaire 2.0.0)."""
+    out: dict[str, str] = {}
+    lowered = 0
+    for s in questionnaire["sections"]:
+        for x in s["questions"]:
+            i = min(1, len(x["options"]) - 1)
+            if x["kind"] == "scored" and x.get("phase") == 3 and lowered < 2:
+                i, lowered = 0, lowered + 1
+            if x["kind"] == "scored" and (x.get("phase") or 0) >= 4:
+                i = 0
+            out[x["id"]] = x["options"][i]["id"]
+    return out
+
+
+def test_ladder_shows_how_close_the_next_phase_is(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """The ladder shows each criterion score against its threshold ("33 of 50"), and the next
+    phase's criteria the answer given, the answer needed and what would move it up."""
+    pg, console = page
+    open_form(pg, server)
+    answer_all(pg, phase_two_answers(questionnaire))
+    created = submit_and_wait(pg)
+    phase = created["result"]["phase"]
+    nxt = phase["next"]
+    assert nxt, "the fill should leave a next phase"
+    profile = {p["phase"]: p for p in phase["profile"]}
+    for n, p in profile.items():
+        assert p["threshold"] >= 1
+        if p["score"] is not None:
+            step = pg.locator(f"#ladder .step[data-phase='{n}'] .step-score")
+            assert f"{p['score']} of {p['threshold']} needed" in step.inner_text()
+    p = profile[nxt["number"]]
+    assert p["status"] == "not_met" and p["score"] is not None, p  # this fill's next phase
+    figure = pg.locator("#next-score").inner_text()
+    assert f"Phase {nxt['number']} criteria: {p['score']} of {p['threshold']} needed" in figure
+    assert f"{p['threshold'] - p['score']} more points" in figure
+    items = pg.locator("#ladder .criteria li")
+    assert items.count() == len(nxt["criteria"])
+    open_ = 0
+    for i, c in enumerate(nxt["criteria"]):
+        text = items.nth(i).inner_text()
+        assert c["text"] in text
+        assert f"Your answer: {c['answer_label'] or 'not answered'}" in text
+        if c["met"]:
+            assert "met" in text
+        else:
+            open_ += 1
+            assert f"needed: {c['needed_label']}" in text
+            assert c["needed_label"] != c["answer_label"]
+    if open_:
+        assert "To move up to phase" in pg.locator("#next-move").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#ladder").screenshot(path=str(SHOTS / "10-ladder-next-phase-en.png"))
+    assert not console.csp_or_script_errors(), console.lines
