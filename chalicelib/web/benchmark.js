@@ -153,6 +153,7 @@ export function renderComparison(body, c) {
       ),
     ),
   );
-  body.replaceChildren(meta, canvasBox, table);
+  const note = h('p', { class: 'muted percentile-note', id: 'percentile-note' }, tx.percentileNote);
+  body.replaceChildren(meta, canvasBox, note, table);
   drawBars(metrics);
 }

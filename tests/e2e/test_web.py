@@ -777,3 +777,28 @@ def test_ladder_shows_how_close_the_next_phase_is(
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.locator("#ladder").screenshot(path=str(SHOTS / "10-ladder-next-phase-en.png"))
     assert not console.csp_or_script_errors(), console.lines
+
+
+def test_percentile_wording_counts_half_the_ties(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """The figure is a mid-rank (chalicelib/benchmark.percentile_rank: below plus half of the
+    equal ones): the page must say so, in English and German, and never claim it is the share
+    with a lower value alone."""
+    pg, console = page
+    open_form(pg, server)
+    fast_fill(pg)
+    submit_and_wait(pg)
+    pg.wait_for_selector("#bench-chart")
+    note = pg.locator("#percentile-note").inner_text()
+    assert "plus half of those with exactly your score" in note
+    assert "half of equal ones" in (pg.locator("#bench-chart").get_attribute("aria-label") or "")
+    pg.click(".lang-switch button[data-lang=de]")
+    pg.wait_for_selector("#percentile-note:has-text('Perzentilrang')")
+    assert "dazu die Hälfte derer mit genau Ihrem Wert" in pg.locator(
+        "#percentile-note"
+    ).inner_text()
+    assert "niedrigere Werte plus die Hälfte der gleichen" in (
+        pg.locator("#bench-chart").get_attribute("aria-label") or ""
+    )
+    assert not console.csp_or_script_errors(), console.lines
