@@ -27,6 +27,7 @@ MODULES = (
     "draft.js",
     "form.js",
     "frame.js",
+    "history.js",
     "i18n.js",
     "page.js",
     "questionnaire.js",

@@ -8,14 +8,16 @@
 // beside it are plain ES modules served by /static/{name} (chalicelib/web/__init__.py).
 
 import { $, focusEl, h, setView } from './dom.js';
-import { flushSave, resumeDraft, scheduleSave } from './draft.js';
+import { flushSave, resumeDraft, scheduleSave, setUrl } from './draft.js';
 import { renderForm } from './form.js';
 import { EMBED, EMBED_VERSION, embedSecret, emitHeight } from './frame.js';
+import { entrySection } from './history.js';
 import { TEXT, t } from './i18n.js';
 import { applyBranding, applyLang, initialLang, renderLoadError } from './page.js';
 import { emitReady, loadQuestionnaire, renderIntro, setQuestionnaire, showIntro } from './questionnaire.js';
 import { parseResultHash, showResult } from './result.js';
 import { LANGS, state } from './state.js';
+import { clearAnswers } from './submit.js';
 
 export async function switchLang(lang) {
   if (lang === state.lang || !LANGS.includes(lang)) return;
@@ -70,7 +72,32 @@ export async function route() {
   await showIntro();
 }
 
-export function bootEmbed() {
+export /** Back / Forward: between sections within the form; from or to another view, the entry's
+ * address decides (a draft link, a result link, the start page). Entries without our state
+ * (a fragment typed into the address bar) are left to hashchange. */
+function onHistory(e) {
+  const s = e.state;
+  if (!s || !s.smm) return;
+  if (s.smm === 'form' && state.view === 'form') {
+    const i = entrySection(s);
+    if (i === null) return;
+    state.section = i;
+    if (state.draft.id) setUrl({ draft: state.draft.id }); // entries from before the first save
+    renderForm('heading');
+    return;
+  }
+  if (s.smm === 'intro' && state.view === 'form') {
+    showIntro(); // the answers stay; starting again keeps them
+    return;
+  }
+  if (s.smm === 'result' && state.view === 'result' && parseResultHash()) return;
+  // leaving a result through history: its answers are submitted, a later start is a new one
+  if (state.view === 'result') clearAnswers();
+  ++state.seq;
+  route();
+}
+
+function bootEmbed() {
   if (!EMBED) return;
   document.documentElement.classList.add('embed');
   if (EMBED.branding) state.brand = EMBED.branding;
@@ -100,6 +127,7 @@ export function boot() {
   window.addEventListener('hashchange', () => {
     if (parseResultHash()) route();
   });
+  window.addEventListener('popstate', onHistory);
   window.addEventListener('pagehide', flushSave);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') flushSave();

@@ -1,6 +1,7 @@
 // Drafts: autosave to /v1/drafts, resume from ?draft=<id>, the "continue later" box.
 
 import { api } from './api.js';
+import { markEntry } from './history.js';
 import { $, announce, formatDate, formatTime, pageUrl } from './dom.js';
 import { renderForm } from './form.js';
 import { EMBED } from './frame.js';
@@ -48,6 +49,7 @@ export async function resumeDraft(id) {
   state.startedAt = Date.now();
   state.section = firstOpenSection();
   state.view = 'form';
+  markEntry('form', state.section);
   renderForm('heading');
   announce(t().draftResumed, 'success');
 }
@@ -56,7 +58,7 @@ export function setUrl({ draft = null, result = null }) {
   if (EMBED) return; // the frame's address keeps the partner's settings
   const search = draft ? `?draft=${encodeURIComponent(draft)}` : '';
   const hash = result ? `#result=${result}` : '';
-  history.replaceState(null, '', `${location.pathname}${search}${hash}`);
+  history.replaceState(history.state, '', `${location.pathname}${search}${hash}`);
 }
 
 export function scheduleSave(delay = SAVE_DELAY_MS) {

@@ -4,11 +4,18 @@ import { destroyCharts } from './charts.js';
 import { $, copyFrom, focusEl, h, setView } from './dom.js';
 import { renderSaveBox, scheduleSave } from './draft.js';
 import { emit } from './frame.js';
+import { pushSection } from './history.js';
 import { t } from './i18n.js';
 import { setTitle } from './page.js';
 import { allQuestions, answeredCount, emitReady, hiddenQuestion } from './questionnaire.js';
 import { SELECT_MIN_OPTIONS, state } from './state.js';
 import { renderSubmitFailure, submit } from './submit.js';
+
+/** Move to section i as a new history entry (Back returns to the section before). */
+function enterSection(i) {
+  state.section = Math.max(0, Math.min(i, state.q.sections.length - 1));
+  pushSection(state.section);
+}
 
 export function renderForm(focus) {
   destroyCharts();
@@ -266,7 +273,7 @@ export function onAnswer(qid, value) {
 }
 
 export function goToSection(i, focus = 'heading') {
-  state.section = Math.max(0, Math.min(i, state.q.sections.length - 1));
+  enterSection(i);
   renderForm(focus);
 }
 
@@ -328,7 +335,7 @@ export function jumpToQuestion(qid) {
   const entry = state.index.get(qid);
   if (!entry) return;
   if (entry.section !== state.section) {
-    state.section = entry.section;
+    enterSection(entry.section);
     renderForm(null);
   }
   focusQuestion(qid);
@@ -350,6 +357,6 @@ export function focusFirstError() {
 
 export function showErrors() {
   const ids = sortedErrorIds();
-  if (ids.length) state.section = state.index.get(ids[0]).section;
+  if (ids.length) enterSection(state.index.get(ids[0]).section);
   renderForm('error');
 }

@@ -6,6 +6,7 @@ import { announce, h, setView } from './dom.js';
 import { resumeDraft } from './draft.js';
 import { renderForm } from './form.js';
 import { EMBED, emit } from './frame.js';
+import { markEntry, pushSection } from './history.js';
 import { t } from './i18n.js';
 import { renderLoadError, renderLoading, setTitle } from './page.js';
 import { QUESTIONNAIRE_ID, STORE_DRAFT, qCache, state, storageGet } from './state.js';
@@ -78,6 +79,7 @@ export function knownAnswers(answers) {
 
 export async function showIntro() {
   state.view = 'intro';
+  markEntry('intro');
   const seq = ++state.seq;
   if (!state.q || state.q.language !== state.lang) {
     renderLoading();
@@ -137,5 +139,6 @@ export function startForm() {
   applyPrefill();
   state.emitted.section = -1; // a new start shows its first section again
   emit('started', { questionnaire: { id: state.q.id, version: state.q.version } });
+  pushSection(0); // Back from the first section returns to this start page
   renderForm('heading');
 }

@@ -5,6 +5,7 @@ import { loadComparison } from './benchmark.js';
 import { destroyCharts, drawRadar } from './charts.js';
 import { $, copyFrom, formatDate, h, pageUrl, setView } from './dom.js';
 import { EMBED, embedSecret, emit } from './frame.js';
+import { markEntry } from './history.js';
 import { t } from './i18n.js';
 import { applyBranding, renderLoadError, renderLoading, setTitle } from './page.js';
 import { loadQuestionnaire } from './questionnaire.js';
@@ -32,6 +33,7 @@ export function parseResultHash() {
 export async function showResult(id, token, data, fresh = false) {
   const seq = ++state.seq;
   state.view = 'result';
+  markEntry('result');
   state.result = { id, token, data, fresh };
   if (!data) {
     renderLoading();

@@ -135,6 +135,14 @@ export function finishSubmission(data) {
 }
 
 export function resetForNewAssessment() {
+  clearAnswers();
+  setUrl({});
+  announce('');
+  showIntro();
+}
+
+/** Forget the submitted (or abandoned) answers and draft: the next start is a new one. */
+export function clearAnswers() {
   state.answers = {};
   state.errors = {};
   state.generalErrors = [];
@@ -144,7 +152,4 @@ export function resetForNewAssessment() {
   state.section = 0;
   clearTimeout(state.draft.timer);
   state.draft = { id: null, expiresAt: null, timer: null, saving: false, dirty: false, failures: 0, status: 'idle', disabled: false };
-  setUrl({});
-  announce('');
-  showIntro();
 }

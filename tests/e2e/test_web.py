@@ -755,9 +755,14 @@ def test_ladder_shows_how_close_the_next_phase_is(
             step = pg.locator(f"#ladder .step[data-phase='{n}'] .step-score")
             assert f"{p['score']} of {p['threshold']} needed" in step.inner_text()
     p = profile[nxt["number"]]
-    assert p["status"] == "not_met" and p["score"] is not None, p  # this fill's next phase
+    assert p["status"] == "not_met" and p["score"] is not None, (
+        p
+    )  # this fill's next phase
     figure = pg.locator("#next-score").inner_text()
-    assert f"Phase {nxt['number']} criteria: {p['score']} of {p['threshold']} needed" in figure
+    assert (
+        f"Phase {nxt['number']} criteria: {p['score']} of {p['threshold']} needed"
+        in figure
+    )
     assert f"{p['threshold'] - p['score']} more points" in figure
     items = pg.locator("#ladder .criteria li")
     assert items.count() == len(nxt["criteria"])
@@ -792,13 +797,62 @@ def test_percentile_wording_counts_half_the_ties(
     pg.wait_for_selector("#bench-chart")
     note = pg.locator("#percentile-note").inner_text()
     assert "plus half of those with exactly your score" in note
-    assert "half of equal ones" in (pg.locator("#bench-chart").get_attribute("aria-label") or "")
+    assert "half of equal ones" in (
+        pg.locator("#bench-chart").get_attribute("aria-label") or ""
+    )
     pg.click(".lang-switch button[data-lang=de]")
     pg.wait_for_selector("#percentile-note:has-text('Perzentilrang')")
-    assert "dazu die Hälfte derer mit genau Ihrem Wert" in pg.locator(
-        "#percentile-note"
-    ).inner_text()
+    assert (
+        "dazu die Hälfte derer mit genau Ihrem Wert"
+        in pg.locator("#percentile-note").inner_text()
+    )
     assert "niedrigere Werte plus die Hälfte der gleichen" in (
         pg.locator("#bench-chart").get_attribute("aria-label") or ""
     )
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_back_and_forward_move_between_sections(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """Each section is a browser history entry: Back and Forward move between sections (and
+    from the first section back to the start page) instead of leaving the questionnaire."""
+    pg, console = page
+    open_form(pg, server)
+    fill_section(pg, second)
+    next_section(pg)
+    fill_section(pg, second)
+    next_section(pg)
+    assert section_number(pg) == 3
+
+    def at(n: int) -> None:
+        pg.wait_for_function(
+            "n => document.querySelector('#section-of')?.textContent.includes(' ' + n + ' ')",
+            arg=n,
+        )
+
+    pg.go_back()
+    at(2)
+    assert pg.evaluate("document.activeElement.id") == "section-title"
+    pg.go_back()
+    at(1)
+    # the answers given are still there
+    assert pg.locator("#qform input[type=radio]:checked").count() >= 1
+    pg.go_forward()
+    at(2)
+    pg.go_forward()
+    at(3)
+    # the table of contents is navigation too
+    pg.click("#toc summary")
+    pg.locator("#toc .toc-item").first.click()
+    at(1)
+    pg.go_back()
+    at(3)
+    pg.go_back()
+    at(2)
+    pg.go_back()
+    at(1)
+    pg.go_back()  # before the first section: the start page, not another site
+    pg.wait_for_selector("#start-btn")
+    assert pg.url.startswith(server)
     assert not console.csp_or_script_errors(), console.lines
