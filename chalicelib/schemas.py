@@ -298,6 +298,9 @@ class DraftOut(_Out):
     answers: dict[str, str]
     updated_at: str
     expires_at: str
+    elapsed_seconds: int = Field(
+        description="time spent filling it in so far, across sessions"
+    )
 
 
 class CohortOut(_Out):

@@ -8,7 +8,7 @@ import { EMBED } from './frame.js';
 import { t } from './i18n.js';
 import { applyLang, renderLoadError, renderLoading } from './page.js';
 import { firstOpenSection, knownAnswers, loadQuestionnaire, setQuestionnaire, showIntro } from './questionnaire.js';
-import { SAVE_DELAY_MS, STORE_DRAFT, state, storageGet, storageSet } from './state.js';
+import { SAVE_DELAY_MS, STORE_DRAFT, elapsedSeconds, state, storageGet, storageSet } from './state.js';
 
 export async function resumeDraft(id) {
   const seq = ++state.seq;
@@ -46,7 +46,10 @@ export async function resumeDraft(id) {
   Object.assign(state.draft, { id: d.id, expiresAt: d.expires_at, disabled: false, status: 'saved', failures: 0 });
   state.draft.savedAt = new Date();
   storageSet(STORE_DRAFT, d.id);
+  // the clock goes on from the time the draft has spent so far (any device)
+  state.started = true;
   state.startedAt = Date.now();
+  state.elapsedBefore = Number.isInteger(d.elapsed_seconds) && d.elapsed_seconds > 0 ? d.elapsed_seconds : 0;
   state.section = firstOpenSection();
   state.view = 'form';
   markEntry('form', state.section);
@@ -69,7 +72,7 @@ export function scheduleSave(delay = SAVE_DELAY_MS) {
 }
 
 export function draftBody() {
-  return { questionnaire: state.q.id, version: state.q.version, language: state.lang, answers: { ...state.answers } };
+  return { questionnaire: state.q.id, version: state.q.version, language: state.lang, answers: { ...state.answers }, elapsed_seconds: elapsedSeconds() };
 }
 
 export async function saveDraft() {

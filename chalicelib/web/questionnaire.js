@@ -135,7 +135,12 @@ export function startForm() {
   announce('');
   state.view = 'form';
   state.section = 0;
-  state.startedAt = Date.now();
+  if (!state.started) {
+    // a new assessment; starting again after Back to this page keeps the clock running
+    state.started = true;
+    state.startedAt = Date.now();
+    state.elapsedBefore = 0;
+  }
   applyPrefill();
   state.emitted.section = -1; // a new start shows its first section again
   emit('started', { questionnaire: { id: state.q.id, version: state.q.version } });

@@ -18,7 +18,9 @@ export const state = {
   answers: {},
   errors: {}, // question id -> message
   generalErrors: [], // messages not tied to a question
-  startedAt: Date.now(),
+  started: false, // the current assessment's clock runs (set on start or resume)
+  startedAt: Date.now(), // when this session's part of the clock began
+  elapsedBefore: 0, // seconds spent in earlier sessions (kept in the draft)
   submission: null, // {key, body}: kept for retries so a retry is byte-identical
   submitting: false,
   submitFailure: null, // {message}
@@ -32,6 +34,12 @@ export const state = {
 };
 
 export const qCache = new Map();
+
+/** Seconds spent on this assessment: earlier sessions (from the draft) plus this one. */
+export function elapsedSeconds() {
+  const now = Math.round((Date.now() - state.startedAt) / 1000);
+  return Math.min(MAX_DURATION, Math.max(0, state.elapsedBefore + now));
+}
 
 export function storageGet(key) {
   try {

@@ -8,7 +8,7 @@ import { EMBED, embedSecret, emit } from './frame.js';
 import { t } from './i18n.js';
 import { missingRequired, showIntro } from './questionnaire.js';
 import { showResult } from './result.js';
-import { MAX_DURATION, STORE_DRAFT, SUBMIT_TIMEOUT_MS, state, storageSet } from './state.js';
+import { STORE_DRAFT, SUBMIT_TIMEOUT_MS, elapsedSeconds, state, storageSet } from './state.js';
 
 export function newKey() {
   if (window.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -57,7 +57,7 @@ export async function submit() {
   }
   state.errors = {};
   if (!state.submission) {
-    const seconds = Math.min(MAX_DURATION, Math.max(0, Math.round((Date.now() - state.startedAt) / 1000)));
+    const seconds = elapsedSeconds();
     const body = {
       questionnaire: state.q.id,
       version: state.q.version,
@@ -143,6 +143,7 @@ export function resetForNewAssessment() {
 
 /** Forget the submitted (or abandoned) answers and draft: the next start is a new one. */
 export function clearAnswers() {
+  state.started = false;
   state.answers = {};
   state.errors = {};
   state.generalErrors = [];

@@ -856,3 +856,42 @@ def test_back_and_forward_move_between_sections(
     pg.wait_for_selector("#start-btn")
     assert pg.url.startswith(server)
     assert not console.csp_or_script_errors(), console.lines
+
+
+def test_resumed_draft_keeps_the_elapsed_time(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """Time spent in an earlier session travels with the draft: the autosave carries it on,
+    and the submission's duration counts every session, so a respondent who resumes is not
+    excluded from the benchmark as "too fast"."""
+    pg, _ = page
+    first = questionnaire["sections"][0]["questions"][0]
+    earlier = 1800  # half an hour in an earlier session, on another device
+    r = requests.post(
+        f"{server}v1/drafts",
+        json={
+            "answers": {first["id"]: first["options"][1]["id"]},
+            "language": "en",
+            "elapsed_seconds": earlier,
+        },
+        timeout=10,
+    )
+    r.raise_for_status()
+    draft_id = r.json()["id"]
+    pg.goto(f"{server}?draft={draft_id}")
+    pg.wait_for_selector("#section-title")
+    box = pg.locator("#qform .question").nth(1)
+    qid = box.get_attribute("data-qid") or ""
+    with pg.expect_request(
+        lambda q: "/v1/drafts/" in q.url and qid in (q.post_data or "")
+    ) as saved:
+        box.locator("input[type=radio]").nth(1).check()
+    assert json.loads(saved.value.post_data or "{}")["elapsed_seconds"] >= earlier
+    fast_fill(pg)
+    with pg.expect_request(lambda q: q.url.endswith("/v1/assessments")) as sent:
+        pg.click("#submit-btn")
+    body = json.loads(sent.value.post_data or "{}")
+    assert earlier <= body["duration_seconds"] < earlier + 600
+    assert body["draft_id"] == draft_id
+    pg.wait_for_selector("#result-title")
+    assert "unusually fast" not in pg.locator("#benchmark").inner_text()
