@@ -30,6 +30,7 @@ MODULES = (
     "history.js",
     "i18n.js",
     "page.js",
+    "progress.js",
     "questionnaire.js",
     "result.js",
     "state.js",

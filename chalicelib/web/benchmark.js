@@ -4,6 +4,7 @@ import { UNAVAILABLE, api } from './api.js';
 import { drawBars } from './charts.js';
 import { $, fmt, h } from './dom.js';
 import { t } from './i18n.js';
+import { loadProgress } from './progress.js';
 import { state } from './state.js';
 
 export async function loadComparison() {
@@ -88,6 +89,7 @@ export function populationLine(population) {
           const body = $('#bench-body');
           if (body) body.replaceChildren(h('p', { class: 'loading' }, tx.benchLoading));
           loadComparison();
+          loadProgress(); // the change in ranking follows the same peers
         },
       },
       other === 'all' ? tx.populationToAll : tx.populationToUsers,

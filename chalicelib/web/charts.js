@@ -151,3 +151,40 @@ export async function drawBars(metrics) {
     }),
   );
 }
+
+/** A horizontal bar chart of before/after pairs on a 0..100 axis (re-assessment). */
+export async function drawPairs(id, labels, before, after, beforeLabel, afterLabel, axis) {
+  const seq = state.seq;
+  let Chart;
+  try {
+    Chart = await loadChart();
+  } catch {
+    const canvas = document.getElementById(id);
+    if (canvas) canvas.parentElement.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
+    return;
+  }
+  const canvas = document.getElementById(id);
+  if (!canvas || seq !== state.seq) return;
+  chartDefaults(Chart);
+  const narrow = window.matchMedia('(max-width: 30rem)').matches;
+  state.charts.push(
+    new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: labels.map((l) => wrapLabel(l, narrow ? 14 : 26)),
+        datasets: [
+          { label: beforeLabel, data: before, backgroundColor: cssVar('--accent-mid'), borderRadius: 3, maxBarThickness: 16 },
+          { label: afterLabel, data: after, backgroundColor: cssVar('--accent'), borderRadius: 3, maxBarThickness: 16 },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        plugins: { legend: { display: true, position: 'top' } },
+        scales: {
+          x: { min: 0, max: 100, ticks: { stepSize: 25 }, grid: { color: cssVar('--line') }, title: { display: true, text: axis, font: { size: narrow ? 10 : 12 } } },
+          y: { grid: { display: false }, ticks: { autoSkip: false, font: { size: narrow ? 10 : 12 } } },
+        },
+      },
+    }),
+  );
+}

@@ -1,14 +1,17 @@
 // Drafts: autosave to /v1/drafts, resume from ?draft=<id>, the "continue later" box.
 
 import { api } from './api.js';
+import { destroyCharts } from './charts.js';
 import { markEntry } from './history.js';
-import { $, announce, formatDate, formatTime, pageUrl } from './dom.js';
+import { $, announce, formatDate, formatTime, h, pageUrl, setView } from './dom.js';
 import { renderForm } from './form.js';
 import { EMBED } from './frame.js';
 import { t } from './i18n.js';
-import { applyLang, renderLoadError, renderLoading } from './page.js';
-import { firstOpenSection, knownAnswers, loadQuestionnaire, setQuestionnaire, showIntro } from './questionnaire.js';
-import { SAVE_DELAY_MS, STORE_DRAFT, elapsedSeconds, state, storageGet, storageSet } from './state.js';
+import { applyLang, renderLoadError, renderLoading, setTitle } from './page.js';
+import { previousDraft, restorePrevious } from './progress.js';
+import { emitReady, firstOpenSection, knownAnswers, loadQuestionnaire, setQuestionnaire, showIntro } from './questionnaire.js';
+import { elapsedSeconds, SAVE_DELAY_MS, state, storageGet, storageSet, STORE_DRAFT, STORE_SUBMITTED } from './state.js';
+import { resetForNewAssessment } from './submit.js';
 
 export async function resumeDraft(id) {
   const seq = ++state.seq;
@@ -24,6 +27,11 @@ export async function resumeDraft(id) {
   if (!r.ok || !r.data) {
     if (storageGet(STORE_DRAFT) === id) storageSet(STORE_DRAFT, null);
     setUrl({});
+    const done = submittedDrafts()[id];
+    if (done && done.token) {
+      renderSubmittedDraft(done);
+      return;
+    }
     state.q = state.q && state.q.language === state.lang ? state.q : null;
     await showIntro();
     announce(t().draftMissing, 'warning');
@@ -43,6 +51,7 @@ export async function resumeDraft(id) {
   state.errors = {};
   state.generalErrors = [];
   state.submission = null;
+  restorePrevious(d.id);
   Object.assign(state.draft, { id: d.id, expiresAt: d.expires_at, disabled: false, status: 'saved', failures: 0 });
   state.draft.savedAt = new Date();
   storageSet(STORE_DRAFT, d.id);
@@ -55,6 +64,48 @@ export async function resumeDraft(id) {
   markEntry('form', state.section);
   renderForm('heading');
   announce(t().draftResumed, 'success');
+}
+
+/** This browser's record of submitted drafts: an old draft link then says it was submitted
+ * and links to the result (the server deletes a draft when it is submitted). */
+function submittedDrafts() {
+  try {
+    const m = JSON.parse(storageGet(STORE_SUBMITTED) || '{}');
+    return m && typeof m === 'object' && !Array.isArray(m) ? m : {};
+  } catch {
+    return {};
+  }
+}
+
+export function rememberSubmitted(draftId, token, at) {
+  if (!draftId || EMBED) return;
+  const m = submittedDrafts();
+  m[draftId] = { token, at };
+  const keep = Object.entries(m).sort((a, b) => String(b[1].at).localeCompare(String(a[1].at))).slice(0, 10);
+  storageSet(STORE_SUBMITTED, JSON.stringify(Object.fromEntries(keep)));
+}
+
+function renderSubmittedDraft(done) {
+  const tx = t();
+  destroyCharts();
+  state.view = 'message';
+  setTitle();
+  setView(
+    h(
+      'div',
+      { class: 'panel alert alert-success', id: 'draft-submitted', role: 'status' },
+      h('h1', { tabindex: '-1' }, tx.draftSubmittedTitle),
+      h('p', {}, tx.draftSubmitted(done.at ? formatDate(done.at) : '')),
+      h(
+        'p',
+        {},
+        h('a', { href: `#result=${done.token}`, class: 'btn btn-primary', id: 'draft-result-link' }, tx.openResult),
+        ' ',
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'draft-new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
+      ),
+    ),
+  );
+  emitReady();
 }
 
 export function setUrl({ draft = null, result = null }) {
@@ -104,6 +155,7 @@ export async function saveDraft() {
     d.savedAt = new Date();
     storageSet(STORE_DRAFT, d.id);
     if (isNew && state.view === 'form') setUrl({ draft: d.id });
+    previousDraft(d.id);
     setSaveStatus('saved');
     if (d.dirty) scheduleSave(0);
   } else if (r.network || r.status >= 500 || r.status === 429) {

@@ -8,9 +8,10 @@ import { EMBED, embedSecret, emit } from './frame.js';
 import { markEntry } from './history.js';
 import { t } from './i18n.js';
 import { applyBranding, renderLoadError, renderLoading, setTitle } from './page.js';
+import { loadProgress, progressPanel } from './progress.js';
 import { loadQuestionnaire } from './questionnaire.js';
 import { state } from './state.js';
-import { resetForNewAssessment } from './submit.js';
+import { resetForNewAssessment, startReassessment } from './submit.js';
 
 /** "#result=<id>.<secret>" (the token itself has the form <id>.<secret>); "#result=<id>.<token>"
  * is accepted as well. */
@@ -127,8 +128,11 @@ export function renderResult(data, q) {
         h('button', { type: 'button', class: 'btn btn-primary', id: 'report-btn', onclick: downloadReport }, tx.report),
         // a session submits once: no second assessment in the same frame
         embedSecret ? null : h('button', { type: 'button', class: 'btn btn-secondary', id: 'new-btn', onclick: resetForNewAssessment }, tx.newAssessment),
+        // a partner's frame submits through the partner API: no linking there
+        EMBED ? null : h('button', { type: 'button', class: 'btn btn-secondary', id: 'reassess-btn', onclick: startReassessment }, tx.reassess),
         h('p', { id: 'report-status', class: 'report-status', role: 'status' }),
       ),
+      progressPanel(data),
       renderLadder(r, q),
       renderPyramid(r),
       renderDimensions(r),
@@ -147,6 +151,7 @@ export function renderResult(data, q) {
   title.focus({ preventScroll: true });
   drawRadar(r);
   loadComparison();
+  loadProgress();
   emit('result_shown', { assessment_id: data.id, phase: r.phase.number, overall: r.overall });
 }
 

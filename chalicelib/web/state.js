@@ -4,6 +4,8 @@ export const QUESTIONNAIRE_ID = 'smm';
 export const LANGS = ['de', 'en'];
 export const STORE_LANG = 'smm.lang';
 export const STORE_DRAFT = 'smm.draft';
+export const STORE_PREVIOUS = 'smm.previous'; // the result a re-assessment links (progress.js)
+export const STORE_SUBMITTED = 'smm.submitted'; // submitted draft id -> its result (draft.js)
 export const SUBMIT_TIMEOUT_MS = 30000;
 export const SAVE_DELAY_MS = 800;
 export const SELECT_MIN_OPTIONS = 12; // more options than this: a <select> instead of radio buttons
@@ -27,6 +29,7 @@ export const state = {
   draft: { id: null, expiresAt: null, timer: null, saving: false, dirty: false, failures: 0, status: 'idle', disabled: false },
   result: null, // {id, token, data, fresh}
   charts: [],
+  previous: null, // {id, token, created_at, draft}: the result this assessment re-assesses
   population: 'users', // peers: organisations that use social media (default) or all
   seq: 0, // increases on each navigation: late answers of older requests are dropped
   brand: null, // the partner's white label (embed mode, or a partner's result)

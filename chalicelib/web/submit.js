@@ -1,12 +1,13 @@
 // Submitting the answers (idempotent retries) and starting a new assessment.
 
 import { api } from './api.js';
-import { $, announce, capitalise, h } from './dom.js';
-import { setUrl } from './draft.js';
+import { $, announce, capitalise, formatDate, h } from './dom.js';
+import { rememberSubmitted, setUrl } from './draft.js';
 import { renderForm, showErrors } from './form.js';
 import { EMBED, embedSecret, emit } from './frame.js';
 import { t } from './i18n.js';
-import { missingRequired, showIntro } from './questionnaire.js';
+import { setPrevious } from './progress.js';
+import { missingRequired, showIntro, startForm } from './questionnaire.js';
 import { showResult } from './result.js';
 import { STORE_DRAFT, SUBMIT_TIMEOUT_MS, elapsedSeconds, state, storageSet } from './state.js';
 
@@ -66,6 +67,7 @@ export async function submit() {
       duration_seconds: seconds,
     };
     if (state.draft.id) body.draft_id = state.draft.id;
+    if (state.previous && state.previous.token && !EMBED) body.previous_token = state.previous.token;
     state.submission = { key: newKey(), body };
   }
   const { key, body } = state.submission;
@@ -99,6 +101,12 @@ export async function submit() {
   const problem = r.data && typeof r.data === 'object' ? r.data : {};
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
   for (const e of errors) {
+    if (e.pointer === '/previous_token') {
+      // the earlier result is gone (erased): submit without the link next time
+      setPrevious(null);
+      state.generalErrors.push(tx.previousGone);
+      continue;
+    }
     const qid = pointerToQuestion(e.pointer);
     if (qid) state.errors[qid] = localiseDetail(e.detail);
     else state.generalErrors.push(capitalise(e.detail || problem.detail || ''));
@@ -126,6 +134,8 @@ export function finishSubmission(data) {
   clearTimeout(d.timer);
   d.timer = null;
   storageSet(STORE_DRAFT, null);
+  rememberSubmitted(d.id, data.token, data.created_at || new Date().toISOString());
+  setPrevious(null);
   state.submission = null;
   state.submitFailure = null;
   state.errors = {};
@@ -139,6 +149,24 @@ export function resetForNewAssessment() {
   setUrl({});
   announce('');
   showIntro();
+}
+
+/** Re-assess: a new assessment that, when submitted, is linked to the result shown now
+ * (previous_token), so its result shows the change. A new history entry: Back returns to the
+ * earlier result. */
+export async function startReassessment() {
+  const { id, token, data } = state.result;
+  clearAnswers();
+  setPrevious({ id, token, created_at: (data && data.created_at) || null, draft: null });
+  try {
+    history.pushState({ smm: 'intro' }, '', location.pathname);
+  } catch {
+    setUrl({});
+  }
+  await showIntro();
+  if (state.view !== 'intro') return;
+  startForm();
+  announce(t().reassessNote(state.previous.created_at ? formatDate(state.previous.created_at) : ''), 'info');
 }
 
 /** Forget the submitted (or abandoned) answers and draft: the next start is a new one. */

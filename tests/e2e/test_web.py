@@ -895,3 +895,75 @@ def test_resumed_draft_keeps_the_elapsed_time(
     assert body["draft_id"] == draft_id
     pg.wait_for_selector("#result-title")
     assert "unusually fast" not in pg.locator("#benchmark").inner_text()
+
+
+def test_reassessment_links_the_previous_result_and_shows_the_change(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """ "Re-assess" starts a new assessment linked to the result shown (previous_token); the
+    new result shows the change per metric and in the peer ranking as charts and a table."""
+    pg, console = page
+    open_form(pg, server)
+    answer_all(pg, phase_two_answers(questionnaire))
+    first = submit_and_wait(pg)
+    pg.click("#reassess-btn")
+    pg.wait_for_selector("#section-title")
+    assert "Re-assessment" in pg.locator("#notice").inner_text()
+    assert section_number(pg) == 1
+    assert pg.locator("#qform input[type=radio]:checked").count() == 0  # a fresh start
+    fast_fill(pg, "second")
+    with pg.expect_request(lambda q: q.url.endswith("/v1/assessments")) as sent:
+        pg.click("#submit-btn")
+    assert json.loads(sent.value.post_data or "{}")["previous_token"] == first["token"]
+    pg.wait_for_selector("#result-title")
+    pg.wait_for_selector("#progress-table", state="attached")
+    assert (
+        "Compared with your assessment of" in pg.locator("#progress-since").inner_text()
+    )
+    assert "null" not in pg.locator("#progress-panel").inner_text()
+    rows = pg.locator("#progress-table tbody tr")
+    assert rows.count() >= 3
+    overall = pg.locator("#progress-table tr[data-metric=overall]").text_content() or ""
+    before = first["result"]["overall"]
+    assert str(before) in overall and "+" in overall  # "second" scores higher
+    pg.wait_for_function("() => document.querySelector('#progress-chart')?.width > 0")
+    pg.wait_for_function(
+        "() => document.querySelector('#progress-rank-chart')?.width > 0"
+    )
+    assert canvas_pixels(pg, "#progress-chart") > 2000
+    assert canvas_pixels(pg, "#progress-rank-chart") > 2000
+    label = pg.locator("#progress-rank-chart").get_attribute("aria-label") or ""
+    assert "percentile ranks among peers before and now" in label and "→" in label
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#progress-panel").screenshot(path=str(SHOTS / "11-reassessment-en.png"))
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_old_draft_link_says_it_was_submitted_and_links_the_result(
+    server: str, browser: Any, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    open_form(pg, server)
+    fill_section(pg, second)
+    pg.wait_for_function("() => location.search.startsWith('?draft=')")
+    draft_id = pg.evaluate("new URLSearchParams(location.search).get('draft')")
+    fast_fill(pg)
+    created = submit_and_wait(pg)
+    overall = pg.locator(".card-value").nth(2).inner_text()
+    pg.goto(f"{server}?draft={draft_id}")
+    pg.wait_for_selector("#draft-submitted")
+    assert "has been submitted" in pg.locator("#draft-submitted").inner_text()
+    assert "may have expired" not in pg.locator("body").inner_text()
+    href = pg.locator("#draft-result-link").get_attribute("href") or ""
+    assert href.endswith(f"#result={created['token']}")
+    pg.click("#draft-result-link")
+    pg.wait_for_selector("#result-title")
+    assert pg.locator(".card-value").nth(2).inner_text() == overall
+    # another device knows nothing of the submission: the message says it may have been
+    ctx, other, _ = _new_page(browser)
+    try:
+        other.goto(f"{server}?draft={draft_id}")
+        other.wait_for_selector("#start-btn")
+        assert "submitted already" in other.locator("#notice").inner_text()
+    finally:
+        ctx.close()
