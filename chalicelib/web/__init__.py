@@ -8,6 +8,8 @@ in ``ASSETS`` can be served; anything else is a ``NotFound``. See docs/WEB.md.""
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 from pathlib import Path
 
 from chalicelib.errors import NotFound
@@ -88,6 +90,24 @@ def static_asset(name: str) -> tuple[bytes, str]:
     return asset(name)
 
 
+def page(data: bytes) -> bytes:
+    """index.html with the operator's settings (chalicelib.config.SiteSettings: imprint and
+    privacy links, k) in ``<html data-site="...">`` (JSON, HTML-escaped), read by page.js.
+    The embed page (chalicelib/embed.py) starts from the plain file: a partner's frame shows
+    the partner's links."""
+    from chalicelib.config import SiteSettings
+
+    s = SiteSettings.from_env()
+    site = {
+        "imprint_url": s.imprint_url,
+        "privacy_url": s.privacy_url,
+        "k_min": s.k_min,
+    }
+    attr = html.escape(json.dumps(site, separators=(",", ":")), quote=True)
+    text = data.decode("utf-8").replace("<html ", f'<html data-site="{attr}" ', 1)
+    return text.encode("utf-8")
+
+
 def response(
     name: str, if_none_match: str | None = None
 ) -> tuple[int, str, dict[str, str]]:
@@ -95,6 +115,10 @@ def response(
     client's ``If-None-Match`` already names the current version. The file names carry no
     content hash, so every file is ``no-cache`` (revalidated by ETag on each use)."""
     data, content_type, etag = _load(name)
+    if name == "index.html":
+        data = page(data)
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
     headers = {
         "Content-Type": content_type,
         "Cache-Control": "no-cache",

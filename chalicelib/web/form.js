@@ -6,7 +6,7 @@ import { renderSaveBox, scheduleSave } from './draft.js';
 import { emit } from './frame.js';
 import { pushSection } from './history.js';
 import { t } from './i18n.js';
-import { setTitle } from './page.js';
+import { setTitle, SITE } from './page.js';
 import { allQuestions, answeredCount, emitReady, hiddenQuestion } from './questionnaire.js';
 import { SELECT_MIN_OPTIONS, state } from './state.js';
 import { renderSubmitFailure, submit } from './submit.js';
@@ -175,6 +175,7 @@ export function renderQuestion(question) {
   const number = h('span', { class: 'q-num' }, `${entry.number}.`);
   const optional = question.required ? null : h('span', { class: 'q-optional' }, ` ${tx.optional}`);
   const help = question.help ? h('p', { class: 'help', id: `help-${question.id}` }, question.help) : null;
+  const consent = question.role === 'consent' ? consentDetails() : null;
   const error = h(
     'p',
     { class: 'field-error', id: `err-${question.id}`, hidden: !err },
@@ -190,6 +191,7 @@ export function renderQuestion(question) {
       { class: `${cls} question-select`, id: `q-${question.id}`, dataset: { qid: question.id } },
       h('label', { class: 'q-text', for: id }, number, ' ', question.text, optional),
       help,
+      consent,
       error,
       h(
         'select',
@@ -211,6 +213,7 @@ export function renderQuestion(question) {
     { class: cls, id: `q-${question.id}`, dataset: { qid: question.id }, 'aria-describedby': describedBy },
     h('legend', { class: 'q-text' }, number, ' ', question.text, optional),
     help,
+    consent,
     error,
     h(
       'div',
@@ -235,6 +238,21 @@ export function renderQuestion(question) {
         );
       }),
     ),
+  );
+}
+
+/** What enters the benchmark with consent, and what does not (chalicelib/service.py
+ * contribution_for: the metrics, the cohort, the month and the population; k from the
+ * server's settings). */
+function consentDetails() {
+  const tx = t();
+  return h(
+    'div',
+    { class: 'consent-details', id: 'consent-details' },
+    h('p', { class: 'consent-title' }, tx.consentTitle),
+    h('ul', {}, tx.consentItems(SITE.k_min || 5).map((x) => h('li', {}, x))),
+    h('p', {}, tx.consentNo),
+    SITE.privacy_url ? h('p', {}, h('a', { href: SITE.privacy_url, target: '_blank', rel: 'noopener noreferrer' }, tx.privacy)) : null,
   );
 }
 

@@ -23,6 +23,7 @@ export function applyLang(lang) {
   $('#brand-name').textContent = state.brand ? state.brand.display_name : tx.brand;
   $('#skip-link').textContent = tx.skip;
   $('#footer-text').textContent = tx.footer;
+  renderFooterLinks();
   $('.lang-switch').setAttribute('aria-label', tx.langGroup);
   for (const b of document.querySelectorAll('.lang-switch button')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
@@ -70,17 +71,44 @@ export function applyBranding(b) {
     brand.prepend(h('img', { id: 'brand-logo', class: 'brand-logo', src: b.logo, alt: '' }));
   }
   $('#brand-name').textContent = b.display_name;
+  renderFooterLinks();
+  setTitle();
+}
+
+/** The operator's settings put into <html data-site="..."> by the server
+ * (chalicelib/web.page: IMPRINT_URL, PRIVACY_URL, k); empty in a partner's frame. */
+export const SITE = readSite();
+
+function readSite() {
+  try {
+    const s = JSON.parse(document.documentElement.dataset.site || '{}');
+    return s && typeof s === 'object' ? s : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Imprint and privacy-policy links in the footer: a partner's own (white label) where it
+ * has them, else the operator's. */
+export function renderFooterLinks() {
+  const https = (u) => typeof u === 'string' && /^https:\/\/[^\s]+$/.test(u);
+  const b = state.brand || {};
+  const imprint = https(b.imprint_url) ? b.imprint_url : SITE.imprint_url;
+  const privacy = https(b.privacy_url) ? b.privacy_url : SITE.privacy_url;
+  const tx = t();
+  const items = [];
+  if (https(imprint)) items.push(h('a', { href: imprint, target: '_blank', rel: 'noopener noreferrer', id: 'imprint-link' }, tx.imprint));
+  if (https(privacy)) items.push(h('a', { href: privacy, target: '_blank', rel: 'noopener noreferrer', id: 'privacy-link' }, tx.privacy));
   let links = $('#footer-links');
+  if (!items.length) {
+    if (links) links.remove();
+    return;
+  }
   if (!links) {
     links = h('p', { id: 'footer-links', class: 'footer-links' });
     $('.site-footer .wrap').append(links);
   }
-  const items = [];
-  const https = (u) => typeof u === 'string' && /^https:\/\/[^\s]+$/.test(u);
-  if (https(b.imprint_url)) items.push(h('a', { href: b.imprint_url, target: '_blank', rel: 'noopener noreferrer', id: 'imprint-link' }, state.lang === 'de' ? 'Impressum' : 'Imprint'));
-  if (https(b.privacy_url)) items.push(h('a', { href: b.privacy_url, target: '_blank', rel: 'noopener noreferrer', id: 'privacy-link' }, state.lang === 'de' ? 'Datenschutz' : 'Privacy'));
   links.replaceChildren(...items.flatMap((a, i) => (i ? [' · ', a] : [a])));
-  setTitle();
 }
 
 export function renderLoading() {

@@ -33,6 +33,8 @@ ARGS = [
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+IMPRINT_URL = "https://operator.example/impressum"
+PRIVACY_URL = "https://operator.example/datenschutz"
 WAIT_MS = 20_000  # generous: the machine may be busy with other test suites
 
 Page = Any  # playwright.sync_api.Page
@@ -43,7 +45,14 @@ Page = Any  # playwright.sync_api.Page
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("web")
     # no bytecode writes: chalice local reloads itself when files below the project change
-    env = {"DATA_DIR": str(data), "STORE": "sqlite", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "DATA_DIR": str(data),
+        "STORE": "sqlite",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # the operator's links, rendered into the page (chalicelib/config.SiteSettings)
+        "IMPRINT_URL": IMPRINT_URL,
+        "PRIVACY_URL": PRIVACY_URL,
+    }
     # a small synthetic reference cohort, so the benchmark has figures to show
     subprocess.run(
         [sys.executable, "-m", "chalicelib.cli", "seed-reference", "--size", "300"],
@@ -967,3 +976,36 @@ def test_old_draft_link_says_it_was_submitted_and_links_the_result(
         assert "submitted already" in other.locator("#notice").inner_text()
     finally:
         ctx.close()
+
+
+def test_imprint_privacy_links_and_what_the_consent_covers(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """The operator's imprint and privacy-policy links (IMPRINT_URL, PRIVACY_URL) are in the
+    footer in both languages, and the consent question says what enters the benchmark."""
+    pg, console = page
+    pg.goto(server)
+    pg.wait_for_selector("#start-btn")
+    imprint, privacy = pg.locator("#imprint-link"), pg.locator("#privacy-link")
+    assert imprint.get_attribute("href") == IMPRINT_URL
+    assert privacy.get_attribute("href") == PRIVACY_URL
+    assert (
+        imprint.inner_text() == "Imprint" and privacy.inner_text() == "Privacy policy"
+    )
+    assert imprint.get_attribute("rel") == "noopener noreferrer"
+    pg.click(".lang-switch button[data-lang=de]")
+    pg.wait_for_selector("#imprint-link:has-text('Impressum')")
+    assert pg.locator("#privacy-link").inner_text() == "Datenschutzerklärung"
+    pg.click("#start-btn")
+    pg.wait_for_selector("#section-title")
+    pg.click("#toc summary")
+    pg.locator("#toc .toc-item").last.click()
+    pg.wait_for_selector("#consent-details")
+    text = pg.locator("#consent-details").inner_text()
+    assert "Was in den Benchmark einfließt" in text
+    assert "mindestens 5 Organisationen" in text
+    assert "Nicht Ihre Antworten auf die einzelnen Fragen" in text
+    assert "trotzdem Ihr vollständiges Ergebnis" in text
+    # the consent question still works as before
+    assert pg.locator("#q-consent input[type=radio]").count() == 2
+    assert not console.csp_or_script_errors(), console.lines

@@ -148,3 +148,33 @@ def test_asset_function() -> None:
         web.asset("../app.py")
     with pytest.raises(NotFound):
         web.static_asset("index.html")
+
+
+def test_page_carries_the_operators_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMPRINT_URL / PRIVACY_URL (https only) and k go into <html data-site> of the page,
+    HTML-escaped; the ETag follows them; a bad URL is refused with the variable's name."""
+    import html as html_lib
+
+    monkeypatch.delenv("IMPRINT_URL", raising=False)
+    monkeypatch.delenv("PRIVACY_URL", raising=False)
+    _, plain, h1 = web.response("index.html")
+    site = re.search(r'<html data-site="([^"]*)"', plain)
+    assert site and json.loads(html_lib.unescape(site.group(1)))["imprint_url"] is None
+    monkeypatch.setenv("IMPRINT_URL", "https://operator.example/impressum?a=1&b=2")
+    monkeypatch.setenv("PRIVACY_URL", "https://operator.example/datenschutz")
+    monkeypatch.setenv("BENCHMARK_MIN_COHORT", "7")
+    _, body, h2 = web.response("index.html")
+    site = re.search(r'<html data-site="([^"]*)"', body)
+    assert site
+    assert json.loads(html_lib.unescape(site.group(1))) == {
+        "imprint_url": "https://operator.example/impressum?a=1&b=2",
+        "privacy_url": "https://operator.example/datenschutz",
+        "k_min": 7,
+    }
+    assert "&b=2" not in site.group(1)  # escaped inside the attribute
+    assert h1["ETag"] != h2["ETag"]
+    assert web.response("index.html", h2["ETag"])[0] == 304
+    for bad in ("http://operator.example/", "javascript:alert(1)", "https://a b/"):
+        monkeypatch.setenv("IMPRINT_URL", bad)
+        with pytest.raises(ValueError, match="IMPRINT_URL"):
+            web.response("index.html")
