@@ -3,7 +3,7 @@
 import { UNAVAILABLE, api } from './api.js';
 import { drawBars } from './charts.js';
 import { $, fmt, h } from './dom.js';
-import { t } from './i18n.js';
+import { metricLabel, t } from './i18n.js';
 import { loadProgress } from './progress.js';
 import { state } from './state.js';
 
@@ -122,7 +122,7 @@ export function renderComparison(body, c) {
     return;
   }
   const metrics = c.metrics;
-  const list = metrics.map((m) => `${m.label || m.metric} ${m.percentile_rank === null || m.percentile_rank === undefined ? tx.notReleased : fmt(m.percentile_rank)}`).join(', ');
+  const list = metrics.map((m) => `${metricLabel(m.metric, m.label)} ${m.percentile_rank === null || m.percentile_rank === undefined ? tx.notReleased : fmt(m.percentile_rank)}`).join(', ');
   const canvasBox = h('div', { class: 'chart-box chart-bars' }, h('canvas', { id: 'bench-chart', role: 'img', 'aria-label': tx.benchChartLabel(list) }));
   const perBar = window.matchMedia('(max-width: 30rem)').matches ? 40 : 34;
   canvasBox.style.height = `${Math.max(160, metrics.length * perBar + 70)}px`;
@@ -144,7 +144,7 @@ export function renderComparison(body, c) {
             h(
               'tr',
               {},
-              h('th', { scope: 'row' }, m.label || m.metric),
+              h('th', { scope: 'row' }, metricLabel(m.metric, m.label)),
               h('td', {}, fmt(m.value)),
               h('td', {}, m.percentile_rank === null || m.percentile_rank === undefined ? tx.notReleased : fmt(m.percentile_rank)),
               h('td', {}, fmt(m.median)),

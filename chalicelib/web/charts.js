@@ -70,11 +70,10 @@ export async function drawRadar(r) {
   chartDefaults(Chart);
   const accent = cssVar('--accent');
   const narrow = window.matchMedia('(max-width: 30rem)').matches;
-  state.charts.push(
-    new Chart(canvas, {
+  const chart = new Chart(canvas, {
       type: 'radar',
       data: {
-        labels: r.dimensions.map((d) => wrapLabel(d.name, narrow ? 12 : 18)),
+        labels: r.dimensions.map((d) => wrapLabel(d.name, narrow ? 11 : 18)),
         datasets: [
           {
             label: t().dimsTitle,
@@ -101,8 +100,34 @@ export async function drawRadar(r) {
           },
         },
       },
-    }),
-  );
+    });
+  state.charts.push(chart);
+  keepLabelsInside(chart);
+}
+
+/** Chart.js fits a radar's point labels into the canvas only roughly: on a narrow screen
+ * (390 px) a long side label ("Inhalte und Community") ran over the canvas edge and was cut
+ * off. Measure the laid-out labels and pad the chart by the overflow until they fit. */
+function keepLabelsInside(chart) {
+  const pad = { left: 0, right: 0, top: 0, bottom: 0 };
+  for (let round = 0; round < 4; round += 1) {
+    const items = chart.scales.r && chart.scales.r._pointLabelItems;
+    if (!Array.isArray(items) || !items.length) return;
+    const left = Math.max(0, ...items.map((i) => 2 - i.left));
+    const right = Math.max(0, ...items.map((i) => i.right - (chart.width - 2)));
+    const top = Math.max(0, ...items.map((i) => 2 - i.top));
+    const bottom = Math.max(0, ...items.map((i) => i.bottom - (chart.height - 2)));
+    if (!left && !right && !top && !bottom) return;
+    // symmetric, so the radar stays centred
+    const side = Math.ceil(Math.max(left, right));
+    const vert = Math.ceil(Math.max(top, bottom));
+    pad.left += side;
+    pad.right += side;
+    pad.top += vert;
+    pad.bottom += vert;
+    chart.options.layout = { ...(chart.options.layout || {}), padding: { ...pad } };
+    chart.update();
+  }
 }
 
 export async function drawBars(metrics) {

@@ -76,7 +76,9 @@ export const TEXT = {
     keepLinkTitle: 'Keep this link',
     keepLinkText: 'Keep this link: it is the only way back to your result. Anyone with the link can see the result, so share it only with people you trust.',
     resultLinkLabel: 'Link to your result',
-    overall: 'Overall score',
+    overall: 'Overall index',
+    metricPyramid: 'Pyramid tier reached',
+    phaseScale: 'on the ladder of phases 0–7',
     phaseCard: 'Engagement phase',
     tierCard: 'Pyramid tier reached',
     noTier: 'None yet',
@@ -228,7 +230,7 @@ export const TEXT = {
     privacy: 'Datenschutzerklärung',
     consentTitle: 'Was in den Benchmark einfließt, wenn Sie zustimmen',
     consentItems: (k) => [
-      'Nur Ihre Punktwerte: der Gesamtwert, die Engagement-Phase, die erreichte Pyramidenebene, die fünf Ebenenwerte und die sechs Werte der Handlungsfelder.',
+      'Nur Ihre Punktwerte: der Gesamtindex, die Engagement-Phase, die erreichte Pyramidenebene, die fünf Ebenenwerte und die sechs Werte der Handlungsfelder.',
       'Gezählt in den Gruppen Ihrer Branche, Größenklasse und Region, mit dem Monat Ihrer Teilnahme und ob Sie soziale Medien nutzen.',
       'Nicht Ihre Antworten auf die einzelnen Fragen, keine Namen, keine E-Mail-Adressen, nichts Eingetipptes.',
       `Werte werden nur für Gruppen mit mindestens ${k} Organisationen gezeigt, nie für eine einzelne.`,
@@ -292,7 +294,9 @@ export const TEXT = {
     keepLinkTitle: 'Bewahren Sie diesen Link auf',
     keepLinkText: 'Bewahren Sie diesen Link auf: Nur mit ihm kommen Sie zu Ihrem Ergebnis zurück. Wer den Link hat, kann das Ergebnis sehen – geben Sie ihn nur an Personen weiter, denen Sie vertrauen.',
     resultLinkLabel: 'Link zu Ihrem Ergebnis',
-    overall: 'Gesamtwert',
+    overall: 'Gesamtindex',
+    metricPyramid: 'Erreichte Pyramidenebene',
+    phaseScale: 'auf der Leiter der Phasen 0–7',
     phaseCard: 'Engagement-Phase',
     tierCard: 'Erreichte Pyramidenebene',
     noTier: 'Noch keine',
@@ -310,7 +314,7 @@ export const TEXT = {
     stepScoreLong: (s, th) => `Kriterienwert ${s} von ${th} benötigten`,
     nextScore: (n, s, th) => `Kriterien von Phase ${n}: ${s} von ${th} benötigten Punkten.`,
     nextGap: (d) => `Es fehlen ${d} Punkte.`,
-    nextUnknown: (n, a, i) => `Phase ${n} ist noch nicht beurteilbar: Nur ${a} ihrer ${i} Fragen sind mit mehr als „Weiß nicht“ beantwortet. Klären Sie die Antworten, das kann Sie eine Stufe höher bringen.`,
+    nextUnknown: (n, a, i) => `Phase ${n} ist noch nicht beurteilbar: Nur ${a} ihrer ${i} Fragen sind mit mehr als „Weiß nicht“ beantwortet. Klären Sie die Antworten, das kann Sie in die nächste Phase bringen.`,
     answerGiven: 'Ihre Antwort:',
     answerNeeded: 'benötigt:',
     unanswered: 'nicht beantwortet',
@@ -438,3 +442,11 @@ export const TEXT = {
 };
 
 export const t = () => TEXT[state.lang];
+
+/** One term per concept on the page: the API's metric labels come from the questionnaire
+ * (e.g. "Erreichte Pyramidenstufe"); the page says what it says everywhere else. */
+export function metricLabel(metric, label) {
+  const tx = t();
+  const own = { overall: tx.overall, pyramid_level: tx.metricPyramid };
+  return own[metric] || label || metric;
+}

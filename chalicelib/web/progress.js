@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { drawPairs } from './charts.js';
 import { $, fmt, formatDate, h } from './dom.js';
-import { t } from './i18n.js';
+import { metricLabel, t } from './i18n.js';
 import { STORE_PREVIOUS, state, storageGet, storageSet } from './state.js';
 
 /** Remember the result this re-assessment will be linked to (kept with the draft id, so a
@@ -79,7 +79,7 @@ function renderProgress(body, p) {
   const scores = changes.filter((c) => scale100(c) && c.comparable !== false);
   const ranks = changes.filter((c) => hasRank(c) && c.comparable !== false);
   const steps = changes.filter((c) => !scale100(c));
-  const list = (items, key) => items.map((c) => `${c.label} ${fmt(c[`${key}before`])} → ${fmt(c[`${key}after`])}`).join(', ');
+  const list = (items, key) => items.map((c) => `${metricLabel(c.metric, c.label)} ${fmt(c[`${key}before`])} → ${fmt(c[`${key}after`])}`).join(', ');
   const box = (id, items, label) => {
     const b = h('div', { class: 'chart-box chart-bars' }, h('canvas', { id, role: 'img', 'aria-label': label }));
     b.style.height = `${Math.max(160, items.length * 46 + 80)}px`;
@@ -89,7 +89,7 @@ function renderProgress(body, p) {
     h('p', { id: 'progress-since' }, tx.progressSince(since)),
     p.version_note ? h('p', { class: 'notice notice-warning', id: 'progress-version' }, p.version_note) : null,
     steps.length
-      ? h('ul', { class: 'progress-steps', id: 'progress-steps' }, steps.map((c) => h('li', { dataset: { metric: c.metric } }, `${c.label}: ${fmt(c.before)} → ${fmt(c.after)} (${sign(c.delta)})`)))
+      ? h('ul', { class: 'progress-steps', id: 'progress-steps' }, steps.map((c) => h('li', { dataset: { metric: c.metric } }, `${metricLabel(c.metric, c.label)}: ${fmt(c.before)} → ${fmt(c.after)} (${sign(c.delta)})`)))
       : null,
     scores.length ? h('h3', {}, tx.progressScores) : null,
     scores.length ? box('progress-chart', scores, tx.progressChartLabel(list(scores, ''))) : null,
@@ -114,7 +114,7 @@ function renderProgress(body, p) {
               h(
                 'tr',
                 { dataset: { metric: c.metric } },
-                h('th', { scope: 'row' }, c.label),
+                h('th', { scope: 'row' }, metricLabel(c.metric, c.label)),
                 h('td', {}, fmt(c.before)),
                 h('td', {}, fmt(c.after)),
                 h('td', {}, sign(c.delta)),
@@ -129,6 +129,6 @@ function renderProgress(body, p) {
   body.replaceChildren(...parts.filter(Boolean));
   const before = tx.progressBefore(since);
   const after = tx.progressAfter;
-  if (scores.length) drawPairs('progress-chart', scores.map((c) => c.label), scores.map((c) => c.before), scores.map((c) => c.after), before, after, tx.progressScoreAxis);
-  if (ranks.length) drawPairs('progress-rank-chart', ranks.map((c) => c.label), ranks.map((c) => c.percentile_before), ranks.map((c) => c.percentile_after), before, after, tx.percentileAxis);
+  if (scores.length) drawPairs('progress-chart', scores.map((c) => metricLabel(c.metric, c.label)), scores.map((c) => c.before), scores.map((c) => c.after), before, after, tx.progressScoreAxis);
+  if (ranks.length) drawPairs('progress-rank-chart', ranks.map((c) => metricLabel(c.metric, c.label)), ranks.map((c) => c.percentile_before), ranks.map((c) => c.percentile_after), before, after, tx.percentileAxis);
 }

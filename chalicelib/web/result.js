@@ -3,7 +3,7 @@
 import { UNAVAILABLE, api } from './api.js';
 import { loadComparison } from './benchmark.js';
 import { destroyCharts, drawRadar } from './charts.js';
-import { $, copyFrom, formatDate, h, pageUrl, setView } from './dom.js';
+import { $, announce, copyFrom, formatDate, h, pageUrl, setView } from './dom.js';
 import { EMBED, embedSecret, emit } from './frame.js';
 import { markEntry } from './history.js';
 import { t } from './i18n.js';
@@ -86,6 +86,7 @@ export function renderResult(data, q) {
   // embedded: the link opens the result on our own page (in the partner's white label)
   const link = `${EMBED ? new URL('./', location.href).href : pageUrl()}#result=${state.result.token}`;
   setTitle(tx.resultTitle);
+  announce(''); // "welcome back" and other form notices end with the questionnaire
   const tierName = r.pyramid.reached_name || tx.noTier;
 
   setView(
@@ -115,7 +116,7 @@ export function renderResult(data, q) {
       h(
         'ul',
         { class: 'cards', 'aria-label': tx.resultTitle },
-        h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.phaseCard), h('span', { class: `card-value${r.phase.number === null ? ' card-value-text' : ''}` }, r.phase.number === null ? tx.notAssessable : String(r.phase.number)), h('span', { class: 'card-sub' }, r.phase.name)),
+        h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.phaseCard), h('span', { class: `card-value${r.phase.number === null ? ' card-value-text' : ''}` }, r.phase.number === null ? tx.notAssessable : String(r.phase.number)), h('span', { class: 'card-sub' }, r.phase.name), r.phase.number === null ? null : h('span', { class: 'card-sub card-scale' }, tx.phaseScale)),
         h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.tierCard), h('span', { class: 'card-value card-value-text' }, tierName)),
         r.overall === null
           ? h('li', { class: 'card' }, h('span', { class: 'card-label' }, tx.overall), h('span', { class: 'card-value card-value-text' }, tx.notAssessable))

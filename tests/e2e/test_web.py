@@ -1009,3 +1009,62 @@ def test_imprint_privacy_links_and_what_the_consent_covers(
     # the consent question still works as before
     assert pg.locator("#q-consent input[type=radio]").count() == 2
     assert not console.csp_or_script_errors(), console.lines
+
+
+RADAR_LABELS = """() => {
+    const chart = window.Chart && Chart.getChart(document.querySelector('#radar'));
+    if (!chart) return null;
+    const items = chart.scales.r._pointLabelItems || [];
+    return {width: chart.width, height: chart.height,
+            boxes: items.map((i) => [i.left, i.right, i.top, i.bottom])};
+}"""
+
+
+def test_result_at_390px_in_german_is_tidy(
+    server: str, browser: Any, questionnaire: dict[str, Any]
+) -> None:
+    """On a 390 px phone, after resuming a draft, in German: the radar's labels lie inside
+    the canvas, the "welcome back" banner is gone on the result, one term per concept
+    (Gesamtindex, Pyramidenebene) and no "Phase n von 7" with eight phases 0-7."""
+    first = questionnaire["sections"][0]["questions"][0]
+    r = requests.post(
+        f"{server}v1/drafts",
+        json={"answers": {first["id"]: first["options"][1]["id"]}, "language": "de"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    ctx, pg, console = _new_page(browser, width=390, height=844)
+    try:
+        pg.goto(f"{server}?draft={r.json()['id']}")
+        pg.wait_for_selector("#section-title")
+        assert "Willkommen zurück" in pg.locator("#notice").inner_text()
+        fast_fill(pg, "pattern")
+        submit_and_wait(pg)
+        assert "Willkommen zurück" not in pg.locator("body").inner_text()
+        assert pg.locator("#notice").inner_text().strip() == ""
+        pg.wait_for_function(RADAR_LABELS)
+        radar = pg.evaluate(RADAR_LABELS)
+        assert len(radar["boxes"]) == 6
+        for left, right, top, bottom in radar["boxes"]:
+            assert left >= 0 and right <= radar["width"], radar
+            assert top >= 0 and bottom <= radar["height"], radar
+        pg.wait_for_selector("#bench-chart")
+        no_horizontal_scroll(pg, 390)
+        # every text of the page, the closed table and the hidden labels included
+        text = pg.evaluate("document.body.textContent")
+        labels = " ".join(
+            pg.eval_on_selector_all(
+                "[aria-label]", "els => els.map((e) => e.getAttribute('aria-label'))"
+            )
+        )
+        for term, other in (
+            ("Gesamtindex", "Gesamtwert"),
+            ("Pyramidenebene", "Pyramidenstufe"),
+        ):
+            assert term in text + labels, term
+            assert other not in text + labels, other
+        assert "von 7" not in text and "Phasen 0–7" in text
+        shot(pg, "12-result-390-de.png", full_page=True)
+        assert not console.csp_or_script_errors(), console.lines
+    finally:
+        ctx.close()
