@@ -178,3 +178,26 @@ def test_page_carries_the_operators_links(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setenv("IMPRINT_URL", bad)
         with pytest.raises(ValueError, match="IMPRINT_URL"):
             web.response("index.html")
+
+
+def test_docs_screenshots_match_the_script() -> None:
+    """docs/WEB.md shows exactly the screenshots scripts/web_screenshots.py writes (``make
+    web-screenshots``), and each is in the repository."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "web_screenshots", ROOT / "scripts" / "web_screenshots.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = (ROOT / "docs" / "WEB.md").read_text()
+    shown = set(re.findall(r"\]\(screenshots/web/([^)]+\.png)\)", doc))
+    assert shown == set(module.SHOTS)
+    on_disk = {p.name for p in (ROOT / "docs" / "screenshots" / "web").glob("*.png")}
+    assert on_disk == set(module.SHOTS)
+    assert "make web-screenshots" in doc
+    make = (ROOT / "Makefile").read_text()
+    assert re.search(
+        r"^web-screenshots:.*\n\t.*scripts/web_screenshots.py", make, re.MULTILINE
+    )
