@@ -89,6 +89,7 @@ function renderSubmittedDraft(done) {
   const tx = t();
   destroyCharts();
   state.view = 'message';
+  state.retry = () => renderSubmittedDraft(done); // a language switch re-renders it
   setTitle();
   setView(
     h(

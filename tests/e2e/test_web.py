@@ -821,12 +821,24 @@ def test_percentile_wording_counts_half_the_ties(
     assert not console.csp_or_script_errors(), console.lines
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_back_and_forward_move_between_sections(
-    server: str, page: tuple[Page, Console]
+    server: str, browser: Any, phone: bool
 ) -> None:
     """Each section is a browser history entry: Back and Forward move between sections (and
-    from the first section back to the start page) instead of leaving the questionnaire."""
-    pg, console = page
+    from the first section back to the start page) instead of leaving the questionnaire;
+    on a phone (touch, mobile viewport) too."""
+    kw: dict[str, Any] = {"is_mobile": True, "has_touch": True} if phone else {}
+    ctx, pg, console = _new_page(
+        browser, width=390 if phone else 1280, height=844, **kw
+    )
+    try:
+        _back_and_forward(pg, console, server)
+    finally:
+        ctx.close()
+
+
+def _back_and_forward(pg: Page, console: Console, server: str) -> None:
     open_form(pg, server)
     fill_section(pg, second)
     next_section(pg)
