@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice import AuthResponse, Chalice, Rate, Response
 
+from chalicelib import render
 from chalicelib.http import PROBLEM, language, parse_body, problem_for
 
 ANY_TYPE = [
@@ -190,13 +191,23 @@ def _lang() -> str:
 @app.route("/v1/questionnaires", methods=["GET"])
 @problems
 def list_questionnaires() -> Response:
-    return _json({"items": get_service().list_questionnaires(_lang())})
+    return _json(
+        {
+            "items": render.questionnaire_items(
+                get_service().list_questionnaires(), _lang()
+            )
+        }
+    )
 
 
 @app.route("/v1/questionnaires/{qid}/{version}", methods=["GET"])
 @problems
 def get_questionnaire(qid: str, version: str) -> Response:
-    return _json(get_service().get_questionnaire(qid, version, _lang()))
+    return _json(
+        render.questionnaire_json(
+            get_service().get_questionnaire(qid, version, _lang()), _lang()
+        )
+    )
 
 
 # --- scoring and assessments ----------------------------------------------------------------
@@ -205,7 +216,7 @@ def get_questionnaire(qid: str, version: str) -> Response:
 def score() -> Response:
     from chalicelib.models import AnswersIn
 
-    return _json(get_service().score_only(_body(AnswersIn)))
+    return _json(render.score_json(get_service().score_only(_body(AnswersIn))))
 
 
 @app.route("/v1/assessments", methods=["POST"], content_types=ANY_TYPE)
@@ -214,17 +225,21 @@ def submit_assessment() -> Response:
     from chalicelib.models import SubmissionIn
 
     done = get_service().submit(_body(SubmissionIn), idempotency_key=_idempotency_key())
-    headers = {"Location": f"/v1/assessments/{done.body['id']}"}
+    headers = {"Location": f"/v1/assessments/{done.view.id}"}
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
-    return _json(done.body, 201 if done.created else 200, headers)
+    return _json(
+        render.assessment_json(done.view), 201 if done.created else 200, headers
+    )
 
 
 @app.route("/v1/assessments/{aid}", methods=["GET"])
 @problems
 def get_assessment(aid: str) -> Response:
     token = app.current_request.headers.get("x-result-token")
-    return _json(get_service().get_assessment(aid, token, _lang()))
+    return _json(
+        render.assessment_json(get_service().get_assessment(aid, token, _lang()))
+    )
 
 
 @app.route("/v1/assessments/{aid}", methods=["DELETE"])
@@ -243,21 +258,33 @@ def _params() -> dict[str, str]:
 @app.route("/v1/benchmarks/{qid}/{version}", methods=["GET"])
 @problems
 def cohort_statistics(qid: str, version: str) -> Response:
-    return _json(get_insights().cohort_statistics(qid, version, _params(), _lang()))
+    return _json(
+        render.cohort_statistics_json(
+            get_insights().cohort_statistics(qid, version, _params(), _lang()), _lang()
+        )
+    )
 
 
 @app.route("/v1/assessments/{aid}/comparison", methods=["GET"])
 @problems
 def compare_assessment(aid: str) -> Response:
     token = app.current_request.headers.get("x-result-token")
-    return _json(get_insights().compare(aid, token, _params(), _lang()))
+    return _json(
+        render.comparison_json(
+            get_insights().compare(aid, token, _params(), _lang()), _lang()
+        )
+    )
 
 
 @app.route("/v1/assessments/{aid}/progress", methods=["GET"])
 @problems
 def assessment_progress(aid: str) -> Response:
     token = app.current_request.headers.get("x-result-token")
-    return _json(get_insights().progress(aid, token, _params(), _lang()))
+    return _json(
+        render.progress_json(
+            get_insights().progress(aid, token, _params(), _lang()), _lang()
+        )
+    )
 
 
 # --- partner API (Authorization: Bearer <key>, checked by the authorizer) ---------------------------
@@ -474,10 +501,12 @@ def partner_submit(principal: Any) -> Response:
     )
     if done.delivery is not None:
         get_webhooks().deliver_now(done.delivery)  # never raises; retried if it fails
-    headers = {"Location": f"{PARTNER}/assessments/{done.body['id']}"}
+    headers = {"Location": f"{PARTNER}/assessments/{done.view.id}"}
     if not done.created:
         headers["Idempotent-Replayed"] = "true"
-    return _json(done.body, 201 if done.created else 200, headers)
+    return _json(
+        render.assessment_json(done.view), 201 if done.created else 200, headers
+    )
 
 
 @app.route(f"{PARTNER}/assessments", methods=["GET"], **PARTNER_AUTH)
@@ -490,7 +519,11 @@ def partner_list_assessments(principal: Any) -> Response:
 @app.route(f"{PARTNER}/assessments/{{aid}}", methods=["GET"], **PARTNER_AUTH)
 @partner_route("read")
 def partner_get_assessment(principal: Any, aid: str) -> Response:
-    return _json(get_service().get_assessment(aid, None, _lang(), principal.partner_id))
+    return _json(
+        render.assessment_json(
+            get_service().get_assessment(aid, None, _lang(), principal.partner_id)
+        )
+    )
 
 
 @app.route(f"{PARTNER}/assessments/{{aid}}", methods=["DELETE"], **PARTNER_AUTH)
@@ -504,7 +537,10 @@ def partner_erase(principal: Any, aid: str) -> Response:
 @partner_route("read")
 def partner_compare(principal: Any, aid: str) -> Response:
     return _json(
-        get_insights().compare(aid, None, _params(), _lang(), principal.partner_id)
+        render.comparison_json(
+            get_insights().compare(aid, None, _params(), _lang(), principal.partner_id),
+            _lang(),
+        )
     )
 
 
@@ -512,14 +548,23 @@ def partner_compare(principal: Any, aid: str) -> Response:
 @partner_route("read")
 def partner_progress(principal: Any, aid: str) -> Response:
     return _json(
-        get_insights().progress(aid, None, _params(), _lang(), principal.partner_id)
+        render.progress_json(
+            get_insights().progress(
+                aid, None, _params(), _lang(), principal.partner_id
+            ),
+            _lang(),
+        )
     )
 
 
 @app.route(f"{PARTNER}/benchmarks/{{qid}}/{{version}}", methods=["GET"], **PARTNER_AUTH)
 @partner_route("benchmarks")
 def partner_benchmarks(principal: Any, qid: str, version: str) -> Response:
-    return _json(get_insights().cohort_statistics(qid, version, _params(), _lang()))
+    return _json(
+        render.cohort_statistics_json(
+            get_insights().cohort_statistics(qid, version, _params(), _lang()), _lang()
+        )
+    )
 
 
 @app.route(
@@ -529,7 +574,11 @@ def partner_benchmarks(principal: Any, qid: str, version: str) -> Response:
 )
 @partner_route("benchmarks")
 def partner_statistics(principal: Any, qid: str, version: str) -> Response:
-    return _json(get_statistics().statistics(qid, version, _params(), _lang()))
+    return _json(
+        render.consultant_statistics_json(
+            get_statistics().statistics(qid, version, _params(), _lang()), _lang()
+        )
+    )
 
 
 @app.route(
@@ -539,7 +588,11 @@ def partner_statistics(principal: Any, qid: str, version: str) -> Response:
 )
 @partner_route("benchmarks")
 def partner_cohort_comparison(principal: Any, qid: str, version: str) -> Response:
-    return _json(get_statistics().compare_cohorts(qid, version, _params(), _lang()))
+    return _json(
+        render.cohort_comparison_json(
+            get_statistics().compare_cohorts(qid, version, _params(), _lang()), _lang()
+        )
+    )
 
 
 @app.route(
@@ -837,7 +890,7 @@ def create_draft() -> Response:
     from chalicelib.models import DraftIn
 
     draft = get_service().save_draft(_body(DraftIn))
-    return _json(draft, 201, {"Location": f"/v1/drafts/{draft['id']}"})
+    return _json(render.draft_json(draft), 201, {"Location": f"/v1/drafts/{draft.id}"})
 
 
 @app.route("/v1/drafts/{did}", methods=["PUT"], content_types=ANY_TYPE)
@@ -845,13 +898,13 @@ def create_draft() -> Response:
 def update_draft(did: str) -> Response:
     from chalicelib.models import DraftIn
 
-    return _json(get_service().update_draft(did, _body(DraftIn)))
+    return _json(render.draft_json(get_service().update_draft(did, _body(DraftIn))))
 
 
 @app.route("/v1/drafts/{did}", methods=["GET"])
 @problems
 def get_draft(did: str) -> Response:
-    return _json(get_service().get_draft(did))
+    return _json(render.draft_json(get_service().get_draft(did)))
 
 
 __all__ = ["PROBLEM", "app"]

@@ -105,7 +105,7 @@ def build(
     for org in reference.generate(q, clients, seed=4711):
         body = SubmissionIn.model_validate({"answers": org.answers, "language": "de"})
         done = service.submit(body)
-        rec = store.get_assessment(done.body["id"])
+        rec = store.get_assessment(done.view.id)
         assert rec is not None
         records.append(rec)
     return ExportService(benchmarks), records, store

@@ -96,6 +96,7 @@ def run(
     from chalicelib.config import Settings
     from chalicelib.insights import BenchmarkService
     from chalicelib.questionnaire import get_catalog
+    from chalicelib.render import comparison_json
     from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
@@ -126,7 +127,7 @@ def run(
             "size": probe.size,
             "region": probe.region,
         }
-        ours = insights.compare_record(probe, params, "en")
+        ours = comparison_json(insights.compare_record(probe, params, "en"), "en")
         naive = _naive(store, probe)
         if (
             ours["cohort"]

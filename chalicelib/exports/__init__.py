@@ -98,11 +98,11 @@ class ExportService:
     ) -> AssessmentReport:
         """The data of one assessment's report: its result and its comparison."""
         lab = labels(language)
-        rendered = self.benchmarks.assessments.render_assessment(rec, language, None)
+        view = self.benchmarks.assessments.view(rec, language)
         comparison = self.benchmarks.compare_record(
             rec, comparison_params(params), language
         )
-        return build_report(self._questionnaire(rec), rendered, comparison, lab)
+        return build_report(view.questionnaire, view, comparison, lab)
 
     def _reports(
         self,

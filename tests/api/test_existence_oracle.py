@@ -135,8 +135,8 @@ def test_token_is_hashed_and_compared_also_for_unknown_ids(  # type: ignore[no-u
 
     monkeypatch.setattr(service_module, "hash_token", counting_hash)
     monkeypatch.setattr(service_module.hmac, "compare_digest", counting_compare)
-    for aid in (done.body["id"], secrets.token_hex(16), "x" * 300):
+    for aid in (done.view.id, secrets.token_hex(16), "x" * 300):
         calls.clear()
         with pytest.raises(NotFound):
-            service.authorize(aid, done.body["id"] + ".wrong")
+            service.authorize(aid, done.view.id + ".wrong")
         assert calls == ["hash", "compare"], aid
