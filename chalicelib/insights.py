@@ -110,6 +110,15 @@ class BenchmarkService:
         self.store = assessments.store
         self.settings = assessments.settings
 
+    def questionnaire(
+        self, qid: str, version: str | None, language: str
+    ) -> Questionnaire:
+        """An installed questionnaire (404 naming the field when unknown)."""
+        return self.assessments.questionnaire(qid, version, language)
+
+    def questionnaire_of(self, rec: AssessmentRecord) -> Questionnaire:
+        return self.assessments.questionnaire_of(rec)
+
     # --- reading aggregates -------------------------------------------------------------
     def _aggregates(
         self,
@@ -153,7 +162,7 @@ class BenchmarkService:
         outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
         return Lattice(source, both[population], population, outer)
 
-    def _source_param(self, source: str | None) -> str:
+    def source_param(self, source: str | None) -> str:
         s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
@@ -224,10 +233,10 @@ class BenchmarkService:
     ) -> tuple[Questionnaire, Frame, Aggregate | None]:
         """The questionnaire, the frame (source, cohort used, fallback steps) and the
         aggregate of the released cohort (None when nothing may be released)."""
-        q = self.assessments.questionnaire(qid, version, language)
+        q = self.questionnaire(qid, version, language)
         params = params or {}
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
         frame = self._frame(q, lat, cohort, chosen, steps, why)
@@ -283,13 +292,13 @@ class BenchmarkService:
     def _compare(
         self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
     ) -> tuple[Comparison, Aggregate | None]:
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.assessments.questionnaire_of(rec)
         params = dict(params or {})
         own = {"industry": rec.industry, "size": rec.size, "region": rec.region}
         for name, v in own.items():
             params.setdefault(name, v or ALL)
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
         frame = self._frame(q, lat, cohort, chosen, steps, why)
@@ -367,10 +376,10 @@ class BenchmarkService:
         """Change per metric since the linked previous assessment, and the movement in the
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.assessments.questionnaire_of(rec)
         # the parameters are checked even when there is nothing to compare
         parse_cohort(params, q)
-        self._source_param((params or {}).get("source"))
+        self.source_param((params or {}).get("source"))
         parse_population((params or {}).get("population"))
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
         if prev is None:
@@ -378,7 +387,7 @@ class BenchmarkService:
             return Progress(rec, q, status)
         # different questionnaire versions: which metrics still compare (docs/VERSIONS.md);
         # stored results are never re-scored to the other version
-        prev_q = self.assessments.catalog.get(prev.questionnaire_id, prev.version)
+        prev_q = self.assessments.questionnaire_of(prev)
         comparable = frozenset(comparable_metrics(prev_q, q))
         comparison, agg = self._compare(rec, params, language)
         hists = agg.histograms if agg is not None else {}
@@ -452,9 +461,9 @@ class ConsultantStatistics:
         from chalicelib import stats
 
         b = self.benchmarks
-        q = b.assessments.questionnaire(qid, version, language)
+        q = b.questionnaire(qid, version, language)
         params = params or {}
-        source = b._source_param(params.get("source"))
+        source = b.source_param(params.get("source"))
         if source == "auto":
             source = "real"
         population = parse_population(params.get("population"))

@@ -137,6 +137,10 @@ class AssessmentService:
                 f"unknown questionnaire {exc.args[0]}", [(pointer, "not installed")]
             )
 
+    def questionnaire_of(self, rec: AssessmentRecord) -> Questionnaire:
+        """The version a stored assessment was scored with."""
+        return self.catalog.get(rec.questionnaire_id, rec.version)
+
     def get_questionnaire(
         self, qid: str, version: str | None, language: str
     ) -> Questionnaire:
@@ -383,8 +387,9 @@ class AssessmentService:
         logger.info("assessment stored", extra={"included": rec.included})
         if body.draft_id:
             self.store.delete_draft(body.draft_id)
-        q = self.catalog.get(rec.questionnaire_id, rec.version)
-        view = AssessmentView(rec, q, result, body.language, token)
+        view = AssessmentView(
+            rec, self.questionnaire_of(rec), result, body.language, token
+        )
         return Submitted(view, True, delivery)
 
     def _submit_keyed(
@@ -520,7 +525,7 @@ class AssessmentService:
         for_partner: bool = False,
     ) -> AssessmentView:
         """A stored assessment scored in ``language`` by its own version's rules."""
-        q = self.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.questionnaire_of(rec)
         result = scoring.score(q, rec.answers, language)
         return AssessmentView(rec, q, result, language, token, for_partner)
 

@@ -86,9 +86,7 @@ class ExportService:
 
     # --- building blocks ----------------------------------------------------------------
     def _questionnaire(self, rec: AssessmentRecord) -> Questionnaire:
-        return self.benchmarks.assessments.catalog.get(
-            rec.questionnaire_id, rec.version
-        )
+        return self.benchmarks.questionnaire_of(rec)
 
     def report(
         self,
@@ -244,7 +242,7 @@ class ExportService:
                 [(by_pointer, f"{by!r} is not a cohort attribute")],
             )
         lab = labels(language)
-        q = self.benchmarks.assessments.questionnaire(qid, version, language)
+        q = self.benchmarks.questionnaire(qid, version, language)
         base = comparison_params(params)
         base.pop(by, None)
         from chalicelib.exports.model import attribute_values
