@@ -268,9 +268,8 @@ class BenchmarkService:
 
     def metric_statistics(self, metric: str, agg: Aggregate) -> MetricStatistics:
         """One metric's released statistics (None below k)."""
-        s = benchmark.summary(agg.bins.get(metric, ()), metric)
-        released = int(s["n"]) >= self.settings.k_min  # type: ignore[call-overload]
-        return MetricStatistics(metric, Summary.of(s) if released else None)
+        s = Summary.of(benchmark.summary(agg.bins.get(metric, ()), metric))
+        return MetricStatistics(metric, s if s.n >= self.settings.k_min else None)
 
     # --- one assessment against its peers -----------------------------------------------
     def compare(
@@ -312,15 +311,15 @@ class BenchmarkService:
             stats = self.metric_statistics(m, agg)
             value = rec.metrics[m]
             s = stats.summary
-            if s is not None:
+            if s is not None and s.median is not None and s.p75 is not None:
                 rank = benchmark.percentile_rank(agg.bins[m], value)
                 metrics.append(
                     MetricComparison(
                         stats,
                         value,
                         None if rank is None else round(rank, 1),
-                        value - int(s.median),  # type: ignore[arg-type]
-                        value - int(s.p75),  # type: ignore[arg-type]
+                        value - s.median,
+                        value - s.p75,
                     )
                 )
             else:
