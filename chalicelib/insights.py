@@ -10,8 +10,9 @@ from typing import Any
 
 from chalicelib import benchmark, privacy
 from chalicelib.benchmark import ALL, Cohort
+from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
-from chalicelib.questionnaire import Questionnaire, Text, comparable_metrics
+from chalicelib.questionnaire import Catalog, Questionnaire, Text, comparable_metrics
 from chalicelib.service import AssessmentService
 from chalicelib.storage import (
     POPULATION_ALL,
@@ -19,6 +20,7 @@ from chalicelib.storage import (
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
+    Store,
 )
 
 VERSION_NOTE = Text(
@@ -117,10 +119,20 @@ def parse_cohort(
 
 
 class BenchmarkService:
-    def __init__(self, assessments: AssessmentService) -> None:
+    """Benchmark use cases over the store's roll-ups; ``assessments`` authorises the caller of
+    an assessment's comparison or progress and looks questionnaires up by request."""
+
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+    ) -> None:
         self.assessments = assessments
-        self.store = assessments.store
-        self.settings = assessments.settings
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
 
     # --- reading aggregates -------------------------------------------------------------
     def _aggregates(
@@ -165,7 +177,14 @@ class BenchmarkService:
         outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
         return Lattice(source, both[population], population, outer)
 
-    def _source_param(self, source: str | None) -> str:
+    def questionnaire(
+        self, qid: str, version: str | None, language: str
+    ) -> Questionnaire:
+        """The questionnaire a request names (a 404 naming the parameter if unknown)."""
+        return self.assessments.questionnaire(qid, version, language)
+
+    def source_param(self, source: str | None) -> str:
+        """The ``source`` query parameter checked: auto, real or reference (if enabled)."""
         s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
@@ -220,7 +239,7 @@ class BenchmarkService:
         q, out, agg = self.released(qid, version, params, language)
         if agg is not None:
             out["metrics"] = [
-                self._metric(q, m, agg, language)
+                self.metric(q, m, agg, language)
                 for m in q.metric_names()
                 if m in agg.bins
             ]
@@ -235,10 +254,10 @@ class BenchmarkService:
     ) -> tuple[Questionnaire, dict[str, Any], Aggregate | None]:
         """The questionnaire, the response frame (source, cohort used, fallback steps) and
         the aggregate of the released cohort (None when nothing may be released)."""
-        q = self.assessments.questionnaire(qid, version, language)
+        q = self.questionnaire(qid, version, language)
         params = params or {}
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
         out = self._frame(q, lat, cohort, chosen, steps, why, language)
@@ -282,9 +301,10 @@ class BenchmarkService:
             "metrics": [],
         }
 
-    def _metric(
+    def metric(
         self, q: Questionnaire, metric: str, agg: Aggregate, language: str
     ) -> dict[str, Any]:
+        """One metric's released summary of ``agg`` (below k: n null, status below)."""
         s = benchmark.summary(agg.bins.get(metric, ()), metric)
         released = int(s["n"]) >= self.settings.k_min  # type: ignore[call-overload]
         if not released:
@@ -311,13 +331,13 @@ class BenchmarkService:
     def _compare(
         self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
     ) -> tuple[dict[str, Any], Aggregate | None]:
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.catalog.get(rec.questionnaire_id, rec.version)
         params = dict(params or {})
         own = {"industry": rec.industry, "size": rec.size, "region": rec.region}
         for name, v in own.items():
             params.setdefault(name, v or ALL)
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
         out = self._frame(q, lat, cohort, chosen, steps, why, language)
@@ -328,7 +348,7 @@ class BenchmarkService:
         for m in q.metric_names():
             if m not in rec.metrics or m not in agg.bins:
                 continue
-            entry = self._metric(q, m, agg, language)
+            entry = self.metric(q, m, agg, language)
             value = rec.metrics[m]
             entry["value"] = value
             if entry.get("n") is not None:
@@ -390,10 +410,10 @@ class BenchmarkService:
         """Change per metric since the linked previous assessment, and the movement in the
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.catalog.get(rec.questionnaire_id, rec.version)
         # the parameters are checked even when there is nothing to compare
         parse_cohort(params, q)
-        self._source_param((params or {}).get("source"))
+        self.source_param((params or {}).get("source"))
         parse_population((params or {}).get("population"))
         out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
@@ -408,7 +428,7 @@ class BenchmarkService:
         out["same_version"] = prev.version == rec.version
         # different questionnaire versions: say so, and which metrics still compare
         # (docs/VERSIONS.md); stored results are never re-scored to the other version
-        prev_q = self.assessments.catalog.get(prev.questionnaire_id, prev.version)
+        prev_q = self.catalog.get(prev.questionnaire_id, prev.version)
         comparable = set(comparable_metrics(prev_q, q))
         out["versions"] = {"before": prev.version, "after": rec.version}
         out["version_note"] = (
@@ -491,7 +511,7 @@ class ConsultantStatistics:
             h = agg.histograms.get(m)
             if not h or benchmark.hist_count(h) < b.settings.k_min:
                 continue
-            entry = b._metric(q, m, agg, language)
+            entry = b.metric(q, m, agg, language)
             entry["median_ci"] = stats.median_ci(h)
             if value is not None:
                 entry["percentile_rank_ci"] = stats.percentile_rank_ci(h, value)
@@ -508,9 +528,9 @@ class ConsultantStatistics:
         from chalicelib import stats
 
         b = self.benchmarks
-        q = b.assessments.questionnaire(qid, version, language)
+        q = b.questionnaire(qid, version, language)
         params = params or {}
-        source = b._source_param(params.get("source"))
+        source = b.source_param(params.get("source"))
         if source == "auto":
             source = "real"
         population = parse_population(params.get("population"))
