@@ -13,7 +13,6 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
-from chalicelib.http import PROBLEM
 from chalicelib.routes.common import (
     ANY_TYPE,
     View,
@@ -88,7 +87,6 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     _lambda_init()
 
 __all__ = [
-    "PROBLEM",
     "app",
     "container",
     "deliver_webhooks",
