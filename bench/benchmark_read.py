@@ -126,7 +126,7 @@ def run(
     os.environ["GLOBAL_SHARDS"] = str(shards)
     import app as app_module
 
-    app_module.reset_service(None)
+    app_module.use_container(None)
     event = proxy_event(
         "GET",
         f"/v1/benchmarks/{q.id}/{q.version}",
@@ -155,7 +155,7 @@ def run(
         store.read_cohorts("real", q.id, q.version, keys)
         store_times.append(time.perf_counter_ns() - t0)
         progress(i + 1)
-    app_module.reset_service(None)
+    app_module.use_container(None)
     for name in ("SQLITE_PATH", "GLOBAL_SHARDS"):
         os.environ.pop(name, None)
 

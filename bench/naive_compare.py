@@ -94,10 +94,9 @@ def run(
     )
     use_project_path()
     from chalicelib.config import Settings
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.container import Container
     from chalicelib.questionnaire import get_catalog
     from chalicelib.render import comparison_json
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     catalog = get_catalog(str(ROOT / "questionnaires"))
@@ -105,7 +104,7 @@ def run(
     settings = Settings(secret=b"bench", k_min=5, global_shards=4)
     tmp = Path(tempfile.mkdtemp(prefix="smm-naive-"))
     store = SqliteStore(str(tmp / "naive.sqlite3"))
-    insights = BenchmarkService(AssessmentService(store, catalog, settings))
+    insights = Container(store=store, catalog=catalog, settings=settings).benchmarks
     stored, rows, probe = 0, [], None
     for size in sizes:
         t0 = time.perf_counter()

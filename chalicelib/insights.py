@@ -10,8 +10,9 @@ from typing import Any
 
 from chalicelib import benchmark, privacy
 from chalicelib.benchmark import ALL, Cohort
+from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
-from chalicelib.questionnaire import Questionnaire, comparable_metrics
+from chalicelib.questionnaire import Catalog, Questionnaire, comparable_metrics
 from chalicelib.results import (
     CohortComparison,
     CohortStatistics,
@@ -33,6 +34,7 @@ from chalicelib.storage import (
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
+    Store,
 )
 
 SOURCES = ("real", "reference")
@@ -105,10 +107,20 @@ def parse_cohort(
 
 
 class BenchmarkService:
-    def __init__(self, assessments: AssessmentService) -> None:
+    """Benchmark use cases over the store's roll-ups; ``assessments`` authorises the caller of
+    an assessment's comparison or progress and looks questionnaires up by request."""
+
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+    ) -> None:
         self.assessments = assessments
-        self.store = assessments.store
-        self.settings = assessments.settings
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
 
     def questionnaire(
         self, qid: str, version: str | None, language: str
@@ -163,6 +175,7 @@ class BenchmarkService:
         return Lattice(source, both[population], population, outer)
 
     def source_param(self, source: str | None) -> str:
+        """The ``source`` query parameter checked: auto, real or reference (if enabled)."""
         s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(

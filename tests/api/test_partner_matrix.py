@@ -195,7 +195,9 @@ class World:
                 self.a_id,
                 self.b_id,
             ):  # both partners have one to read or remove
-                app_module.get_webhooks().register(pid, "https://hooks.example/smm")
+                app_module.container().webhooks.register(
+                    pid, "https://hooks.example/smm"
+                )
         if "{aid}" in path:
             if path.startswith("/v1/partner/"):
                 path = path.replace("{aid}", self.partner_assessment())

@@ -390,7 +390,7 @@ def test_unreachable_receiver_is_an_error_to_retry(
 def test_scheduled_function_and_cli_deliver_what_is_due(
     client, service, questionnaire, receiver, capsys, monkeypatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    hooks = app_module.get_webhooks()
+    hooks = app_module.container().webhooks
     hooks.register("p1", receiver.url)
     receiver.statuses = [500]
     d = submitted(service, hooks, questionnaire, "p1")

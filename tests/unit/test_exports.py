@@ -18,6 +18,7 @@ import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from chalicelib.container import Container
 from chalicelib.errors import InvalidInput
 from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_format
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
@@ -200,12 +201,12 @@ def comparison_of(
 
 @pytest.fixture
 def benchmarks(service: Any) -> BenchmarkService:
-    return BenchmarkService(service)
+    return Container.of(service).benchmarks
 
 
 @pytest.fixture
-def exports(benchmarks: BenchmarkService) -> ExportService:
-    return ExportService(benchmarks)
+def exports(service: Any) -> ExportService:
+    return Container.of(service).exports
 
 
 @pytest.fixture
@@ -409,7 +410,7 @@ def test_without_a_releasable_cohort_only_own_values(
     from dataclasses import replace
 
     service.settings = replace(settings, reference=False)
-    exports = ExportService(BenchmarkService(service))
+    exports = Container.of(service).exports
     # a user of social media, so it is counted in the default population (alone: below k)
     user = {questionnaire.population.question: "ad_hoc"}
     rec, _ = submit(service, orgs.build(questionnaire, orgs.middle, user))
@@ -698,7 +699,7 @@ def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-u
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     store = SqliteStore(str(path))
     svc = AssessmentService(store, catalog, Settings(secret=b"cli-test"))
-    BenchmarkService(svc).seed_reference(questionnaire, 600, 1)
+    Container.of(svc).benchmarks.seed_reference(questionnaire, 600, 1)
     tokens = [submit(svc, orgs.up_to_phase(questionnaire, p))[1] for p in (2, 3, 5)]
     yield tokens
     store.close()
