@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.exports import Export, ExportService
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.records import AssessmentRecord
 
 FORMATS = ("csv", "xlsx", "pdf")
 

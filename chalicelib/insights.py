@@ -12,14 +12,14 @@ from chalicelib import benchmark, privacy
 from chalicelib.benchmark import ALL, Cohort
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Questionnaire, Text, comparable_metrics
-from chalicelib.service import AssessmentService
-from chalicelib.storage import (
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
 )
+from chalicelib.service import AssessmentService
 
 VERSION_NOTE = Text(
     de="Die beiden Ergebnisse stammen aus verschiedenen Fragebogenversionen ({before} und "

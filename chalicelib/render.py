@@ -9,7 +9,7 @@ from chalicelib.questionnaire import Questionnaire, Text, Tier
 from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
 
 if TYPE_CHECKING:
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.records import AssessmentRecord
 
 NOT_ASSESSABLE_PHASE = (
     Text(de="Nicht beurteilbar", en="Not assessable"),

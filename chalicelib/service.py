@@ -22,8 +22,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
-from chalicelib.render import assessment_header, render_questionnaire, render_result
-from chalicelib.storage import (
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     AssessmentRecord,
@@ -31,8 +30,9 @@ from chalicelib.storage import (
     Delivery,
     Draft,
     IdempotencyKey,
-    Store,
 )
+from chalicelib.render import assessment_header, render_questionnaire, render_result
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);

@@ -30,7 +30,7 @@ from chalicelib.exports.model import (
 if TYPE_CHECKING:
     from chalicelib.insights import BenchmarkService
     from chalicelib.questionnaire import Questionnaire
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.records import AssessmentRecord
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

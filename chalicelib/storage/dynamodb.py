@@ -115,7 +115,6 @@ Nothing here Scans.
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import os
 import random
@@ -124,7 +123,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, fields
 from typing import Any
 from urllib.parse import urlparse
 
@@ -137,22 +135,21 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from chalicelib.errors import Unavailable
-from chalicelib.storage import (
+from chalicelib.records import (
     Aggregate,
     AssessmentQuery,
     AssessmentRecord,
     Contribution,
     Delivery,
+    Deltas,
     Draft,
     IdempotencyKey,
     PartnerKey,
     RateWindow,
     Webhook,
     aggregate_key,
-    packed,
-    partner_key_from_json,
-    webhook_from_json,
 )
+from chalicelib.storage import codec, packed
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +190,6 @@ _RETRYABLE_CANCELLATION = frozenset(
     }
 )
 
-_RECORD_FIELDS = fields(AssessmentRecord)
 _AMBIGUOUS_FAILURE = "ambiguous"
 _REJECTED = "rejected"
 
@@ -239,12 +235,6 @@ def _classify(exc: BaseException) -> str | None:
         # treating all of them as ambiguous is always safe.
         return _AMBIGUOUS_FAILURE
     return None
-
-
-def _record_from_json(body: str) -> AssessmentRecord:
-    d = json.loads(body)
-    d["exclusion_reasons"] = tuple(d["exclusion_reasons"])
-    return AssessmentRecord(**d)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -547,9 +537,7 @@ class DynamoStore:
     def _contribution_updates(
         self, contribution: Contribution, sign: int
     ) -> list[dict[str, Any]]:
-        deltas = packed.pack_deltas(
-            {name: sign * d for name, d in contribution.fields().items()}
-        )
+        deltas = packed.pack_deltas(contribution.deltas(sign))
         items: list[dict[str, Any]] = []
         for cohort in contribution.item_keys():
             items.extend(
@@ -566,13 +554,7 @@ class DynamoStore:
     def _assessment_item(self, rec: AssessmentRecord, write_id: str) -> dict[str, Any]:
         item: dict[str, Any] = {
             **assessment_key(rec.id),
-            # a shallow field dict serialises exactly like asdict(rec), without its deep copy
-            "body": _s(
-                json.dumps(
-                    {f.name: getattr(rec, f.name) for f in _RECORD_FIELDS},
-                    sort_keys=True,
-                )
-            ),
+            "body": _s(codec.record_to_json(rec)),
             "questionnaire": _s(rec.questionnaire_id),
             "version": _s(rec.version),
             "source": _s(rec.source),
@@ -694,7 +676,9 @@ class DynamoStore:
         out: list[AssessmentRecord] = []
         while True:
             resp = self._call("query", **kwargs)
-            page = [_record_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+            page = [
+                codec.record_from_json(i["body"]["S"]) for i in resp.get("Items", [])
+            ]
             # items of one second are in the index's own order: sort them like SQLite
             out.extend(r for r in page if q.matches(r))
             if not resp.get("LastEvaluatedKey"):
@@ -757,7 +741,7 @@ class DynamoStore:
             ConsistentRead=True,
             ProjectionExpression="body",
         ).get("Item")
-        return None if item is None else _record_from_json(item["body"]["S"])
+        return None if item is None else codec.record_from_json(item["body"]["S"])
 
     def delete_assessment(
         self, rec: AssessmentRecord, contribution: Contribution | None
@@ -814,14 +798,7 @@ class DynamoStore:
             keys = [_key(pk, sk) for sk in sks[i : i + BATCH_GET_SIZE]]
             for item in self._batch_get(keys):
                 p, k = by_sk[item["SK"]["S"]]
-                agg = out[p][k]
-                for name, value in item.items():
-                    if "N" not in value:
-                        continue
-                    if packed.is_word(name):
-                        agg.add_bins(*packed.decode_word(name, int(value["N"])))
-                    else:  # count, month#..., and per-bin m#... of the first layout
-                        agg.add_field(name, int(value["N"]))
+                _add_item(out[p][k], item)
         return out
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
@@ -930,7 +907,7 @@ class DynamoStore:
             TableName=self.table_name,
             Item={
                 **_key(f"DRAFT#{draft.id}", "D"),
-                "body": _s(json.dumps(asdict(draft), sort_keys=True)),
+                "body": _s(codec.draft_to_json(draft)),
                 "expires_at": {"N": str(int(draft.expires_at))},
             },
         )
@@ -944,7 +921,7 @@ class DynamoStore:
         ).get("Item")
         if item is None or int(item["expires_at"]["N"]) <= now:
             return None  # TTL deletes expired items lazily: expired means absent
-        return Draft(**json.loads(item["body"]["S"]))
+        return codec.draft_from_json(item["body"]["S"])
 
     def delete_draft(self, draft_id: str) -> None:
         self._call(
@@ -953,7 +930,7 @@ class DynamoStore:
 
     # --- partner keys -----------------------------------------------------------------------
     def put_partner_key(self, key: PartnerKey) -> None:
-        body = _s(json.dumps(asdict(key), sort_keys=True))
+        body = _s(codec.partner_key_to_json(key))
         main_key = _key(f"PARTNERKEY#{key.key_id}", "K")
         for _ in range(self.max_attempts):
             old = self._call(
@@ -1009,12 +986,12 @@ class DynamoStore:
             Key=_key(f"PARTNERKEY#{key_id}", "K"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else partner_key_from_json(item["body"]["S"])
+        return None if item is None else codec.partner_key_from_json(item["body"]["S"])
 
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]:
         pk = "PARTNERS" if partner_id is None else f"PARTNER#{partner_id}"
         return [
-            partner_key_from_json(item["body"]["S"])
+            codec.partner_key_from_json(item["body"]["S"])
             for item in self._query_partition(pk, "KEY#")
         ]
 
@@ -1025,7 +1002,7 @@ class DynamoStore:
             TableName=self.table_name,
             Item={
                 **_key(f"PARTNER#{hook.partner_id}", "WEBHOOK"),
-                "body": _s(json.dumps(asdict(hook), sort_keys=True)),
+                "body": _s(codec.webhook_to_json(hook)),
             },
         )
 
@@ -1036,7 +1013,7 @@ class DynamoStore:
             Key=_key(f"PARTNER#{partner_id}", "WEBHOOK"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else webhook_from_json(item["body"]["S"])
+        return None if item is None else codec.webhook_from_json(item["body"]["S"])
 
     def delete_webhook(self, partner_id: str) -> None:
         self._call(
@@ -1052,7 +1029,7 @@ class DynamoStore:
             TableName=self.table_name,
             Item={
                 **_key(f"PARTNER#{partner_id}", "BRANDING"),
-                "body": _s(json.dumps(branding, sort_keys=True)),
+                "body": _s(codec.branding_to_json(branding)),
             },
         )
 
@@ -1063,7 +1040,7 @@ class DynamoStore:
             Key=_key(f"PARTNER#{partner_id}", "BRANDING"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else dict(json.loads(item["body"]["S"]))
+        return None if item is None else codec.branding_from_json(item["body"]["S"])
 
     def delete_branding(self, partner_id: str) -> None:
         self._call(
@@ -1086,7 +1063,7 @@ class DynamoStore:
         ).get("Item")
         items = self._delivery_puts(d, new=old is None)
         if old is not None:
-            prev = _delivery_from_json(old["body"]["S"])
+            prev = codec.delivery_from_json(old["body"]["S"])
             if prev.state == "pending" and (
                 prev.next_at != d.next_at or d.state != "pending"
             ):
@@ -1101,7 +1078,7 @@ class DynamoStore:
     def _delivery_puts(self, d: Delivery, new: bool = True) -> list[dict[str, Any]]:
         """Transaction items writing a delivery (and its due entry while pending; for a
         new one, the ``EVENT#<id>`` entry that finds it by id)."""
-        body = _s(json.dumps(asdict(d), sort_keys=True))
+        body = _s(codec.delivery_to_json(d))
         expires = {"N": str(d.created_at + DELIVERY_TTL_SECONDS)}
         items: list[dict[str, Any]] = [
             {
@@ -1158,7 +1135,7 @@ class DynamoStore:
         if before is not None:
             last = f"DELIVERY#{before[0]:010d}#{before[1]}"
             items = [i for i in items if i["SK"]["S"] != last][:limit]
-        return [_delivery_from_json(i["body"]["S"]) for i in items]
+        return [codec.delivery_from_json(i["body"]["S"]) for i in items]
 
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
         resp = self._call(
@@ -1172,7 +1149,7 @@ class DynamoStore:
             Limit=limit,
             ConsistentRead=True,
         )
-        return [_delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
+        return [codec.delivery_from_json(i["body"]["S"]) for i in resp.get("Items", [])]
 
     def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
         """Two reads: the ``EVENT#<id>`` entry names the delivery's creation time, which
@@ -1193,7 +1170,7 @@ class DynamoStore:
             Key=_key(f"PARTNER#{partner_id}", f"DELIVERY#{created:010d}#{delivery_id}"),
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else _delivery_from_json(item["body"]["S"])
+        return None if item is None else codec.delivery_from_json(item["body"]["S"])
 
     def _query_partition(
         self, pk: str, sk_prefix: str, projection: str | None = None
@@ -1218,20 +1195,28 @@ def _sum_contributions(
     contributions: Iterable[Contribution],
 ) -> dict[tuple[str, str, str, str], dict[str, int]]:
     """Counter deltas per aggregate item ``(source, questionnaire, version, cohort)``."""
-    summed: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    summed: dict[tuple[str, str, str, str], Deltas] = {}
     for con in contributions:
-        deltas = packed.pack_deltas(con.fields())
+        deltas = con.deltas()
         for cohort in con.item_keys():
-            acc = summed.setdefault(
-                (con.source, con.questionnaire_id, con.version, cohort), {}
-            )
-            for name, d in deltas.items():
-                acc[name] = acc.get(name, 0) + d
-    return summed
+            summed.setdefault(
+                (con.source, con.questionnaire_id, con.version, cohort), Deltas()
+            ).add(deltas)
+    return {key: packed.pack_deltas(d) for key, d in summed.items()}
 
 
-def _delivery_from_json(body: str) -> Delivery:
-    return Delivery(**json.loads(body))
+def _add_item(agg: Aggregate, item: dict[str, Any]) -> None:
+    """Add a stored aggregate item's counters: packed words, ``count``, ``month#…``, and
+    the per-bin ``m#…`` attributes of the first layout (summed in, no migration needed)."""
+    rest: list[tuple[str, int]] = []
+    for name, value in item.items():
+        if "N" not in value:
+            continue
+        if packed.is_word(name):
+            agg.add_bins(*packed.decode_word(name, int(value["N"])))
+        else:
+            rest.append((name, int(value["N"])))
+    agg.add_deltas(codec.deltas_from_counters(rest, strict=False))
 
 
 def _delivery_key(d: Delivery) -> dict[str, dict[str, str]]:

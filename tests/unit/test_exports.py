@@ -23,7 +23,7 @@ from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_forma
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
 from chalicelib.insights import BenchmarkService
 from chalicelib.models import SubmissionIn
-from chalicelib.storage import AssessmentRecord
+from chalicelib.records import AssessmentRecord
 from tests import orgs
 from tests.conftest import ROOT
 
