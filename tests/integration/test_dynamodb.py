@@ -28,7 +28,7 @@ from chalicelib.storage.dynamodb import (
     DynamoStore,
     add_expressions,
 )
-from chalicelib.storage.dynamodb_schema import load_template, table_properties
+from chalicelib.storage.dynamodb.schema import load_template, table_properties
 from tests.dynamodb_local import TEMPLATE
 from tests.integration.test_store_contract import contribution, read, record
 
