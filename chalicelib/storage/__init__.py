@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.records import (
-    POPULATION_ALL,
-    Aggregate,
-    AssessmentQuery,
-    AssessmentRecord,
-    Contribution,
-    Delivery,
-    Draft,
-    IdempotencyKey,
-    PartnerKey,
-    RateWindow,
-    Webhook,
-)
+from chalicelib.records import POPULATION_ALL
+
+if TYPE_CHECKING:  # records are imported from chalicelib.records, never from here
+    from chalicelib.records import (
+        Aggregate,
+        AssessmentQuery,
+        AssessmentRecord,
+        Contribution,
+        Delivery,
+        Draft,
+        IdempotencyKey,
+        PartnerKey,
+        RateWindow,
+        Webhook,
+    )
 
 
 class Store(Protocol):
