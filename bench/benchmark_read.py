@@ -44,7 +44,7 @@ def run(
 
     from chalicelib import benchmark as bm
     from chalicelib.questionnaire import get_catalog
-    from chalicelib.storage import AssessmentRecord, Contribution
+    from chalicelib.records import AssessmentRecord, Contribution
     from chalicelib.storage.sqlite import SqliteStore
 
     q = get_catalog(str(ROOT / "questionnaires")).get("smm")
@@ -214,12 +214,12 @@ def run(
 def aggregate_fields(agg: Any) -> dict[str, int]:
     """The attributes of an aggregate as the DynamoDB adapter stores them: count, months and
     the packed histogram words (chalicelib/storage/packed.py)."""
+    from chalicelib.records import Deltas
     from chalicelib.storage import packed
 
-    semantic = {"count": agg.count}
-    semantic.update({f"month#{m}": v for m, v in agg.months.items()})
-    for metric, h in agg.histograms.items():
-        semantic.update({f"m#{metric}#{b}": v for b, v in h.items()})
+    semantic = Deltas(
+        agg.count, dict(agg.months), {m: dict(h) for m, h in agg.histograms.items()}
+    )
     return packed.pack_deltas(semantic)
 
 

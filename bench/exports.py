@@ -39,8 +39,8 @@ from chalicelib.container import Container
 from chalicelib.exports import FORMATS, ExportService
 from chalicelib.models import SubmissionIn
 from chalicelib.questionnaire import get_catalog
+from chalicelib.records import AssessmentRecord
 from chalicelib.service import AssessmentService
-from chalicelib.storage import AssessmentRecord
 from chalicelib.storage.sqlite import SqliteStore
 
 

@@ -19,7 +19,7 @@ from common import ROOT, median, section, use_project_path
 def _records(q: Any, n: int, start: int, shards: int) -> tuple[list[Any], list[Any]]:
     from chalicelib import benchmark as bm
     from chalicelib import reference, scoring
-    from chalicelib.storage import AssessmentRecord, Contribution
+    from chalicelib.records import AssessmentRecord, Contribution
 
     population = list(reference.generate(q, n, seed=start + 1))
     regions = {o.id: o.region or "*" for o in q.context_question("country").options}

@@ -24,8 +24,8 @@ from chalicelib.container import Container
 
 if TYPE_CHECKING:
     from chalicelib.exports import Export
+    from chalicelib.records import AssessmentRecord
     from chalicelib.service import AssessmentService
-    from chalicelib.storage import AssessmentRecord
 
 FORMATS = ("csv", "xlsx", "pdf")
 

@@ -13,6 +13,13 @@ from chalicelib.benchmark import ALL, Cohort
 from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Catalog, Questionnaire, comparable_metrics
+from chalicelib.records import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    POPULATIONS,
+    Aggregate,
+    AssessmentRecord,
+)
 from chalicelib.results import (
     CohortComparison,
     CohortStatistics,
@@ -28,14 +35,7 @@ from chalicelib.results import (
     Summary,
 )
 from chalicelib.service import AssessmentService
-from chalicelib.storage import (
-    POPULATION_ALL,
-    POPULATION_USERS,
-    POPULATIONS,
-    Aggregate,
-    AssessmentRecord,
-    Store,
-)
+from chalicelib.storage import Store
 
 SOURCES = ("real", "reference")
 # Benchmarks compare with organisations that use social media by default: the population the

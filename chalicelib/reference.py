@@ -33,7 +33,7 @@ from statistics import NormalDist
 
 from chalicelib import benchmark, scoring
 from chalicelib.questionnaire import TIER_ORDER, Question, Questionnaire
-from chalicelib.storage import POPULATION_ALL, POPULATION_USERS, Contribution
+from chalicelib.records import POPULATION_ALL, POPULATION_USERS, Contribution
 
 GENERATOR_VERSION = "2"
 DEFAULT_SEED = 20161123

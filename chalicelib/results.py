@@ -16,8 +16,8 @@ from typing import Any, cast
 from chalicelib.benchmark import Cohort
 from chalicelib.privacy import Release
 from chalicelib.questionnaire import Questionnaire
+from chalicelib.records import AssessmentRecord
 from chalicelib.scoring import ScoreResult
-from chalicelib.storage import AssessmentRecord
 
 
 # --- assessments ----------------------------------------------------------------------------

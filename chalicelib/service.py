@@ -22,9 +22,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
-from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
-from chalicelib.scoring import ScoreResult
-from chalicelib.storage import (
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     AssessmentRecord,
@@ -32,8 +30,10 @@ from chalicelib.storage import (
     Delivery,
     Draft,
     IdempotencyKey,
-    Store,
 )
+from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
+from chalicelib.scoring import ScoreResult
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);

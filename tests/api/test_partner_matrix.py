@@ -213,7 +213,7 @@ class World:
             )
             path = path.replace("{did}", d.json_body["id"])
         if "{delivery_id}" in path:  # a failed delivery of partner A
-            from chalicelib.storage import Delivery
+            from chalicelib.records import Delivery
 
             failed = Delivery(
                 "evt_matrix", self.a_id, "assessment.completed", "{}", 1, "failed", 6

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from chalicelib.container import Container
-from chalicelib.storage import Aggregate, Contribution
+from chalicelib.records import Aggregate, Contribution
 from tests import orgs
 
 JSON = {"Content-Type": "application/json"}

@@ -24,8 +24,8 @@ from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_forma
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
 from chalicelib.insights import BenchmarkService
 from chalicelib.models import SubmissionIn
+from chalicelib.records import AssessmentRecord
 from chalicelib.render import assessment_json, cohort_statistics_json, comparison_json
-from chalicelib.storage import AssessmentRecord
 from tests import orgs
 from tests.conftest import ROOT
 
