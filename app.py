@@ -78,7 +78,7 @@ def _lambda_init() -> None:
     )  # DynamoStore: client on first use
     if os.environ.get("_HANDLER", "app.app") == "app.app":
         _ = services.benchmarks
-        import chalicelib.models  # noqa: F401 - every POST validates with these
+        import chalicelib.request_models  # noqa: F401 - every POST validates with these
 
 
 # AWS_LAMBDA_FUNCTION_NAME is set by Lambda only: tests, `chalice local` and tools that

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.benchmark import Cohort, contribution_keys, read_keys
+from chalicelib.cohorts import Cohort, contribution_keys, read_keys
 from chalicelib.records import AssessmentRecord, Contribution
 from chalicelib.storage import packed
 from chalicelib.storage.dynamodb import DynamoStore

@@ -42,7 +42,7 @@ def run(
     use_project_path()
     from common import ROOT
 
-    from chalicelib import benchmark as bm
+    from chalicelib import cohorts
     from chalicelib.questionnaire import get_catalog
     from chalicelib.records import AssessmentRecord, Contribution
     from chalicelib.storage.sqlite import SqliteStore
@@ -72,7 +72,7 @@ def run(
                 values[name] = clamp(m + 15 - 9 * k + rng.gauss(0, 10))
             else:
                 values[name] = clamp(m + rng.gauss(0, 12))
-        cohort = bm.Cohort(
+        cohort = cohorts.Cohort(
             rng.choice(industries),
             rng.choices(sizes, weights=[4, 4, 3, 2, 1])[0],
             rng.choices(regions, weights=region_w)[0],
@@ -102,7 +102,7 @@ def run(
             "real",
             q.id,
             q.version,
-            bm.contribution_keys(cohort, rec.id, shards),
+            cohorts.contribution_keys(cohort, rec.id, shards),
             values,
             month,
         )
@@ -117,8 +117,8 @@ def run(
         store.bulk_load([p[0] for p in pairs], [p[1] for p in pairs])
         progress(start + len(pairs))
 
-    target = bm.Cohort("C", "50-249", "dach")
-    keys = bm.read_keys(target.generalisations(), shards)
+    target = cohorts.Cohort("C", "50-249", "dach")
+    keys = cohorts.read_keys(target.generalisations(), shards)
 
     # the route, through the Lambda handler, on this store
     apply_env(sqlite_env(data_dir))
@@ -170,8 +170,8 @@ def run(
         for t in range(trials):
             keys_hit: set[str] = set()
             for i in range(batch):
-                cohorts = synthetic(stored + t * batch + i)[1].cohorts
-                keys_hit.update(re.sub(r"#s\d+$", "", k) for k in cohorts)
+                sub_keys = synthetic(stored + t * batch + i)[1].cohorts
+                keys_hit.update(re.sub(r"#s\d+$", "", k) for k in sub_keys)
             total += len(keys_hit)
         touched[batch] = total / trials
     hits: dict[str, int] = {}

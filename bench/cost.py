@@ -110,7 +110,7 @@ def log_cost() -> float:
 def run(results: dict[str, Any]) -> dict[str, Any]:
     section("Cost model (prices and assumptions in bench/cost.py, docs/PERFORMANCE.md)")
     use_project_path()
-    from chalicelib import benchmark as bm
+    from chalicelib import cohorts
     from chalicelib.records import Deltas, metric_bins
     from chalicelib.storage import packed
     from chalicelib.storage.dynamodb import DynamoStore, bench_pk, cohort_sk
@@ -131,11 +131,11 @@ def run(results: dict[str, Any]) -> dict[str, Any]:
     assessment = typed_item_bytes(
         DynamoStore("t", None)._assessment_item(record, "0" * 32)
     )
-    target = bm.Cohort("C", "50-249", "dach")
+    target = cohorts.Cohort("C", "50-249", "dach")
     measured = {
         k: aggregate_bytes(pk, cohort_sk(k), v) for k, v in read["items"].items()
     }
-    written = [k for k in bm.contribution_keys(target, "0" * 32, shards)]
+    written = [k for k in cohorts.contribution_keys(target, "0" * 32, shards)]
     # the adapter's layout: count, months and packed histogram words (storage/packed.py)
     young = packed.pack_deltas(
         Deltas(

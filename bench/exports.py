@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib import reference
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.exports import FORMATS, ExportService
-from chalicelib.models import SubmissionIn
 from chalicelib.questionnaire import get_catalog
 from chalicelib.records import AssessmentRecord
-from chalicelib.service import AssessmentService
+from chalicelib.request_models import SubmissionIn
 from chalicelib.storage.sqlite import SqliteStore
 
 

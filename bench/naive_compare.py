@@ -17,8 +17,7 @@ from common import ROOT, median, section, use_project_path
 
 
 def _records(q: Any, n: int, start: int, shards: int) -> tuple[list[Any], list[Any]]:
-    from chalicelib import benchmark as bm
-    from chalicelib import reference, scoring
+    from chalicelib import cohorts, reference, scoring
     from chalicelib.records import AssessmentRecord, Contribution
 
     population = list(reference.generate(q, n, seed=start + 1))
@@ -49,14 +48,14 @@ def _records(q: Any, n: int, start: int, shards: int) -> tuple[list[Any], list[A
             token_hash="0" * 64,
             request_hash="0" * 64,
         )
-        cohort = bm.Cohort(rec.industry or "*", rec.size or "*", rec.region or "*")
+        cohort = cohorts.Cohort(rec.industry or "*", rec.size or "*", rec.region or "*")
         recs.append(rec)
         cons.append(
             Contribution(
                 "real",
                 q.id,
                 q.version,
-                bm.contribution_keys(cohort, rec.id, shards),
+                cohorts.contribution_keys(cohort, rec.id, shards),
                 dict(rec.metrics),
                 rec.month,
             )

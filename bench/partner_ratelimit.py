@@ -15,11 +15,11 @@ os.environ["QUESTIONNAIRE_DIR"] = str(ROOT / "questionnaires")
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.partners import PartnerService
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 
 d = tempfile.mkdtemp()

@@ -15,15 +15,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.benchmarks import BenchmarkService, ConsultantStatistics
     from chalicelib.branding import BrandingService
     from chalicelib.config import Settings
     from chalicelib.exports import ExportService
-    from chalicelib.insights import BenchmarkService, ConsultantStatistics
     from chalicelib.listing import PartnerLists
     from chalicelib.partners import PartnerService
     from chalicelib.questionnaire import Catalog
     from chalicelib.ratelimit import RateLimiter
-    from chalicelib.service import AssessmentService
     from chalicelib.storage import Store
     from chalicelib.webhooks import Sender, WebhookService
 
@@ -92,7 +92,7 @@ class Container:
     def clock(self) -> Clock:
         if self._clock is not None:
             return self._clock
-        from chalicelib.service import utcnow
+        from chalicelib.assessments import utcnow
 
         return utcnow
 
@@ -100,14 +100,14 @@ class Container:
     @cached_property
     def assessments(self) -> AssessmentService:
         """Questionnaires, scoring, submission, fetching, erasure, drafts."""
-        from chalicelib.service import AssessmentService
+        from chalicelib.assessments import AssessmentService
 
         return AssessmentService(self.store, self.catalog, self.settings, self.clock)
 
     @cached_property
     def benchmarks(self) -> BenchmarkService:
         """Cohort statistics, comparison, progress, reference seeding (no scipy)."""
-        from chalicelib.insights import BenchmarkService
+        from chalicelib.benchmarks import BenchmarkService
 
         return BenchmarkService(
             self.assessments, self.store, self.catalog, self.settings
@@ -116,7 +116,7 @@ class Container:
     @cached_property
     def statistics(self) -> ConsultantStatistics:
         """Consultant statistics: scipy is imported by its methods, on first use."""
-        from chalicelib.insights import ConsultantStatistics
+        from chalicelib.benchmarks import ConsultantStatistics
 
         return ConsultantStatistics(self.benchmarks)
 

@@ -20,9 +20,9 @@ from chalicelib.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from chalicelib.partners import Principal, check_reference, verify
 
 if TYPE_CHECKING:
+    from chalicelib.assessments import AssessmentService
     from chalicelib.branding import BrandingService
     from chalicelib.partners import PartnerService
-    from chalicelib.service import AssessmentService
 
 EMBED_VERSION = (
     1  # the version of the postMessage protocol and of the data-embed config

@@ -23,9 +23,9 @@ from chalicelib.console import progress, run
 from chalicelib.container import Container
 
 if TYPE_CHECKING:
+    from chalicelib.assessments import AssessmentService
     from chalicelib.exports import Export
     from chalicelib.records import AssessmentRecord
-    from chalicelib.service import AssessmentService
 
 FORMATS = ("csv", "xlsx", "pdf")
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib import models, schemas
+from chalicelib import request_models, schemas
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,7 +79,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Score answers without storing them",
         "assessments",
         schemas.ScoreOut,
-        body=models.AnswersIn,
+        body=request_models.AnswersIn,
         errors=(400, 404, 413, 415, 422),
     ),
     Op(
@@ -89,7 +89,7 @@ OPERATIONS: tuple[Op, ...] = (
         "assessments",
         schemas.AssessmentOut,
         status=201,
-        body=models.SubmissionIn,
+        body=request_models.SubmissionIn,
         errors=(400, 404, 409, 413, 415, 422, 503),
         headers=("Idempotency-Key",),
     ),
@@ -160,7 +160,7 @@ OPERATIONS: tuple[Op, ...] = (
         "drafts",
         schemas.DraftOut,
         status=201,
-        body=models.DraftIn,
+        body=request_models.DraftIn,
         errors=(400, 404, 413, 415, 422),
     ),
     Op(
@@ -177,7 +177,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Update a draft",
         "drafts",
         schemas.DraftOut,
-        body=models.DraftIn,
+        body=request_models.DraftIn,
         errors=(400, 404, 413, 415, 422),
     ),
     partner_op(
@@ -185,7 +185,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Submit on behalf of a visitor (also with a publishable key or session)",
         schemas.AssessmentOut,
         status=201,
-        body=models.PartnerSubmissionIn,
+        body=request_models.PartnerSubmissionIn,
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 503),
         headers=("Idempotency-Key",),
     ),
@@ -262,7 +262,7 @@ OPERATIONS: tuple[Op, ...] = (
         None,
         errors=(400, 401, 403, 404, 406, 413, 415, 422),
         binary=(PDF, XLSX, CSV),
-        body=models.ExportIn,
+        body=request_models.ExportIn,
     ),
     partner_op(
         "partner_list_keys",
@@ -277,7 +277,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Create a key with at most the calling key's scopes and origins (shown once)",
         schemas.NewPartnerKey,
         status=201,
-        body=models.KeyIn,
+        body=request_models.KeyIn,
         errors=(400, 401, 403, 409, 413, 415, 422),
     ),
     partner_op(
@@ -291,7 +291,7 @@ OPERATIONS: tuple[Op, ...] = (
         "partner_set_webhook",
         "Register the endpoint for signed assessment.completed events",
         schemas.WebhookRegistered,
-        body=models.WebhookIn,
+        body=request_models.WebhookIn,
         errors=(400, 401, 403, 415, 422),
     ),
     partner_op(
@@ -312,7 +312,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Rotate the signing secret: the previous one keeps signing for a grace period",
         schemas.WebhookSecretRotated,
         status=201,
-        body=models.WebhookSecretIn,
+        body=request_models.WebhookSecretIn,
         errors=(400, 401, 403, 404, 415, 422),
         extra={"body_optional": True},  # empty: the default grace period
     ),
@@ -335,7 +335,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Mint a short-lived client secret for one visitor of the widget (secret key only)",
         schemas.SessionOut,
         status=201,
-        body=models.SessionIn,
+        body=request_models.SessionIn,
         errors=(400, 401, 403, 413, 415, 422),
         extra={"body_optional": True},
     ),
@@ -343,7 +343,7 @@ OPERATIONS: tuple[Op, ...] = (
         "partner_set_branding",
         "Set the white label of the widget, the result page and the PDF report",
         schemas.BrandingOut,
-        body=models.BrandingIn,
+        body=request_models.BrandingIn,
         errors=(400, 401, 403, 413, 415, 422),
     ),
     partner_op(
@@ -624,7 +624,7 @@ def _strict_bodies(components: dict[str, Any]) -> None:
         "required": ["assessment_ids"],
         "properties": {"assessment_ids": {"minItems": 1}},
     }
-    # WebhookIn.url carries models.URL_PATTERN, no looser than check_url (tested)
+    # WebhookIn.url carries request_models.URL_PATTERN, no looser than check_url (tested)
     # a publishable key only submits, and only from its origins (partners.create)
     components["KeyIn"]["if"] = {
         "properties": {"type": {"const": "publishable"}},
@@ -647,7 +647,7 @@ ACCEPT_DOC = (
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (built once per process)."""
-    from chalicelib.insights import cohort_values
+    from chalicelib.benchmarks import cohort_values
     from chalicelib.questionnaire import get_catalog
 
     cohorts: dict[str, set[str]] = {}
@@ -671,12 +671,12 @@ def document() -> dict[str, Any]:
                 "validation"
                 if m
                 in (
-                    models.AnswersIn,
-                    models.SubmissionIn,
-                    models.PartnerSubmissionIn,
-                    models.DraftIn,
-                    models.ExportIn,
-                    models.KeyIn,
+                    request_models.AnswersIn,
+                    request_models.SubmissionIn,
+                    request_models.PartnerSubmissionIn,
+                    request_models.DraftIn,
+                    request_models.ExportIn,
+                    request_models.KeyIn,
                 )
                 else "serialization",
             )
@@ -836,7 +836,7 @@ def document() -> dict[str, Any]:
 
 
 # The replay answers with the result token, so an anonymous key is a bearer secret
-# (chalicelib.service.check_anonymous_idempotency_key); a partner's keys are its own.
+# (chalicelib.assessments.check_anonymous_idempotency_key); a partner's keys are its own.
 _ANONYMOUS_IDEMPOTENCY_KEY: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",

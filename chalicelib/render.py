@@ -12,7 +12,7 @@ from chalicelib.questionnaire import Questionnaire, Text, Tier
 from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
 
 if TYPE_CHECKING:
-    from chalicelib.benchmark import Cohort
+    from chalicelib.cohorts import Cohort
     from chalicelib.privacy import Release
     from chalicelib.records import AssessmentRecord, Draft
     from chalicelib.results import (

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QUESTIONNAIRE_DIR", str(ROOT / "questionnaires"))
 
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.questionnaire import Questionnaire, get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 from tests import orgs
 

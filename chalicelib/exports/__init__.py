@@ -28,10 +28,10 @@ from chalicelib.exports.model import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.benchmarks import BenchmarkService
     from chalicelib.questionnaire import Catalog, Questionnaire
     from chalicelib.records import AssessmentRecord
-    from chalicelib.service import AssessmentService
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -59,7 +59,7 @@ class Caller:
 def submit(caller: Caller) -> Response:
     """A new assessment (201) or an idempotent replay (200). A partner's is queued with its
     webhook event; a session submits once, with its reference."""
-    from chalicelib.models import PartnerSubmissionIn, SubmissionIn
+    from chalicelib.request_models import PartnerSubmissionIn, SubmissionIn
 
     services = container()
     principal = caller.principal

@@ -272,7 +272,7 @@ def partner_export(principal: Principal) -> Response:
     """Assessments this partner created, side by side, or a cohort table (privacy rules of the
     benchmark apply unchanged)."""
     from chalicelib.exports import CONTENT_TYPES
-    from chalicelib.models import ExportIn
+    from chalicelib.request_models import ExportIn
 
     services = container()
     request_body = body(ExportIn)
@@ -319,8 +319,8 @@ def partner_list_keys(principal: Principal) -> Response:
 def partner_create_key(principal: Principal) -> Response:
     """A new key (shown once) with the scopes and origins in the body, at most the calling
     key's; for rotation, the same as the key it replaces."""
-    from chalicelib.models import KeyIn
     from chalicelib.partners import public
+    from chalicelib.request_models import KeyIn
 
     new = body(KeyIn)
     key, record = container().partners.issue(
@@ -339,7 +339,7 @@ def partner_revoke_key(principal: Principal, key_id: str) -> Response:
 @partner.endpoint("/webhook", "PUT", "admin")
 def partner_set_webhook(principal: Principal) -> Response:
     """Register (or replace) the partner's endpoint; the signing secret is in the answer."""
-    from chalicelib.models import WebhookIn
+    from chalicelib.request_models import WebhookIn
 
     url = body(WebhookIn).url
     return json_response(container().webhooks.register(principal.partner_id, url))
@@ -360,7 +360,7 @@ def partner_delete_webhook(principal: Principal) -> Response:
 @partner.endpoint("/webhook/secret", "POST", "admin")
 def partner_rotate_webhook_secret(principal: Principal) -> Response:
     """A new signing secret (shown here); the previous one signs too for a grace period."""
-    from chalicelib.models import WebhookSecretIn
+    from chalicelib.request_models import WebhookSecretIn
 
     rotation = body(WebhookSecretIn) if has_body() else WebhookSecretIn()
     out = container().webhooks.rotate_secret(
@@ -386,7 +386,7 @@ def partner_replay_delivery(principal: Principal, delivery_id: str) -> Response:
 def partner_create_session(principal: Principal) -> Response:
     """A short-lived client secret for one visitor of the partner's page (the widget's
     session flow): minted on the partner's server with its secret key, submits once."""
-    from chalicelib.models import SessionIn
+    from chalicelib.request_models import SessionIn
 
     session = body(SessionIn) if has_body() else SessionIn()
     services = container()
@@ -400,7 +400,7 @@ def partner_create_session(principal: Principal) -> Response:
 @partner.endpoint("/branding", "PUT", "admin")
 def partner_set_branding(principal: Principal) -> Response:
     """The partner's white label for the widget, the result page and the PDF report."""
-    from chalicelib.models import BrandingIn
+    from chalicelib.request_models import BrandingIn
 
     branding = body(BrandingIn)
     return json_response(

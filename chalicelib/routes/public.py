@@ -52,7 +52,7 @@ def get_questionnaire(qid: str, version: str) -> Response:
 @public.route("/v1/scores", methods=["POST"])
 @problems
 def score() -> Response:
-    from chalicelib.models import AnswersIn
+    from chalicelib.request_models import AnswersIn
 
     return json_response(
         render.score_json(container().assessments.score_only(body(AnswersIn)))
@@ -100,7 +100,7 @@ def assessment_progress(aid: str) -> Response:
 @public.route("/v1/drafts", methods=["POST"])
 @problems
 def create_draft() -> Response:
-    from chalicelib.models import DraftIn
+    from chalicelib.request_models import DraftIn
 
     draft = container().assessments.save_draft(body(DraftIn))
     return json_response(
@@ -111,7 +111,7 @@ def create_draft() -> Response:
 @public.route("/v1/drafts/{did}", methods=["PUT"])
 @problems
 def update_draft(did: str) -> Response:
-    from chalicelib.models import DraftIn
+    from chalicelib.request_models import DraftIn
 
     return json_response(
         render.draft_json(container().assessments.update_draft(did, body(DraftIn)))

@@ -172,7 +172,7 @@ def _params(op: dict) -> dict:  # type: ignore[type-arg]
 
 
 def test_cohort_parameters_list_the_questionnaire_values(questionnaire) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.insights import cohort_values
+    from chalicelib.benchmarks import cohort_values
 
     values = cohort_values(questionnaire)
     doc = document()

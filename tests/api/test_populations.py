@@ -195,7 +195,7 @@ def test_record_stored_before_populations_is_erased_from_all_only(
 ) -> None:  # type: ignore[no-untyped-def]
     """A record of the old layout (no population verdict) was added to ``all`` only; its
     erasure must not subtract from ``users``."""
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     store = service.store
     other = submit(client, low_user(questionnaire))  # one user counted in both

@@ -321,7 +321,7 @@ def test_a_failing_receiver_does_not_fail_the_submission(
 def submitted(service, hooks, questionnaire, partner_id: str):  # type: ignore[no-untyped-def]
     """A partner submission through the service, its event queued in the same write and
     tried once, as the partner route does. Returns the delivery after that attempt."""
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     done = service.submit(
         SubmissionIn(answers=orgs.middling(questionnaire)),
@@ -1123,8 +1123,8 @@ def test_every_url_the_documented_pattern_allows_is_accepted(monkeypatch) -> Non
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from chalicelib.models import URL_PATTERN
     from chalicelib.openapi import document
+    from chalicelib.request_models import URL_PATTERN
 
     schema = document()["components"]["schemas"]["WebhookIn"]["properties"]["url"]
     assert schema["pattern"] == URL_PATTERN and schema["maxLength"] == 2000

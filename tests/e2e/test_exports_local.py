@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import requests
 
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.exports import CONTENT_TYPES
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 from tests import orgs
 from tests.conftest import ROOT

@@ -19,7 +19,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ReadTimeoutError,
 )
 
-from chalicelib.benchmark import Cohort, read_keys
+from chalicelib.cohorts import Cohort, read_keys
 from chalicelib.errors import Unavailable
 from chalicelib.records import AssessmentRecord
 from chalicelib.storage.dynamodb import (

@@ -10,8 +10,8 @@ from typing import Any
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.assessments import AssessmentService
 from chalicelib.container import Container
-from chalicelib.service import AssessmentService
 from tests import orgs
 from tests.integration.test_dynamodb import (
     FaultyClient,

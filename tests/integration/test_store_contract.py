@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from chalicelib.benchmark import Cohort, contribution_keys, read_keys
+from chalicelib.cohorts import Cohort, contribution_keys, read_keys
 from chalicelib.records import AssessmentRecord, Contribution, Draft, PartnerKey
 
 ADAPTERS = ["sqlite", "dynamodb"]

@@ -18,14 +18,14 @@ import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from chalicelib.benchmarks import BenchmarkService
 from chalicelib.container import Container
 from chalicelib.errors import InvalidInput
 from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_format
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
-from chalicelib.insights import BenchmarkService
-from chalicelib.models import SubmissionIn
 from chalicelib.records import AssessmentRecord
 from chalicelib.render import assessment_json, cohort_statistics_json, comparison_json
+from chalicelib.request_models import SubmissionIn
 from tests import orgs
 from tests.conftest import ROOT
 
@@ -689,8 +689,8 @@ def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-untyped-def]
     """A configured SQLite store with the reference cohort and three client assessments."""
+    from chalicelib.assessments import AssessmentService
     from chalicelib.config import Settings
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     path = tmp_path / "cli.sqlite3"

@@ -38,7 +38,7 @@ def test_botocore_is_imported_only_by_the_dynamodb_package() -> None:
 def test_the_sqlite_store_and_the_codecs_load_without_botocore() -> None:
     code = (
         "import sys; import chalicelib.storage.sqlite, chalicelib.storage.codec,"
-        " chalicelib.storage.packed, chalicelib.records, chalicelib.service;"
+        " chalicelib.storage.packed, chalicelib.records, chalicelib.assessments;"
         " print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
     )
     out = subprocess.run(

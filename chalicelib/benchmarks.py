@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import benchmark, privacy
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib import cohorts, histograms, privacy
+from chalicelib.assessments import AssessmentService
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Catalog, Questionnaire, comparable_metrics
@@ -34,7 +35,6 @@ from chalicelib.results import (
     Progress,
     Summary,
 )
-from chalicelib.service import AssessmentService
 from chalicelib.storage import Store
 
 SOURCES = ("real", "reference")
@@ -143,14 +143,14 @@ class BenchmarkService:
         shards = self.settings.global_shards
         wanted = cohort.generalisations()
         read = self.store.read_populations(
-            source, q.id, q.version, benchmark.read_keys(wanted, shards), populations
+            source, q.id, q.version, cohorts.read_keys(wanted, shards), populations
         )
         out: dict[str, dict[Cohort, Aggregate]] = {}
         for population, raw in read.items():
             aggs: dict[Cohort, Aggregate] = {}
             for c in wanted:
                 if c.is_global:
-                    keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+                    keys = [cohorts.storage_key(c, s) for s in range(max(shards, 1))]
                 else:
                     keys = [c.key]
                 aggs[c] = _sum([raw[k] for k in keys if k in raw])
@@ -281,7 +281,7 @@ class BenchmarkService:
 
     def metric_statistics(self, metric: str, agg: Aggregate) -> MetricStatistics:
         """One metric's released statistics (None below k)."""
-        s = Summary.of(benchmark.summary(agg.bins.get(metric, ()), metric))
+        s = Summary.of(histograms.summary(agg.bins.get(metric, ()), metric))
         return MetricStatistics(metric, s if s.n >= self.settings.k_min else None)
 
     # --- one assessment against its peers -----------------------------------------------
@@ -325,7 +325,7 @@ class BenchmarkService:
             value = rec.metrics[m]
             s = stats.summary
             if s is not None and s.median is not None and s.p75 is not None:
-                rank = benchmark.percentile_rank(agg.bins[m], value)
+                rank = histograms.percentile_rank(agg.bins[m], value)
                 metrics.append(
                     MetricComparison(
                         stats,
@@ -337,8 +337,8 @@ class BenchmarkService:
                 )
             else:
                 metrics.append(MetricComparison(stats, value, None, None, None))
-        phases = benchmark.banded(agg.bins.get("phase", ()), "phase")
-        levels = benchmark.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
+        phases = histograms.banded(agg.bins.get("phase", ()), "phase")
+        levels = histograms.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
         names = ["none"] + [t.id for t in q.tiers]
         pyramid = {names[int(k)]: v for k, v in levels.items()}
         return Comparison(frame, rec.id, tuple(metrics), phases, pyramid), agg
@@ -409,10 +409,10 @@ class BenchmarkService:
                 continue
             before, after = prev.metrics[m], rec.metrics[m]
             h = hists.get(m)
-            if h and benchmark.hist_count(h) >= self.settings.k_min:
+            if h and histograms.hist_count(h) >= self.settings.k_min:
                 pb, pa = (
-                    benchmark.percentile_rank(h, before),
-                    benchmark.percentile_rank(h, after),
+                    histograms.percentile_rank(h, before),
+                    histograms.percentile_rank(h, after),
                 )
                 change = MetricChange(
                     m,
@@ -452,7 +452,7 @@ class ConsultantStatistics:
         metrics: list[MetricConfidence] = []
         for m in q.metric_names():
             h = agg.histograms.get(m)
-            if not h or benchmark.hist_count(h) < b.settings.k_min:
+            if not h or histograms.hist_count(h) < b.settings.k_min:
                 continue
             metrics.append(
                 MetricConfidence(
@@ -500,7 +500,7 @@ class ConsultantStatistics:
             if not ha or not hb:
                 continue
             if (
-                min(benchmark.hist_count(ha), benchmark.hist_count(hb))
+                min(histograms.hist_count(ha), histograms.hist_count(hb))
                 < b.settings.k_min
             ):
                 continue
