@@ -971,6 +971,10 @@ def test_old_draft_link_says_it_was_submitted_and_links_the_result(
     fast_fill(pg)
     created = submit_and_wait(pg)
     overall = pg.locator(".card-value").nth(2).inner_text()
+    # Back from the result leads to a section of the submitted draft: it says so
+    pg.go_back()
+    pg.wait_for_selector("#draft-submitted")
+    assert f"?draft={draft_id}" not in pg.url
     pg.goto(f"{server}?draft={draft_id}")
     pg.wait_for_selector("#draft-submitted")
     assert "has been submitted" in pg.locator("#draft-submitted").inner_text()
