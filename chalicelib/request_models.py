@@ -116,6 +116,13 @@ class DraftIn(_In):
     version: str | None = Field(default=None, max_length=32)
     language: Language = "en"
     answers: dict[str, str] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+    elapsed_seconds: Annotated[
+        int, Field(ge=0, le=60 * 60 * 24 * 30), BeforeValidator(_json_integer)
+    ] = Field(
+        default=0,
+        description="time spent filling it in so far, across sessions: a resumed draft "
+        "keeps it, so the submission's duration_seconds counts every session",
+    )
 
 
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
