@@ -21,7 +21,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# system packages the tests drive (chromium, poppler-utils, Java 17, npm), installed if missing
+# system packages the tests drive (chromium, poppler-utils, LibreOffice Calc, Java 17, npm), installed if missing
 system-deps:
 	bash scripts/system-deps.sh
 

@@ -161,9 +161,9 @@ class ExportService:
 
             body = xlsx_export.assessment_workbook(report, lab)
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            body = pdf_report.assessment_report(report, lab, branding)
+            body = pdf.assessment_report(report, lab, branding)
         return Export(body, CONTENT_TYPES[fmt], name)
 
     def side_by_side(
@@ -199,9 +199,9 @@ class ExportService:
                 book.add(report)
             body = book.finish()
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            doc = pdf_report.SideBySideReport(lab, len(records))
+            doc = pdf.SideBySideReport(lab, len(records))
             # The overview comes first in the file but needs every assessment: a first pass
             # keeps only its few figures per assessment (SummaryRow), the second draws pages.
             doc.summary(self._summaries(records, language, params, lab))
@@ -271,9 +271,9 @@ class ExportService:
 
             body = xlsx_export.cohort_workbook(q, by, rows, metrics, base, lab)
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            body = pdf_report.cohort_report(q, by, rows, metrics, base, lab)
+            body = pdf.cohort_report(q, by, rows, metrics, base, lab)
         return Export(body, CONTENT_TYPES[fmt], name)
 
 
