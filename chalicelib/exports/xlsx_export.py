@@ -156,10 +156,28 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         }
     )
     f = _Formats(wb)
+    _overview_sheet(wb, f, report, lab)
+    _comparison_sheet(wb, f, report, lab)
+    _ladder_sheet(wb, f, report, lab)
+    _recommendations_sheet(wb, f, report, lab)
+    # Data (the CSV table) and methods
+    _data_rows(_data_sheet(wb, f, lab), 1, report, f)
+    _methods_sheet(
+        wb,
+        f,
+        lab,
+        methods_rows(report.questionnaire_id, report.version, report.cohort, lab),
+    )
+    wb.close()
+    return buf.getvalue()
+
+
+def _overview_sheet(
+    wb: Any, f: _Formats, report: AssessmentReport, lab: Labels
+) -> None:
+    """Who, phase, tier, overall score and the cohort, one field per row."""
     c = report.cohort
     na = lab.text("not_available")
-
-    # Overview
     ws = wb.add_worksheet(_sheet_name(lab.sheet("overview")))
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 70)
@@ -226,7 +244,13 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
             r, 1, lab.text("no_comparison", status=lab.status(c.status)), f.warn
         )
 
-    # Comparison: one row per metric, then the dimensions block for the radar chart
+
+def _comparison_sheet(
+    wb: Any, f: _Formats, report: AssessmentReport, lab: Labels
+) -> None:
+    """One row per metric, then the dimensions block for the radar chart; both charts."""
+    c = report.cohort
+    na = lab.text("not_available")
     cmp_name = _sheet_name(lab.sheet("comparison"))
     ws = wb.add_worksheet(cmp_name)
     titles = [
@@ -341,7 +365,9 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
     radar.set_size({"width": 620, "height": 420})
     ws.insert_chart(24, 11, radar)
 
-    # Phases and pyramid
+
+def _ladder_sheet(wb: Any, f: _Formats, report: AssessmentReport, lab: Labels) -> None:
+    """The engagement ladder, then the pyramid tiers."""
     ws = wb.add_worksheet(_sheet_name(lab.sheet("ladder")))
     _header(
         ws,
@@ -397,7 +423,10 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
             note_row + 1, 0, lab.text("blocked_by", tier=report.blocked_by_name), f.warn
         )
 
-    # Recommendations
+
+def _recommendations_sheet(
+    wb: Any, f: _Formats, report: AssessmentReport, lab: Labels
+) -> None:
     ws = wb.add_worksheet(_sheet_name(lab.sheet("recommendations")))
     _header(
         ws,
@@ -413,14 +442,6 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         ws.write_number(r, 0, rec.rank, f.int)
         ws.write_string(r, 1, rec.target_label, f.wrap)
         ws.write_string(r, 2, rec.text, f.wrap)
-
-    # Data (the CSV table) and methods
-    _data_rows(_data_sheet(wb, f, lab), 1, report, f)
-    _methods_sheet(
-        wb, f, lab, methods_rows(report.questionnaire_id, report.version, c, lab)
-    )
-    wb.close()
-    return buf.getvalue()
 
 
 # --- several assessments ------------------------------------------------------------------
