@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import xlsxwriter
@@ -70,6 +71,11 @@ class _Formats:
         )
         self.muted = wb.add_format({"font_color": "#6B7280", "italic": True})
         self.current = wb.add_format({"bold": True, "bg_color": ACCENT_LIGHT})
+
+
+def _created(created: datetime | None) -> dict[str, Any]:
+    """The workbook's creation date: the export's time (xlsxwriter's default is now)."""
+    return {} if created is None else {"created": created.replace(tzinfo=None)}
 
 
 def _header(ws: Any, row: int, titles: Sequence[str], fmt: Any) -> None:
@@ -146,13 +152,16 @@ def _data_rows(ws: Any, row: int, report: AssessmentReport, f: _Formats) -> int:
 
 
 # --- one assessment -----------------------------------------------------------------------
-def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
+def assessment_workbook(
+    report: AssessmentReport, lab: Labels, created: datetime | None = None
+) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     wb.set_properties(
         {
-            "title": f"{lab.text('report_title')} {report.id}",
+            "title": f"{lab.text('report_title')} {report.display_name}",
             "subject": f"{report.questionnaire_id} {report.version}",
+            **_created(created),
         }
     )
     f = _Formats(wb)
@@ -166,7 +175,13 @@ def assessment_workbook(report: AssessmentReport, lab: Labels) -> bytes:
         wb,
         f,
         lab,
-        methods_rows(report.questionnaire_id, report.version, report.cohort, lab),
+        methods_rows(
+            report.questionnaire_id,
+            report.version,
+            report.cohort,
+            lab,
+            (created or datetime.now(UTC)).date().isoformat(),
+        ),
     )
     wb.close()
     return buf.getvalue()
@@ -227,6 +242,8 @@ def _overview_sheet(
     flag = report.evidence_flag(lab)
     if flag:  # not assessable / low coverage: right under the identification
         rows.insert(8, (lab.text("evidence"), flag, f.warn))
+    if report.label:  # the consultant's name for it, above its id
+        rows.insert(1, (lab.text("assessment"), report.label, f.label))
     for r, (label, value, fmt) in enumerate(rows, 1):
         ws.write_string(r, 0, label, f.label)
         if value is None:
@@ -450,13 +467,19 @@ class SideBySideWorkbook:
     one assessment at a time (constant_memory)."""
 
     def __init__(
-        self, lab: Labels, metrics: list[tuple[str, str]], expected: int
+        self,
+        lab: Labels,
+        metrics: list[tuple[str, str]],
+        expected: int,
+        created: datetime | None = None,
     ) -> None:
         self.lab = lab
         self.metrics = metrics
         self.buf = io.BytesIO()
         self.wb = xlsxwriter.Workbook(self.buf, {"constant_memory": True})
-        self.wb.set_properties({"title": lab.text("side_by_side_title")})
+        self.wb.set_properties(
+            {"title": lab.text("side_by_side_title"), **_created(created)}
+        )
         self.f = f = _Formats(self.wb)
         self.row = 1
         self.rec_row = 1
@@ -469,7 +492,7 @@ class SideBySideWorkbook:
         self.overview_name = _sheet_name(lab.sheet("overview"))
         self.overview = ws = self.wb.add_worksheet(self.overview_name)
         self.overview_titles = [
-            lab.column("assessment_id"),
+            lab.column("assessment_label"),
             lab.column("month"),
             lab.text("version"),
             lab.column("phase"),
@@ -520,7 +543,10 @@ class SideBySideWorkbook:
         def wide(key: str) -> Any:
             w = self.wb.add_worksheet(_sheet_name(lab.sheet(key)))
             _header(
-                w, 0, [lab.column("assessment_id")] + [t for _, t in metrics], f.header
+                w,
+                0,
+                [lab.column("assessment_label")] + [t for _, t in metrics],
+                f.header,
             )
             w.set_row(0, 45)
             w.freeze_panes(1, 1)
@@ -554,7 +580,7 @@ class SideBySideWorkbook:
             w,
             0,
             [
-                lab.column("assessment_id"),
+                lab.column("assessment_label"),
                 lab.column("rank"),
                 lab.column("target"),
                 lab.column("recommendation"),
@@ -573,7 +599,7 @@ class SideBySideWorkbook:
         c = report.cohort
         overall = report.metric("overall")
         ws = self.overview
-        ws.write_string(r, 0, report.id)
+        ws.write_string(r, 0, report.display_name)
         ws.write_string(r, 1, report.completed[:7])
         ws.write_string(r, 2, report.version)
         if report.phase is None:
@@ -597,12 +623,12 @@ class SideBySideWorkbook:
             (self.values, "value", f.int),
             (self.percentiles, "percentile_rank", f.pct),
         ):
-            sheet.write_string(r, 0, report.id)
+            sheet.write_string(r, 0, report.display_name)
             for col, (name, _) in enumerate(self.metrics, 1):
                 m = by_name.get(name)
                 _num(sheet, r, col, getattr(m, attr) if m else None, fmt)
         for rec in report.recommendations:
-            self.recs.write_string(self.rec_row, 0, report.id)
+            self.recs.write_string(self.rec_row, 0, report.display_name)
             self.recs.write_number(self.rec_row, 1, rec.rank, f.int)
             self.recs.write_string(self.rec_row, 2, rec.target_label)
             self.recs.write_string(self.rec_row, 3, rec.text)
@@ -652,11 +678,15 @@ def cohort_workbook(
     metrics: list[tuple[str, str]],
     params: Mapping[str, str],
     lab: Labels,
+    created: datetime | None = None,
 ) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     wb.set_properties(
-        {"title": lab.text("cohort_table_title", by=lab.text(f"by_{by}"))}
+        {
+            "title": lab.text("cohort_table_title", by=lab.text(f"by_{by}")),
+            **_created(created),
+        }
     )
     f = _Formats(wb)
     name = _sheet_name(lab.sheet("cohorts"))

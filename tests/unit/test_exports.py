@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from chalicelib.errors import InvalidInput
 from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_format
-from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
+from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS, NUMERIC
 from chalicelib.insights import BenchmarkService
 from chalicelib.models import SubmissionIn
 from chalicelib.storage import AssessmentRecord
@@ -39,9 +39,38 @@ def fmt_num(v: float | None, lang: str) -> str:
     return s.replace(".", ",") if lang == "de" else s
 
 
+MONTH_NAMES = {
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def fmt_months(months: dict[str, str], lang: str) -> str:
+    """The month range as the reports print it: "Januar 2016 – Dezember 2016"."""
+
+    def name(ym: str) -> str:
+        y, m = ym.split("-")
+        return f"{MONTH_NAMES[lang].split()[int(m) - 1]} {y}"
+
+    if months["from"] == months["to"]:
+        return name(months["from"])
+    return f"{name(months['from'])} – {name(months['to'])}"
+
+
 def read_csv(body: bytes) -> list[dict[str, str]]:
+    """Rows of an export CSV in either number format (csv_locale): ``de`` files (``;``,
+    decimal comma) are checked to have no decimal point in a number and read back with
+    points, so every caller compares the same figures."""
     assert body.startswith(b"\xef\xbb\xbf"), "utf-8-sig: Excel needs the BOM"
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    text = body.decode("utf-8-sig")
+    german = ";" in text.splitlines()[0]
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";" if german else ","))
+    if german:
+        for r in rows:
+            for name in NUMERIC & set(r):
+                assert "." not in r[name], (name, r[name])
+                r[name] = r[name].replace(",", ".")
+    return rows
 
 
 def pdf_pages(body: bytes) -> list[str]:
@@ -86,8 +115,7 @@ def assert_pdf_matches(body: bytes, comparison: dict[str, Any], lang: str) -> st
     flat = " ".join(text.split())
     q = comparison["questionnaire"]
     assert f"{q['id']} {q['version']}" in flat
-    months = comparison["months"]
-    assert f"{months['from']} – {months['to']}" in flat
+    assert fmt_months(comparison["months"], lang) in flat
     k_label = "Mindestgröße k" if lang == "de" else "Minimum cohort size k"
     assert re.search(rf"{k_label}\s+{comparison['k_min']}\b", text)
     assert comparison["source_label"] in flat
@@ -130,8 +158,7 @@ def assert_xlsx_matches(body: bytes, comparison: dict[str, Any], lang: str) -> A
     assert str(comparison["cohort"]["n"]) in methods.values()
     assert comparison["source_label"] in methods.values()
     assert str(comparison["k_min"]) in methods.values()
-    months = comparison["months"]
-    assert f"{months['from']} – {months['to']}" in methods.values()
+    assert fmt_months(comparison["months"], lang) in methods.values()
     return wb
 
 

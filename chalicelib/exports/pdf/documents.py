@@ -4,6 +4,7 @@ many, and the cohort tables."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import A4, landscape
@@ -16,7 +17,10 @@ from chalicelib.exports.model import (
     Labels,
     SummaryRow,
     attribute_label,
+    long_date,
     methods_rows,
+    month_name,
+    month_range,
 )
 from chalicelib.exports.pdf.charts import (
     ladder_drawing,
@@ -30,8 +34,11 @@ from chalicelib.exports.pdf.sections import (
     cards,
     cohort_notice,
     compared_with,
+    data_age_line,
     evidence_notice,
+    fit_widths,
     grid_style,
+    head_cells,
     header_for,
     id_line,
     methods_box,
@@ -46,16 +53,21 @@ from chalicelib.questionnaire import Questionnaire
 
 # --- one assessment -----------------------------------------------------------------------
 def assessment_report(
-    report: AssessmentReport, lab: Labels, branding: Any = None
+    report: AssessmentReport,
+    lab: Labels,
+    branding: Any = None,
+    created: datetime | None = None,
 ) -> bytes:
-    """``branding``: the white label of the partner that created the assessment."""
+    """``branding``: the white label of the partner that created the assessment;
+    ``created``: when the export is made (metadata, data age)."""
     doc = Doc(
         lab,
-        title=f"{lab.text('report_title')} – {report.id}",
+        title=f"{lab.text('report_title')} – {report.display_name}",
         subject=f"{report.questionnaire_id} {report.version}",
         header=header_for(report, lab),
-        header_right=report.completed,
+        header_right=long_date(report.completed, lab),
         brand=branding,
+        created=created,
     )
     if branding is not None:
         doc.c.setAuthor(str(branding.display_name))
@@ -115,6 +127,7 @@ def assessment_report(
                 [
                     Paragraph(esc(lab.text("percentile_title")), st.h2),
                     compared_with(c, doc),
+                    data_age_line(c, doc),
                     Paragraph(esc(lab.text("percentile_explain")), st.small),
                     Spacer(1, 6),
                     *([chart] if chart is not None else cohort_notice(c, doc)),
@@ -123,25 +136,26 @@ def assessment_report(
             ),
         ]
     )
-    # page 3: what to do next
-    doc.flow([PageBreak(), *recommendations(report, doc)])
-    # page 4: the figures behind the charts, and how they were made
-    doc.flow(
-        [
-            PageBreak(),
+    # page 3: what to do next; a short list stays on page 2 rather than on a page of its own
+    recs = [Spacer(1, 10), *recommendations(report, doc)]
+    if doc.height_of(recs) > doc.room():
+        recs = [PageBreak(), *recs[1:]]
+    doc.flow(recs)
+    # page 4: the figures behind the charts, and how they were made; compacted (in turn
+    # the table, then the methods) rather than spilling a remainder onto a fifth page
+    rows = methods_rows(report.questionnaire_id, report.version, c, lab, doc.today)
+    for compact_table, compact_methods in ((False, False), (True, False), (True, True)):
+        items = [
             Paragraph(esc(lab.text("figures_title")), st.h2),
             compared_with(c, doc),
             Spacer(1, 4),
-            metrics_table(report, doc),
+            metrics_table(report, doc, compact=compact_table),
             Spacer(1, 8),
-            block(
-                methods_box(
-                    methods_rows(report.questionnaire_id, report.version, c, lab), doc
-                ),
-                w,
-            ),
+            block(methods_box(rows, doc, compact=compact_methods), w),
         ]
-    )
+        if doc.height_of(items) <= doc.height:
+            break
+    doc.flow([PageBreak(), *items])
     return doc.finish()
 
 
@@ -152,13 +166,20 @@ class SideBySideReport:
 
     CHUNK = 38
 
-    def __init__(self, lab: Labels, expected: int) -> None:
+    # (percentile bar height, recommendations shown): tried in turn until one
+    # assessment's page fits on one page, so no page holds only its overflowing last line
+    VARIANTS = ((10.5, 3), (9.0, 3), (9.0, 2), (7.5, 2), (7.5, 1))
+
+    def __init__(
+        self, lab: Labels, expected: int, created: datetime | None = None
+    ) -> None:
         self.lab = lab
         self.doc = Doc(
             lab,
             title=lab.text("side_by_side_title"),
             subject=lab.text("side_by_side_title"),
             header=lab.text("side_by_side_title"),
+            created=created,
         )
         self.expected = expected
         self.sources: set[str] = set()
@@ -175,7 +196,7 @@ class SideBySideReport:
         )
         head = [
             "#",
-            lab.column("assessment_id"),
+            lab.column("assessment_label"),
             lab.column("phase"),
             lab.column("tier"),
             lab.column("overall"),
@@ -185,11 +206,12 @@ class SideBySideReport:
             lab.column("source"),
         ]
         w = doc.width
-        widths = [w * x for x in (0.04, 0.14, 0.07, 0.12, 0.08, 0.11, 0.21, 0.08, 0.15)]
+        widths = [w * x for x in (0.04, 0.15, 0.07, 0.13, 0.10, 0.12, 0.17, 0.07, 0.15)]
         chunk: list[list[Any]] = []
+        header = head_cells(head, widths, doc)
 
         def emit() -> None:
-            data = [[Paragraph(esc(h), st.head) for h in head], *chunk]
+            data = [header, *chunk]
             t = Table(data, colWidths=widths, repeatRows=1)
             style = grid_style(doc, len(data), numeric_from=4, numeric_to=5)
             style.add("ALIGN", (7, 1), (7, -1), "RIGHT")
@@ -202,7 +224,7 @@ class SideBySideReport:
             chunk.append(
                 [
                     str(i),
-                    r.id[:12],
+                    Paragraph(esc(r.label), st.cell) if r.label else r.id[:12],
                     "–" if r.phase is None else str(r.phase),
                     Paragraph(esc(r.tier_name), st.cell),
                     num(r.overall, lab),
@@ -225,33 +247,38 @@ class SideBySideReport:
             doc.flow([Spacer(1, 6), banner(lab.text("synthetic_banner"), doc)])
 
     def add(self, report: AssessmentReport) -> None:
+        doc, c = self.doc, report.cohort
+        self.sources.add(c.source)
+        for bar, limit in self.VARIANTS:
+            items = self._page(report, bar, limit)
+            if doc.height_of(items) <= doc.height:
+                break
+        doc.flow([PageBreak(), *items])
+
+    def _page(self, report: AssessmentReport, bar: float, limit: int) -> list[Any]:
         doc, lab, st, w = self.doc, self.lab, self.doc.st, self.doc.width
         c = report.cohort
-        self.sources.add(c.source)
-        chart = percentile_drawing(report, lab, w, bar=10.5)
-        doc.flow(
-            [
-                PageBreak(),
-                Paragraph(
-                    esc(f"{lab.text('assessment')} {report.id}"),
-                    ParagraphStyle("h1s", parent=st.h2, fontSize=14, leading=18),
-                ),
-                Paragraph(esc(org_line(report)), st.body),
-                Paragraph(esc(id_line(report, lab)), st.small),
-                Spacer(1, 6),
-                cards(report, doc),
-                *cohort_notice(c, doc),
-                Spacer(1, 4),
-                compared_with(c, doc),
-                Spacer(1, 3),
-                *([chart] if chart is not None else []),
-                Spacer(1, 4),
-                metrics_table(report, doc, compact=True),
-                *recommendations(report, doc, limit=3),
-                Spacer(1, 4),
-                methods_line(report, doc),
-            ]
-        )
+        chart = percentile_drawing(report, lab, w, bar=bar)
+        return [
+            Paragraph(
+                esc(f"{lab.text('assessment')} {report.display_name}"),
+                ParagraphStyle("h1s", parent=st.h2, fontSize=14, leading=18),
+            ),
+            Paragraph(esc(org_line(report)), st.body),
+            Paragraph(esc(id_line(report, lab)), st.small),
+            Spacer(1, 6),
+            cards(report, doc),
+            *cohort_notice(c, doc),
+            Spacer(1, 4),
+            compared_with(c, doc),
+            Spacer(1, 3),
+            *([chart] if chart is not None else []),
+            Spacer(1, 4),
+            metrics_table(report, doc, compact=True),
+            *recommendations(report, doc, limit=limit),
+            Spacer(1, 4),
+            methods_line(report, doc),
+        ]
 
     def finish(self) -> bytes:
         doc, lab = self.doc, self.lab
@@ -270,6 +297,7 @@ def cohort_report(
     metrics: list[tuple[str, str]],
     params: Mapping[str, str],
     lab: Labels,
+    created: datetime | None = None,
 ) -> bytes:
     title = lab.text("cohort_table_title", by=lab.text(f"by_{by}"))
     doc = Doc(
@@ -278,6 +306,7 @@ def cohort_report(
         subject=f"{q.id} {q.version}",
         header=f"{q.title.get(lab.language)} – {title}",
         pagesize=landscape(A4),
+        created=created,
     )
     st, w = doc.st, doc.width
     filters = " · ".join(
@@ -291,6 +320,11 @@ def cohort_report(
     months = sorted(
         {m for r in rows for m in (r.months_from, r.months_to) if m is not None}
     )
+    age = lab.text(
+        "data_as_of",
+        date=long_date(doc.today, lab),
+        month=month_name(months[-1] if months else None, lab),
+    )
     intro: list[Flowable] = [
         Paragraph(esc(title), st.h1),
         Paragraph(
@@ -302,6 +336,7 @@ def cohort_report(
             ),
             st.body,
         ),
+        Paragraph(esc(age), st.small),
         Paragraph(
             esc(f"{lab.text('cohort_table_note')} {lab.text('cell_format')}."), st.small
         ),
@@ -318,12 +353,9 @@ def cohort_report(
     for group in groups:
         if not group:
             continue
-        rest = (w - sum(fixed_w)) / len(group)
-        small_head = ParagraphStyle("heads", parent=st.head, fontSize=6.8, leading=8.5)
-        head = [Paragraph(esc(h), small_head) for h in fixed] + [
-            Paragraph(esc(label), small_head) for _, label in group
-        ]
-        data: list[list[Any]] = [head]
+        titles = fixed + [label for _, label in group]
+        widths = fixed_w + fit_widths([t for _, t in group], w - sum(fixed_w), doc)
+        data: list[list[Any]] = [head_cells(titles, widths, doc, size=6.8)]
         for r in rows:
             stats = {s.metric: s for s in r.stats}
             line: list[Any] = [
@@ -346,7 +378,7 @@ def cohort_report(
                         f"{num(s.median, lab)} ({num(s.p25, lab)}–{num(s.p75, lab)})"
                     )
             data.append(line)
-        t = Table(data, colWidths=fixed_w + [rest] * len(group), repeatRows=1)
+        t = Table(data, colWidths=widths, repeatRows=1)
         style = grid_style(
             doc, len(data), numeric_from=2, numeric_to=len(fixed) + len(group) - 1
         )
@@ -361,8 +393,11 @@ def cohort_report(
         (lab.text("k_min"), ", ".join(sorted({str(r.k_min) for r in rows}))),
         (
             lab.text("months"),
-            f"{months[0]} – {months[-1]}" if months else lab.text("not_available"),
+            month_range(months[0], months[-1], lab)
+            if months
+            else lab.text("not_available"),
         ),
+        (lab.text("data_age"), age),
     ]
     general = methods_rows("", "", None, lab)[1:]
     if not synthetic:

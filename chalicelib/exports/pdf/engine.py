@@ -7,8 +7,9 @@ section's flowables are drawn and dropped at once, so a report of 200 assessment
 more than one page of flowables (the canvas keeps only the compressed page streams).
 
 The text font is Bitstream Vera (shipped inside the reportlab wheel), embedded as a subset:
-it covers German umlauts, ß, „quotes“, dashes and the euro sign. ``invariant=1`` makes the
-output byte-for-byte reproducible (no timestamps or random ids).
+it covers German umlauts, ß, „quotes“, dashes and the euro sign. ``invariant=1`` keeps the
+output free of random ids; the creation date in the metadata is the export's own time
+(``created``), so the same export at the same time gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import functools
 import io
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -157,6 +159,7 @@ class Doc:
         pagesize: tuple[float, float] = A4,
         header_right: str = "",
         brand: Any = None,
+        created: datetime | None = None,
     ) -> None:
         self.lab = lab
         self.brand = _Brand(brand) if brand is not None else None
@@ -174,10 +177,16 @@ class Doc:
         self.c.setSubject(subject)
         self.c.setAuthor("smm-benchmark")
         self.c.setCreator("smm-benchmark exports")
+        # invariant=1 would date every file 2000-01-01: the metadata states when it was made
+        when = (created or datetime.now(UTC)).astimezone(UTC)
+        self.today = when.date().isoformat()
+        stamp = when.strftime("D:%Y%m%d%H%M%S+00'00'")
+        self.c.setDateFormatter(lambda *_: stamp)
         self.header = header
         self.header_right = header_right
         self.page = 0
         self.width = pagesize[0] - 2 * MARGIN
+        self.height = pagesize[1] - 42 - 44  # of the frame
         self._begin_page()
 
     def _begin_page(self) -> None:
@@ -206,13 +215,30 @@ class Doc:
             MARGIN,
             42,
             self.width,
-            h - 42 - 44,
+            self.height,
             leftPadding=0,
             rightPadding=0,
             topPadding=0,
             bottomPadding=0,
         )
         self.fresh = True
+
+    def height_of(self, items: Iterable[Flowable]) -> float:
+        """The height ``items`` take when flowed on one page (as the frame stacks them)."""
+        total = 0.0
+        prev_after = 0.0
+        for f in items:
+            if isinstance(f, PageBreak):
+                continue
+            _, h = f.wrap(self.width, self.height)
+            before = f.getSpaceBefore()
+            total += h + max(before, prev_after) if total else h
+            prev_after = f.getSpaceAfter()
+        return total
+
+    def room(self) -> float:
+        """The height left on the current page."""
+        return float(self.frame._y - self.frame._y1p)
 
     def new_page(self) -> None:
         self.c.showPage()

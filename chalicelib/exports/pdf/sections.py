@@ -7,9 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from chalicelib.exports.model import AssessmentReport, CohortInfo, Labels
+from chalicelib.exports.model import (
+    AssessmentReport,
+    CohortInfo,
+    Labels,
+    data_age,
+    long_date,
+    month_range,
+)
 from chalicelib.exports.pdf.charts import pyramid_drawing
 from chalicelib.exports.pdf.engine import (
     ACCENT,
@@ -144,6 +152,73 @@ def compared_with(c: CohortInfo, doc: Doc) -> Paragraph:
     return Paragraph(text.replace("@@N@@", n).replace("@@SOURCE@@", source), st.body)
 
 
+def data_age_line(c: CohortInfo, doc: Doc) -> Paragraph:
+    """How old the benchmark figures are (release, or computed at export time, and the
+    most recent month of the cohort)."""
+    return Paragraph(esc(data_age(c, doc.lab, doc.today)), doc.st.small)
+
+
+HEAD_MIN = 5.8  # smallest header font size
+
+
+def fit_widths(
+    titles: Sequence[str], total: float, doc: Doc, size: float = 6.8
+) -> list[float]:
+    """Column widths sharing ``total``: each at least as wide as the longest word of its
+    title in bold at ``size`` (so head_cells need not shrink below it), the rest shared
+    equally."""
+    bold = doc.st.bold
+    need = [
+        max((stringWidth(w, bold, size) for w in t.split()), default=0.0) + 8.5
+        for t in titles
+    ]
+    if sum(need) >= total:
+        return [total * n / sum(need) for n in need]
+    # raise the narrowest columns to one level L with sum(max(need, L)) == total
+    order = sorted(need)
+    level = total / len(need)
+    for k in range(len(order)):
+        level = (total - sum(order[k + 1 :])) / (k + 1)
+        if k + 1 == len(order) or level <= order[k + 1]:
+            break
+    return [max(n, level) for n in need]
+
+
+def head_cells(
+    titles: Sequence[str], widths: Sequence[float], doc: Doc, size: float = 7.5
+) -> list[Paragraph]:
+    """Header cells whose words are never broken inside: a word that is too wide for its
+    column is split after a hyphen it contains ("Engagement-" / "Phase"); one font size for
+    the whole row, the largest at which every remaining word fits (at least HEAD_MIN)."""
+    bold = doc.st.bold
+    pad = 8.0  # LEFTPADDING + RIGHTPADDING of grid_style
+    rows: list[list[str]] = []
+    fit = size
+    for title, width in zip(titles, widths, strict=True):
+        room = width - pad
+        words: list[str] = []
+        for word in title.split():
+            if stringWidth(word, bold, size) > room and "-" in word.strip("-"):
+                head, _, tail = word.partition("-")
+                words += [head + "-", "<br/>", tail]
+            else:
+                words.append(word)
+        for word in words:
+            if word != "<br/>":
+                need = stringWidth(word, bold, 1)
+                fit = min(fit, room / need if need else fit)
+        rows.append(words)
+    fit = max(HEAD_MIN, fit)
+    style = ParagraphStyle(
+        f"head{fit:.2f}", parent=doc.st.head, fontSize=fit, leading=fit * 1.22
+    )
+    out = []
+    for words in rows:
+        text = " ".join(esc(w) if w != "<br/>" else w for w in words)
+        out.append(Paragraph(text.replace(" <br/> ", "<br/>"), style))
+    return out
+
+
 def metrics_table(report: AssessmentReport, doc: Doc, compact: bool = False) -> Table:
     lab, st = doc.lab, doc.st
     head = [
@@ -156,7 +231,9 @@ def metrics_table(report: AssessmentReport, doc: Doc, compact: bool = False) -> 
         lab.column("n"),
         lab.column("status"),
     ]
-    rows: list[list[Any]] = [[Paragraph(esc(h), st.head) for h in head]]
+    w = doc.width
+    widths = [w * x for x in (0.27, 0.07, 0.13, 0.08, 0.11, 0.14, 0.06, 0.14)]
+    rows: list[list[Any]] = [head_cells(head, widths, doc)]
     for m in report.metrics:
         spread = f"{num(m.p25, lab)}–{num(m.p75, lab)}" if m.p25 is not None else ""
         rows.append(
@@ -175,8 +252,6 @@ def metrics_table(report: AssessmentReport, doc: Doc, compact: bool = False) -> 
                 else "",
             ]
         )
-    w = doc.width
-    widths = [w * x for x in (0.27, 0.07, 0.13, 0.08, 0.11, 0.12, 0.06, 0.16)]
     t = Table(rows, colWidths=widths, repeatRows=1)
     style = grid_style(doc, len(rows), numeric_from=1, numeric_to=6)
     if compact:
@@ -256,11 +331,15 @@ def recommendations(
     return out
 
 
-def methods_box(rows: Sequence[tuple[str, str]], doc: Doc) -> list[Flowable]:
+def methods_box(
+    rows: Sequence[tuple[str, str]], doc: Doc, compact: bool = False
+) -> list[Flowable]:
     lab, st = doc.lab, doc.st
-    data = [
-        [Paragraph(esc(k), st.cell_bold), Paragraph(esc(v), st.cell)] for k, v in rows
-    ]
+    cell, bold = st.cell, st.cell_bold
+    if compact:
+        cell = ParagraphStyle("cellc", parent=cell, fontSize=7.2, leading=9)
+        bold = ParagraphStyle("cellbc", parent=bold, fontSize=7.2, leading=9)
+    data = [[Paragraph(esc(k), bold), Paragraph(esc(v), cell)] for k, v in rows]
     t = Table(data, colWidths=[doc.width * 0.24, doc.width * 0.76])
     t.setStyle(
         TableStyle(
@@ -269,8 +348,8 @@ def methods_box(rows: Sequence[tuple[str, str]], doc: Doc) -> list[Flowable]:
                 ("BOX", (0, 0), (-1, -1), 0.6, RULE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2 if compact else 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2 if compact else 3),
             ]
         )
     )
@@ -285,11 +364,13 @@ def methods_line(report: AssessmentReport, doc: Doc) -> Paragraph:
         f"{lab.text('cohort')}: {c.label or lab.status(c.status)}",
         c.population_label,
         f"n = {num(c.n, lab)}",
-        f"{lab.text('months')}: {c.months or lab.text('not_available')}",
+        f"{lab.text('months')}: {month_range(c.months_from, c.months_to, lab)}",
         f"k = {c.k_min}",
         f"{lab.text('source')}: {c.source_label}",
     ]
-    return Paragraph(esc(" · ".join(parts)), doc.st.small)
+    return Paragraph(
+        esc(" · ".join(parts) + ". " + data_age(c, lab, doc.today)), doc.st.small
+    )
 
 
 def header_for(report: AssessmentReport, lab: Labels) -> str:
@@ -301,10 +382,16 @@ def org_line(report: AssessmentReport) -> str:
 
 
 def id_line(report: AssessmentReport, lab: Labels) -> str:
+    """Which assessment (its display label when the export request gave one, else its id),
+    when it was completed and on which questionnaire."""
+    who = (
+        f"{lab.text('assessment')}: {report.label}"
+        if report.label
+        else f"{lab.text('assessment_id')} {report.id}"
+    )
     return (
-        f"{lab.text('assessment_id')} {report.id} · {lab.text('completed')} "
-        f"{report.completed} · {lab.text('questionnaire')} {report.questionnaire_id} "
-        f"{report.version}"
+        f"{who} · {lab.text('completed')} {long_date(report.completed, lab)} · "
+        f"{lab.text('questionnaire')} {report.questionnaire_id} {report.version}"
     )
 
 
