@@ -16,7 +16,6 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -186,10 +185,10 @@ def test_side_by_side_pages_with_display_labels(
     reports: Reports, lang: str, tmp_path: Path
 ) -> None:
     records = list(reports.records.values())
-    names = {r.id: f"Kunde {i:02d} – Müller & Söhne GmbH" for i, r in enumerate(records)}
-    body = reports.exports.side_by_side(
-        records, "pdf", lang, display_labels=names
-    ).body
+    names = {
+        r.id: f"Kunde {i:02d} – Müller & Söhne GmbH" for i, r in enumerate(records)
+    }
+    body = reports.exports.side_by_side(records, "pdf", lang, display_labels=names).body
     texts = assert_client_ready(body, tmp_path, lang, pages=1 + len(records) + 1)
     for rec, page in zip(records, texts[1:-1], strict=True):
         comparison = reports.benchmarks.compare_record(rec, None, lang)
@@ -226,5 +225,9 @@ def test_cohort_table_pages(
     texts = assert_client_ready(body, tmp_path, lang, pages=n)
     assert_headers_whole(texts, [q.metric_label(m, lang) for m in q.metric_names()])
     flat = " ".join(" ".join(texts).split())
-    assert ("REFERENZ (SYNTHETISCH)" if lang == "de" else "REFERENCE (SYNTHETIC)") in flat
-    assert ("jüngster Monat in der Kohorte" if lang == "de" else "most recent month") in flat
+    assert (
+        "REFERENZ (SYNTHETISCH)" if lang == "de" else "REFERENCE (SYNTHETIC)"
+    ) in flat
+    assert (
+        "jüngster Monat in der Kohorte" if lang == "de" else "most recent month"
+    ) in flat
