@@ -567,6 +567,7 @@ def partner_export(principal: Any) -> Response:
             params,
             format_pointer="/format",
             by_pointer="/by",
+            csv_locale=body.csv_locale,
         )
         return _download(export)
     if not body.assessment_ids:
@@ -581,7 +582,14 @@ def partner_export(principal: Any) -> Response:
         for aid in body.assessment_ids
     ]
     return _download(
-        get_exports().side_by_side(records, body.format, body.language, params)
+        get_exports().side_by_side(
+            records,
+            body.format,
+            body.language,
+            params,
+            display_labels=body.labels,
+            csv_locale=body.csv_locale,
+        )
     )
 
 
