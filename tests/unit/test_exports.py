@@ -765,6 +765,72 @@ def test_cli_clients_with_progress_and_bad_tokens(cli_env, tmp_path, capsys) -> 
     ]
 
 
+def test_cli_display_labels_and_csv_locale(cli_env, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A label after a token in the tokens file (or --label) names the assessment in the
+    export; never printed; --csv-locale picks the number format."""
+    from chalicelib.export_cli import main
+
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(
+        f"{cli_env[0]}   Müller GmbH, Werk Süd\n{cli_env[1]}\n{cli_env[2]}\tKunde C\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "clients.csv"
+    rc = main(
+        f"export clients --tokens-file {tokens} --format csv --lang en "
+        f"--csv-locale de -o {out}".split()
+    )
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "Müller" not in err and "Kunde C" not in err
+    body = out.read_bytes()
+    assert body.decode("utf-8-sig").startswith("assessment_id;assessment_label;")
+    labels = {r["assessment_id"]: r["assessment_label"] for r in read_csv(body)}
+    ids = [t.split(".")[0] for t in cli_env]
+    assert labels == {ids[0]: "Müller GmbH, Werk Süd", ids[1]: "", ids[2]: "Kunde C"}
+
+    pdf = tmp_path / "one.pdf"
+    rc = main(
+        [
+            "export",
+            "assessment",
+            "--id",
+            ids[0],
+            "--token",
+            cli_env[0],
+            "--format",
+            "pdf",
+            "--lang",
+            "de",
+            "--label",
+            "Müller GmbH",
+            "-o",
+            str(pdf),
+        ]
+    )
+    assert rc == 0
+    text = " ".join(" ".join(pdf_pages(pdf.read_bytes())).split())
+    assert "Assessment: Müller GmbH" in text and ids[0] not in text
+    rc = main(
+        [
+            "export",
+            "assessment",
+            "--id",
+            ids[0],
+            "--token",
+            cli_env[0],
+            "--format",
+            "csv",
+            "--label",
+            "zwei\nZeilen",
+            "-o",
+            str(pdf),
+        ]
+    )
+    assert rc == 2
+    assert "control character" in capsys.readouterr().err
+
+
 def test_cli_cohorts(cli_env, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.export_cli import main
 
