@@ -224,7 +224,11 @@ class ExportService:
             from chalicelib.exports import xlsx_export
 
             book = xlsx_export.SideBySideWorkbook(
-                lab, self._metric_columns(records, language), len(records), now
+                lab,
+                self._metric_columns(records, language),
+                len(records),
+                now,
+                names=[display.get(r.id, r.id) for r in records],
             )
             for report in self._reports(records, language, params, progress, display):
                 book.add(report)
