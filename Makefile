@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Deployed through S3 (CloudFormation): only the 250 MiB unzipped limit binds (docs/DEPLOY.md).
 export S3_ONLY ?= 1
 
-.PHONY: run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
+.PHONY: export-images run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,6 +63,10 @@ package: setup
 # performance figures (docs/PERFORMANCE.md); builds the package to time its cold start
 bench: setup node_modules/.installed package
 	$(BIN)/python bench/run.py
+
+# the rendered report pages shown in docs/EXPORTS.md (docs/images/exports/*.png)
+export-images: setup sync-questionnaires
+	$(BIN)/python scripts/export_images.py
 
 lint: setup
 	$(BIN)/ruff check .
