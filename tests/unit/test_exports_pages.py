@@ -231,3 +231,18 @@ def test_cohort_table_pages(
     assert (
         "jüngster Monat in der Kohorte" if lang == "de" else "most recent month"
     ) in flat
+
+
+def test_workbooks_carry_the_export_time(reports: Reports) -> None:
+    """The XLSX files, like the PDFs, are dated when the export was made."""
+    from tests.unit.test_exports import xlsx_book
+
+    rec = next(iter(reports.records.values()))
+    for body in (
+        reports.exports.assessment(rec, "xlsx", "de").body,
+        reports.exports.side_by_side([rec], "xlsx", "en").body,
+        reports.exports.cohort_table("smm", None, "size", "xlsx", "de").body,
+    ):
+        created = xlsx_book(body).properties.created
+        assert created is not None
+        assert created.replace(tzinfo=UTC) == NOW
