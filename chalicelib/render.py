@@ -1,15 +1,31 @@
-"""Turn questionnaires and score results into the JSON the API returns, in one language."""
+"""The edge: turn questionnaires and the use cases' typed results (``chalicelib.results``)
+into the JSON the API returns, in one language. Nothing else serialises a result."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.questionnaire import Questionnaire, Text, Tier
 from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
 
 if TYPE_CHECKING:
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.cohorts import Cohort
+    from chalicelib.privacy import Release
+    from chalicelib.records import AssessmentRecord, Draft
+    from chalicelib.results import (
+        AssessmentView,
+        CohortComparison,
+        CohortStatistics,
+        Comparison,
+        ConsultantCohortStatistics,
+        Frame,
+        MetricStatistics,
+        Progress,
+        ScoreView,
+    )
 
 NOT_ASSESSABLE_PHASE = (
     Text(de="Nicht beurteilbar", en="Not assessable"),
@@ -186,6 +202,15 @@ def coverage_json(r: ScoreResult, language: str) -> dict[str, Any]:
     }
 
 
+def phase_texts(q: Questionnaire, r: ScoreResult, language: str) -> tuple[str, str]:
+    """The placed phase's name and description (or why it is not assessable)."""
+    if r.phase is None:
+        name, description = (t.get(language) for t in NOT_ASSESSABLE_PHASE)
+        return name, description
+    phase = next(p for p in q.phases if p.number == r.phase)
+    return phase.name.get(language), phase.description.get(language)
+
+
 def render_result(
     q: Questionnaire,
     r: ScoreResult,
@@ -228,11 +253,7 @@ def render_result(
                             "shows": (x.option_evidence.get(opt.id) or 0) > 0,
                         }
                     )
-    if r.phase is None:
-        name, description = (t.get(language) for t in NOT_ASSESSABLE_PHASE)
-    else:
-        name = phases[r.phase].name.get(language)
-        description = phases[r.phase].description.get(language)
+    name, description = phase_texts(q, r, language)
     notes = explain_profile(q, r, language)
     return {
         "scoring_rules": r.scoring_rules,
@@ -327,4 +348,273 @@ def assessment_header(rec: AssessmentRecord, language: str) -> dict[str, Any]:
             "included": rec.included,
             "exclusion_reasons": list(rec.exclusion_reasons),
         },
+    }
+
+
+# --- questionnaires, scores, assessments, drafts --------------------------------------------
+def questionnaire_items(qs: list[Questionnaire], language: str) -> list[dict[str, Any]]:
+    """The items of ``GET /v1/questionnaires``."""
+    return [
+        {
+            "id": q.id,
+            "version": q.version,
+            "title": q.title.get(language),
+            "questions": len(q.questions),
+            "href": f"/v1/questionnaires/{q.id}/{q.version}?lang={language}",
+        }
+        for q in qs
+    ]
+
+
+def questionnaire_json(q: Questionnaire, language: str) -> dict[str, Any]:
+    return render_questionnaire(q, language)
+
+
+def score_json(view: ScoreView) -> dict[str, Any]:
+    q, c = view.questionnaire, view.cohort
+    return {
+        "questionnaire": {"id": q.id, "version": q.version},
+        "language": view.language,
+        "cohort": {
+            "industry": c.industry,
+            "size": c.size,
+            "country": c.country,
+            "region": c.region,
+            "consent": c.consent,
+        },
+        "result": render_result(q, view.score, view.language, view.answers),
+    }
+
+
+def assessment_json(view: AssessmentView) -> dict[str, Any]:
+    """A stored assessment in the language it was scored in: the token only in the response
+    to its submission, the partner's reference only for the partner."""
+    rec = view.record
+    out: dict[str, Any] = {"id": rec.id}
+    if view.token is not None:
+        out["token"] = view.token
+    out.update(assessment_header(rec, view.language))
+    out["answers"] = rec.answers
+    out["result"] = render_result(
+        view.questionnaire, view.score, view.language, rec.answers
+    )
+    if view.for_partner:
+        out["reference"] = rec.partner_ref
+    return out
+
+
+def draft_json(draft: Draft) -> dict[str, Any]:
+    d = asdict(draft)
+    d["expires_at"] = datetime.fromtimestamp(draft.expires_at, UTC).isoformat()
+    d["questionnaire"] = {
+        "id": d.pop("questionnaire_id"),
+        "version": d.pop("version"),
+    }
+    return d
+
+
+# --- benchmarks -----------------------------------------------------------------------------
+SOURCE_LABELS = {
+    "real": {"en": "real submissions", "de": "echte Teilnahmen"},
+    "reference": {"en": "reference (synthetic)", "de": "Referenz (synthetisch)"},
+}
+POPULATION_LABELS = {
+    "users": {
+        "en": "organisations that use social media",
+        "de": "Organisationen, die soziale Medien nutzen",
+    },
+    "all": {
+        "en": "all organisations, including non-users of social media",
+        "de": "alle Organisationen, auch ohne Social-Media-Nutzung",
+    },
+}
+VERSION_NOTE = Text(
+    de="Die beiden Ergebnisse stammen aus verschiedenen Fragebogenversionen ({before} und "
+    "{after}); jedes ist nach den Regeln seiner Version bewertet. Direkt vergleichbar sind "
+    "nur: {metrics}. Die übrigen Veränderungen zeigen auch die geänderten Fragen und Regeln.",
+    en="The two results come from different questionnaire versions ({before} and {after}); "
+    "each is scored by the rules of its own version. Directly comparable are only: "
+    "{metrics}. The other changes also reflect the changed questions and rules.",
+)
+
+
+def population_json(population: str, language: str) -> dict[str, str]:
+    return {"id": population, "label": POPULATION_LABELS[population][language]}
+
+
+def cohort_json(c: Cohort) -> dict[str, Any]:
+    return {
+        "industry": c.industry,
+        "size": c.size,
+        "region": c.region,
+        "key": c.key,
+        "label": c.label(),
+    }
+
+
+def _chosen_json(chosen: Release | None) -> dict[str, Any] | None:
+    return None if chosen is None else {**cohort_json(chosen.cohort), "n": chosen.n}
+
+
+def frame_json(f: Frame, language: str) -> dict[str, Any]:
+    """Source, population, the cohort used and the fallback chain (``metrics`` empty)."""
+    q = f.questionnaire
+    return {
+        "questionnaire": {"id": q.id, "version": q.version},
+        "source": f.source,
+        "source_label": SOURCE_LABELS[f.source][language],
+        "source_reason": f.source_reason,
+        "synthetic": f.synthetic,
+        "population": population_json(f.population, language),
+        "status": f.status,
+        "k_min": f.k_min,
+        "requested_cohort": cohort_json(f.requested),
+        "cohort": _chosen_json(f.chosen),
+        "fallback": [
+            {**cohort_json(s.cohort), "status": s.status, "n": s.n, "reason": s.reason}
+            for s in f.fallback
+        ],
+        "months": None
+        if f.months is None
+        else {"from": f.months[0], "to": f.months[1]},
+        "metrics": [],
+    }
+
+
+def metric_json(q: Questionnaire, m: MetricStatistics, language: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "metric": m.metric,
+        "label": q.metric_label(m.metric, language),
+    }
+    s = m.summary
+    if s is None:
+        out.update({"n": None, "status": "below_threshold"})
+    else:
+        out.update(
+            {
+                "n": s.n,
+                "mean": s.mean,
+                "p10": s.p10,
+                "p25": s.p25,
+                "median": s.median,
+                "p75": s.p75,
+                "p90": s.p90,
+                "histogram": dict(s.histogram),
+            }
+        )
+    return out
+
+
+def cohort_statistics_json(stats: CohortStatistics, language: str) -> dict[str, Any]:
+    out = frame_json(stats.frame, language)
+    q = stats.frame.questionnaire
+    out["metrics"] = [metric_json(q, m, language) for m in stats.metrics]
+    return out
+
+
+def comparison_json(c: Comparison, language: str) -> dict[str, Any]:
+    out = frame_json(c.frame, language)
+    out["assessment_id"] = c.assessment_id
+    q = c.frame.questionnaire
+    for m in c.metrics:
+        entry = metric_json(q, m.statistics, language)
+        entry["value"] = m.value
+        entry["percentile_rank"] = m.percentile_rank
+        if m.statistics.summary is not None:
+            entry["distance_to_median"] = m.distance_to_median
+            entry["distance_to_top_quartile"] = m.distance_to_top_quartile
+        out["metrics"].append(entry)
+    if c.peer_phases is not None:
+        out["peer_phases"] = dict(c.peer_phases)
+    if c.peer_pyramid is not None:
+        out["peer_pyramid"] = dict(c.peer_pyramid)
+    return out
+
+
+def progress_json(p: Progress, language: str) -> dict[str, Any]:
+    rec, q = p.record, p.questionnaire
+    out: dict[str, Any] = {
+        "assessment_id": rec.id,
+        "previous_id": rec.previous_id,
+        "status": p.status,
+    }
+    prev = p.previous
+    if prev is None or p.comparison is None:
+        out["changes"] = []
+        return out
+    same = prev.version == rec.version
+    out["previous_created_at"] = prev.created_at[:10]
+    out["same_version"] = same
+    out["versions"] = {"before": prev.version, "after": rec.version}
+    out["version_note"] = (
+        None
+        if same
+        else VERSION_NOTE.get(language).format(
+            before=prev.version,
+            after=rec.version,
+            metrics=", ".join(
+                q.metric_label(m, language)
+                for m in q.metric_names()
+                if m in p.comparable
+            )
+            or "–",
+        )
+    )
+    frame = p.comparison.frame
+    out["cohort"] = _chosen_json(frame.chosen)
+    out["source"] = frame.source
+    out["source_label"] = SOURCE_LABELS[frame.source][language]
+    out["population"] = population_json(frame.population, language)
+    changes = []
+    for ch in p.changes:
+        item: dict[str, Any] = {
+            "metric": ch.metric,
+            "label": q.metric_label(ch.metric, language),
+            "before": ch.before,
+            "after": ch.after,
+            "delta": ch.delta,
+            "comparable": ch.comparable,
+        }
+        if ch.ranked:
+            item["percentile_before"] = ch.percentile_before
+            item["percentile_after"] = ch.percentile_after
+        changes.append(item)
+    out["changes"] = changes
+    return out
+
+
+def consultant_statistics_json(
+    stats: ConsultantCohortStatistics, language: str
+) -> dict[str, Any]:
+    out = frame_json(stats.frame, language)
+    q = stats.frame.questionnaire
+    for m in stats.metrics:
+        entry = metric_json(q, m.statistics, language)
+        entry["median_ci"] = dict(m.median_ci)
+        if m.percentile_rank_ci is not None:
+            entry["percentile_rank_ci"] = dict(m.percentile_rank_ci)
+        out["metrics"].append(entry)
+    return out
+
+
+def cohort_comparison_json(c: CohortComparison, language: str) -> dict[str, Any]:
+    q = c.questionnaire
+    return {
+        "questionnaire": {"id": q.id, "version": q.version},
+        "source": c.source,
+        "source_label": SOURCE_LABELS[c.source][language],
+        "synthetic": c.synthetic,
+        "population": population_json(c.population, language),
+        "k_min": c.k_min,
+        "a": {**cohort_json(c.a.cohort), "status": c.a.status, "n": c.a.n},
+        "b": {**cohort_json(c.b.cohort), "status": c.b.status, "n": c.b.n},
+        "metrics": [
+            {
+                "metric": m.metric,
+                "label": q.metric_label(m.metric, language),
+                **m.test,
+            }
+            for m in c.metrics
+        ],
+        "status": c.status,
     }

@@ -27,11 +27,9 @@ DPI = "45"  # small: about 370 x 520 pixels for an A4 page
 
 def main() -> int:
     from chalicelib.config import Settings
-    from chalicelib.exports import ExportService
-    from chalicelib.insights import BenchmarkService
-    from chalicelib.models import SubmissionIn
+    from chalicelib.container import Container
     from chalicelib.questionnaire import get_catalog
-    from chalicelib.service import AssessmentService
+    from chalicelib.request_models import SubmissionIn
     from chalicelib.storage.sqlite import SqliteStore
     from tests import orgs
 
@@ -45,13 +43,16 @@ def main() -> int:
         tmp = Path(tmp_name)
         store = SqliteStore(str(tmp / "images.sqlite3"))
         catalog = get_catalog(str(ROOT / "questionnaires"))
-        service = AssessmentService(
-            store, catalog, Settings(secret=b"export-images"), lambda: NOW
+        parts = Container(
+            store=store,
+            catalog=catalog,
+            settings=Settings(secret=b"export-images"),
+            clock=lambda: NOW,
         )
-        benchmarks = BenchmarkService(service)
+        service = parts.assessments
         q = catalog.get("smm")
-        benchmarks.seed_reference(q, 600, 1)
-        exports = ExportService(benchmarks)
+        parts.benchmarks.seed_reference(q, 600, 1)
+        exports = parts.exports
         records = []
         for phase, tiers in (
             (3, ("foundation",)),
@@ -63,7 +64,7 @@ def main() -> int:
                     {"answers": orgs.up_to_phase(q, phase, tiers=tiers)}
                 )
             )
-            rec = store.get_assessment(done.body["id"])
+            rec = store.get_assessment(done.view.id)
             assert rec is not None
             records.append(rec)
         names = ["Muster Maschinenbau GmbH", "Nordlicht Reisen AG", "Bäckerei Korn KG"]

@@ -32,9 +32,10 @@ from chalicelib.exports.model import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.insights import BenchmarkService
-    from chalicelib.questionnaire import Questionnaire
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.benchmarks import BenchmarkService
+    from chalicelib.questionnaire import Catalog, Questionnaire
+    from chalicelib.records import AssessmentRecord
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,19 +86,24 @@ def comparison_params(params: Mapping[str, str | None] | None) -> dict[str, str]
 
 
 class ExportService:
-    def __init__(self, benchmarks: BenchmarkService) -> None:
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        benchmarks: BenchmarkService,
+        catalog: Catalog,
+    ) -> None:
+        self.assessments = assessments
         self.benchmarks = benchmarks
+        self.catalog = catalog
 
     # --- building blocks ----------------------------------------------------------------
     def _now(self) -> datetime:
         """When the export is made (the service's clock): printed in the reports and set as
         the files' creation date."""
-        return self.benchmarks.assessments.clock()
+        return self.assessments.clock()
 
     def _questionnaire(self, rec: AssessmentRecord) -> Questionnaire:
-        return self.benchmarks.assessments.catalog.get(
-            rec.questionnaire_id, rec.version
-        )
+        return self.catalog.get(rec.questionnaire_id, rec.version)
 
     def report(
         self,
@@ -109,11 +115,11 @@ class ExportService:
         """The data of one assessment's report: its result and its comparison, named by
         its display ``label`` when the export request gave one."""
         lab = labels(language)
-        rendered = self.benchmarks.assessments.render_assessment(rec, language, None)
+        view = self.assessments.view(rec, language)
         comparison = self.benchmarks.compare_record(
             rec, comparison_params(params), language
         )
-        report = build_report(self._questionnaire(rec), rendered, comparison, lab)
+        report = build_report(view.questionnaire, view, comparison, lab)
         return dataclasses.replace(report, label=label) if label else report
 
     def _reports(
@@ -282,7 +288,7 @@ class ExportService:
             )
         lab = labels(language)
         locale = check_csv_locale(csv_locale, language, "/csv_locale")
-        q = self.benchmarks.assessments.questionnaire(qid, version, language)
+        q = self.assessments.questionnaire(qid, version, language)
         base = comparison_params(params)
         base.pop(by, None)
         from chalicelib.exports.model import attribute_values

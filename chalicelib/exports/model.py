@@ -1,10 +1,12 @@
-"""Pure: what an export shows, built from the dictionaries the API itself returns.
+"""Pure: what an export shows, built from the typed results the API itself renders.
 
-An assessment report is made of ``AssessmentService.render_assessment`` (its result) and
-``BenchmarkService.compare_record`` (the comparison); a cohort table row of
-``BenchmarkService.cohort_statistics``. Nothing here reads the store or computes a benchmark
-figure: every number is copied from those dictionaries, so an export always equals the API.
-Texts come from the questionnaire or from ``labels.yaml`` (German and English).
+An assessment report is made of an ``AssessmentView`` (``AssessmentService.view``: the record
+and its score result) and a ``Comparison`` (``BenchmarkService.compare_record``); a cohort
+table row of a ``CohortStatistics`` (``BenchmarkService.cohort_statistics``). Nothing here
+reads the store or computes a benchmark figure: every number is copied from those results,
+which ``chalicelib/render.py`` serialises for the API, so an export always equals the API.
+Texts come from the questionnaire, from ``render.py`` (the API's words) or from
+``labels.yaml`` (German and English).
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ from typing import Any
 
 import yaml
 
-from chalicelib.benchmark import ALL
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Questionnaire
+from chalicelib.render import (
+    POPULATION_LABELS,
+    SOURCE_LABELS,
+    explain_profile,
+    phase_texts,
+)
+from chalicelib.results import AssessmentView, CohortStatistics, Comparison, Frame
 
 LANGUAGES = ("de", "en")
 CSV_LOCALES = ("de", "en")  # de: ";" and decimal comma; en: "," and decimal point
@@ -256,12 +265,12 @@ def country_label(q: Questionnaire, country: str | None, lab: Labels) -> str:
     return country
 
 
-def cohort_label(q: Questionnaire, cohort: Mapping[str, Any], lab: Labels) -> str:
+def cohort_label(q: Questionnaire, cohort: Cohort, lab: Labels) -> str:
     """``C – Manufacturing · 50–249 employees · DACH``, or "All organisations"."""
     parts = [
-        attribute_label(q, a, cohort.get(a), lab)
+        attribute_label(q, a, getattr(cohort, a), lab)
         for a in ATTRIBUTES
-        if cohort.get(a) not in (None, ALL)
+        if getattr(cohort, a) not in (None, ALL)
     ]
     return " · ".join(parts) if parts else lab.text("all_organisations")
 
@@ -294,7 +303,7 @@ class CohortInfo:
     fallback: tuple[FallbackStep, ...]
     population: str = "users"  # users (use social media) or all (including non-users)
     population_label: str = ""
-    # the benchmark release the figures come from, when the service names one
+    # the benchmark release the figures come from (none yet: issue 15's releases fill it)
     release_id: str | None = None
     released_at: str | None = None  # YYYY-MM-DD
 
@@ -307,32 +316,29 @@ class CohortInfo:
         return f"{self.months_from} – {self.months_to}"
 
 
-def cohort_info(q: Questionnaire, frame: Mapping[str, Any], lab: Labels) -> CohortInfo:
-    chosen = frame.get("cohort")
-    months = frame.get("months") or {}
-    requested = frame["requested_cohort"]
+def cohort_info(q: Questionnaire, frame: Frame, lab: Labels) -> CohortInfo:
+    chosen = frame.chosen
+    months_from, months_to = frame.months or (None, None)
     return CohortInfo(
-        status=str(frame["status"]),
-        key=chosen["key"] if chosen else None,
-        label=cohort_label(q, chosen, lab) if chosen else None,
-        n=chosen["n"] if chosen else None,
-        requested_key=requested["key"],
-        requested_label=cohort_label(q, requested, lab),
-        source=frame["source"],
-        source_label=frame["source_label"],
-        synthetic=bool(frame["synthetic"]),
-        source_reason=frame["source_reason"],
-        k_min=int(frame["k_min"]),
-        months_from=months.get("from"),
-        months_to=months.get("to"),
+        status=frame.status,
+        key=chosen.cohort.key if chosen else None,
+        label=cohort_label(q, chosen.cohort, lab) if chosen else None,
+        n=chosen.n if chosen else None,
+        requested_key=frame.requested.key,
+        requested_label=cohort_label(q, frame.requested, lab),
+        source=frame.source,
+        source_label=SOURCE_LABELS[frame.source][lab.language],
+        synthetic=frame.synthetic,
+        source_reason=frame.source_reason,
+        k_min=frame.k_min,
+        months_from=months_from,
+        months_to=months_to,
         fallback=tuple(
-            FallbackStep(s["key"], cohort_label(q, s, lab), s["status"], s["n"])
-            for s in frame.get("fallback", [])
+            FallbackStep(s.cohort.key, cohort_label(q, s.cohort, lab), s.status, s.n)
+            for s in frame.fallback
         ),
-        population=frame["population"]["id"],
-        population_label=frame["population"]["label"],
-        release_id=(frame.get("release") or {}).get("id"),
-        released_at=(frame.get("release") or {}).get("date"),
+        population=frame.population,
+        population_label=POPULATION_LABELS[frame.population][lab.language],
     )
 
 
@@ -461,37 +467,40 @@ class AssessmentReport:
 def _metric_rows(
     q: Questionnaire,
     values: Mapping[str, int],
-    comparison: Mapping[str, Any],
+    comparison: Comparison,
     language: str,
 ) -> tuple[MetricRow, ...]:
-    compared = {m["metric"]: m for m in comparison.get("metrics", [])}
-    released = comparison["status"] == RELEASED
+    released = comparison.frame.status == RELEASED
     rows: list[MetricRow] = []
     for name in q.metric_names():
         if name not in values:
             continue
-        entry = compared.get(name)
+        entry = comparison.metric(name)
+        summary = entry.statistics.summary if entry is not None else None
         if not released:
-            status = str(comparison["status"])
+            status = comparison.frame.status
         elif entry is None:
             status = "no_data"
-        elif entry.get("n") is None:
-            status = str(entry.get("status", "below_threshold"))
+        elif summary is None:
+            status = "below_threshold"
         else:
             status = RELEASED
-        shown = entry if status == RELEASED and entry is not None else {}
+        shown = entry if status == RELEASED else None
+        s = summary if shown is not None else None
         rows.append(
             MetricRow(
                 metric=name,
                 label=q.metric_label(name, language),
                 value=int(values[name]),
-                percentile_rank=shown.get("percentile_rank"),
-                median=shown.get("median"),
-                p25=shown.get("p25"),
-                p75=shown.get("p75"),
-                distance_to_median=shown.get("distance_to_median"),
-                distance_to_top_quartile=shown.get("distance_to_top_quartile"),
-                n=shown.get("n"),
+                percentile_rank=shown.percentile_rank if shown else None,
+                median=s.median if s else None,
+                p25=s.p25 if s else None,
+                p75=s.p75 if s else None,
+                distance_to_median=shown.distance_to_median if shown else None,
+                distance_to_top_quartile=shown.distance_to_top_quartile
+                if shown
+                else None,
+                n=s.n if s else None,
                 status=status,
             )
         )
@@ -518,22 +527,20 @@ def _target_label(q: Questionnaire, target: str, lab: Labels) -> str:
 
 def build_report(
     q: Questionnaire,
-    rendered: Mapping[str, Any],
-    comparison: Mapping[str, Any],
+    view: AssessmentView,
+    comparison: Comparison,
     lab: Labels,
 ) -> AssessmentReport:
-    """One assessment: ``rendered`` from ``render_assessment``, ``comparison`` from
-    ``compare_record`` (both in ``lab.language``)."""
+    """One assessment: ``view`` from ``AssessmentService.view`` (scored in
+    ``lab.language``), ``comparison`` from ``compare_record``."""
     lang = lab.language
-    result = rendered["result"]
-    cov = result.get("coverage") or {}
-    cohort = rendered["cohort"]
-    metrics = _metric_rows(q, result["metrics"], comparison, lang)
+    rec, r = view.record, view.score
+    cov = r.coverage
+    metrics = _metric_rows(q, r.metrics(), comparison, lang)
     by_name = {m.metric: m for m in metrics}
-    number = result["phase"]["number"]
-    phase = None if number is None else int(number)
-    above = set(result["phase"]["met_above"])
-    profile = {c["phase"]: c["score"] for c in result["phase"]["profile"]}
+    phase = r.phase
+    above = set(r.phases_met_above)
+    profile = {c.phase: c.score for c in r.phase_profile}
     ladder = tuple(
         Step(
             number=p.number,
@@ -549,63 +556,62 @@ def build_report(
         )
         for p in q.phases
     )
-    pyramid = result["pyramid"]
-    order = [t["id"] for t in pyramid["tiers"]]
-    reached_index = order.index(pyramid["reached"]) if pyramid["reached"] else -1
+    tier_names: dict[str, str] = {t.id: t.name.get(lang) for t in q.tiers}
+    order = [t.id for t in r.tiers]
+    reached_index = order.index(r.reached_tier) if r.reached_tier else -1
     tiers = tuple(
-        TierRow(t["id"], t["name"], t["score"], bool(t["met"]), i <= reached_index)
-        for i, t in enumerate(pyramid["tiers"])
+        TierRow(t.id, tier_names[t.id], t.score, bool(t.met), i <= reached_index)
+        for i, t in enumerate(r.tiers)
     )
-    blocked = pyramid["blocked_by"]
+    dim_names = {d.id: d.name.get(lang) for d in q.dimensions}
     dims = tuple(
         DimensionRow(
-            d["id"],
-            d["name"],
-            d["score"],
-            row.median if (row := by_name.get(f"dim_{d['id']}")) else None,
+            d,
+            dim_names[d],
+            score,
+            row.median if (row := by_name.get(f"dim_{d}")) else None,
         )
-        for d in result["dimensions"]
+        for d, score in r.dimensions.items()
     )
     recs = tuple(
-        RecommendationRow(
-            r["rank"], r["target"], _target_label(q, r["target"], lab), r["text"]
-        )
-        for r in result["recommendations"]
+        RecommendationRow(i, x.target, _target_label(q, x.target, lab), x.text)
+        for i, x in enumerate(r.recommendations, 1)
     )
+    phase_name, phase_description = phase_texts(q, r, lang)
     return AssessmentReport(
-        id=rendered["id"],
+        id=rec.id,
         questionnaire_id=q.id,
         questionnaire_title=q.title.get(lang),
         version=q.version,
         language=lang,
-        completed=str(rendered.get("created_at") or "")[:10],
-        industry=attribute_label(q, "industry", cohort.get("industry"), lab),
-        size=attribute_label(q, "size", cohort.get("size"), lab),
-        region=attribute_label(q, "region", cohort.get("region"), lab),
-        country=country_label(q, cohort.get("country"), lab),
-        included=bool(rendered.get("benchmark", {}).get("included")),
+        completed=(rec.created_at or "")[:10],
+        industry=attribute_label(q, "industry", rec.industry, lab),
+        size=attribute_label(q, "size", rec.size, lab),
+        region=attribute_label(q, "region", rec.region, lab),
+        country=country_label(q, rec.country, lab),
+        included=rec.included,
         phase=phase,
-        phase_name=result["phase"]["name"],
-        phase_description=result["phase"]["description"],
+        phase_name=phase_name,
+        phase_description=phase_description,
         phase_threshold=q.thresholds.phase,
         ladder=ladder,
         tiers=tiers,
-        tier_threshold=int(pyramid["threshold"]),
+        tier_threshold=q.thresholds.tier,
         pyramid_level=reached_index + 1,
-        reached_tier_name=pyramid["reached_name"],
-        blocked_by_name=next((t.name for t in tiers if t.id == blocked), None),
-        overall=None if result["overall"] is None else int(result["overall"]),
+        reached_tier_name=tier_names[r.reached_tier] if r.reached_tier else None,
+        blocked_by_name=next((t.name for t in tiers if t.id == r.blocked_by), None),
+        overall=r.overall,
         dimensions=dims,
         metrics=metrics,
         recommendations=recs,
-        cohort=cohort_info(q, comparison, lab),
-        assessable=bool(result.get("assessable", True)),
-        pyramid_assessable=pyramid.get("status", "assessable") == "assessable",
-        coverage_answered=int(cov.get("answered", 0)),
-        coverage_applicable=int(cov.get("applicable", 0)),
-        coverage_share=float(cov.get("share", 1.0)),
-        low_coverage=bool(cov.get("low", False)),
-        jagged_note=result["phase"].get("jagged_note"),
+        cohort=cohort_info(q, comparison.frame, lab),
+        assessable=r.assessable,
+        pyramid_assessable=r.pyramid_assessable,
+        coverage_answered=cov.answered,
+        coverage_applicable=cov.applicable,
+        coverage_share=round(cov.share, 2),  # as the API reports it
+        low_coverage=cov.low,
+        jagged_note=explain_profile(q, r, lang)["jagged"],
     )
 
 
@@ -746,52 +752,53 @@ class CohortRow:
 
 
 def cohort_row(
-    q: Questionnaire, by: str, value: str, stats: Mapping[str, Any], lab: Labels
+    q: Questionnaire, by: str, value: str, stats: CohortStatistics, lab: Labels
 ) -> CohortRow:
     """One row of a cohort table from ``cohort_statistics`` of exactly that cohort. The
     service falls back to broader cohorts; a table row must not: when the cohort used is not
     the requested one, the row shows the requested cohort's own status and nothing else."""
-    requested = stats["requested_cohort"]
-    own = stats["fallback"][0] if stats.get("fallback") else None
-    chosen = stats.get("cohort")
-    released = chosen is not None and chosen["key"] == requested["key"]
+    frame = stats.frame
+    requested = frame.requested
+    own = frame.fallback[0] if frame.fallback else None
+    chosen = frame.chosen
+    released = chosen is not None and chosen.cohort.key == requested.key
     if released:
         status = RELEASED
     elif own is not None:
-        status = str(own["status"])
+        status = own.status
     else:
-        status = str(stats["status"])
-    months = (stats.get("months") or {}) if released else {}
+        status = frame.status
+    months_from, months_to = (frame.months if released else None) or (None, None)
     out_stats: list[CohortStat] = []
     if released:
-        for m in stats.get("metrics", []):
-            ok = m.get("n") is not None
+        for m in stats.metrics:
+            s = m.summary
             out_stats.append(
                 CohortStat(
-                    metric=m["metric"],
-                    label=m["label"],
-                    n=m["n"] if ok else None,
-                    median=m.get("median") if ok else None,
-                    p25=m.get("p25") if ok else None,
-                    p75=m.get("p75") if ok else None,
-                    mean=m.get("mean") if ok else None,
-                    status=RELEASED if ok else str(m.get("status", "below_threshold")),
+                    metric=m.metric,
+                    label=q.metric_label(m.metric, lab.language),
+                    n=s.n if s else None,
+                    median=s.median if s else None,
+                    p25=s.p25 if s else None,
+                    p75=s.p75 if s else None,
+                    mean=s.mean if s else None,
+                    status=RELEASED if s else "below_threshold",
                 )
             )
     return CohortRow(
         by=by,
         value=value,
-        key=requested["key"],
+        key=requested.key,
         label=attribute_label(q, by, value, lab),
         status=status,
-        n=int(chosen["n"]) if released and chosen else None,
-        source=stats["source"],
-        source_label=stats["source_label"],
-        synthetic=bool(stats["synthetic"]),
-        months_from=months.get("from"),
-        months_to=months.get("to"),
-        k_min=int(stats["k_min"]),
+        n=int(chosen.n) if released and chosen and chosen.n is not None else None,
+        source=frame.source,
+        source_label=SOURCE_LABELS[frame.source][lab.language],
+        synthetic=frame.synthetic,
+        months_from=months_from,
+        months_to=months_to,
+        k_min=frame.k_min,
         stats=tuple(out_stats),
-        population=stats["population"]["id"],
-        population_label=stats["population"]["label"],
+        population=frame.population,
+        population_label=POPULATION_LABELS[frame.population][lab.language],
     )

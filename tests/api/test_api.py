@@ -38,6 +38,39 @@ def test_list_and_get_questionnaire(client) -> None:  # type: ignore[no-untyped-
     assert q["options"][-1]["excluded"] is True
 
 
+def test_a_submission_is_scored_once(client, complete_answers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The stored record and the response come from one ScoreResult; a replay and a read
+    score the stored answers once each (stored results are never re-scored twice)."""
+    from chalicelib import scoring
+
+    calls: list[str] = []
+    real = scoring.score
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append("score")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score", counting)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"answers": complete_answers, "language": "de"}
+    r = post(client, "/v1/assessments", body, key)
+    assert r.status_code == 201, r.body
+    assert len(calls) == 1
+    assert (
+        r.json_body["result"]["overall"] is not None
+    )  # the response carries the result
+    calls.clear()
+    replay = post(client, "/v1/assessments", body, key)
+    assert replay.status_code == 200 and replay.json_body == r.json_body
+    assert len(calls) == 1
+    calls.clear()
+    got = client.http.get(
+        f"/v1/assessments/{r.json_body['id']}?lang=de",
+        headers={"X-Result-Token": r.json_body["token"]},
+    )
+    assert got.status_code == 200 and len(calls) == 1
+
+
 def test_submit_scores_stores_and_fetches_with_token(client, complete_answers) -> None:  # type: ignore[no-untyped-def]
     r = post(client, "/v1/assessments", {"answers": complete_answers, "language": "de"})
     assert r.status_code == 201, r.body

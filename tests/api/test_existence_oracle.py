@@ -114,9 +114,9 @@ def test_token_is_hashed_and_compared_also_for_unknown_ids(  # type: ignore[no-u
 ) -> None:
     """Constant-time verification: the same work (one SHA-256, one compare_digest) whether
     the id exists or not, so response time does not tell them apart either."""
-    import chalicelib.service as service_module
+    import chalicelib.assessments as service_module
     from chalicelib.errors import NotFound
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     done = service.submit(SubmissionIn(answers=orgs.middling(questionnaire)))
     calls: list[str] = []
@@ -135,8 +135,8 @@ def test_token_is_hashed_and_compared_also_for_unknown_ids(  # type: ignore[no-u
 
     monkeypatch.setattr(service_module, "hash_token", counting_hash)
     monkeypatch.setattr(service_module.hmac, "compare_digest", counting_compare)
-    for aid in (done.body["id"], secrets.token_hex(16), "x" * 300):
+    for aid in (done.view.id, secrets.token_hex(16), "x" * 300):
         calls.clear()
         with pytest.raises(NotFound):
-            service.authorize(aid, done.body["id"] + ".wrong")
+            service.authorize(aid, done.view.id + ".wrong")
         assert calls == ["hash", "compare"], aid

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from chalicelib.container import Container
 from chalicelib.exports import CONTENT_TYPES
-from chalicelib.insights import BenchmarkService
 from tests import orgs
 from tests.unit.test_exports import read_csv, xlsx_book
 
@@ -30,7 +30,7 @@ def partner(client, service, questionnaire):  # type: ignore[no-untyped-def]
     """A consultancy's key and two assessments it created, against the reference cohort."""
     from chalicelib.partners import PartnerService
 
-    BenchmarkService(service).seed_reference(questionnaire, 600, 1)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1)
     key, _ = PartnerService(service.store).create("Consultancy", ["submit", "export"])
     headers = {**JSON, "Authorization": f"Bearer {key}"}
     ids = []

@@ -152,7 +152,7 @@ def test_concurrent_first_uses_make_one_assessment(
     the others replay it; the key's entry is taken in the assessment's own write."""
     import threading
 
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     body = SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)})
     for round_ in range(2):
@@ -174,7 +174,7 @@ def test_concurrent_first_uses_make_one_assessment(
             t.join(timeout=30)
         assert len(results) == 8
         assert sum(r.created for r in results) == 1, round_
-        assert len({r.body["id"] for r in results}) == 1
-        assert len({r.body["token"] for r in results}) == 1
+        assert len({r.view.id for r in results}) == 1
+        assert len({r.view.token for r in results}) == 1
         service.clock.now += timedelta(hours=24)
     assert sqlite_store.count_assessments() == 2

@@ -11,8 +11,8 @@ from tests.conftest import ROOT
 def test_assessment_survives_reopen(
     tmp_path, catalog, settings, complete_answers
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.models import SubmissionIn
-    from chalicelib.service import AssessmentService
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.request_models import SubmissionIn
     from chalicelib.storage.sqlite import SqliteStore
 
     path = str(tmp_path / "durable.sqlite3")
@@ -24,13 +24,13 @@ def test_assessment_survives_reopen(
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from chalicelib.storage.sqlite import SqliteStore\n"
-        f"r = SqliteStore({path!r}).get_assessment({done.body['id']!r})\n"
+        f"r = SqliteStore({path!r}).get_assessment({done.view.id!r})\n"
         "print(r.metrics['overall'])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert int(out.stdout.strip()) == done.body["result"]["overall"]
+    assert int(out.stdout.strip()) == done.view.score.overall
 
 
 def test_counters_of_the_first_layout_are_migrated_once(tmp_path) -> None:  # type: ignore[no-untyped-def]

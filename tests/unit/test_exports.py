@@ -18,12 +18,14 @@ import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from chalicelib.benchmarks import BenchmarkService
+from chalicelib.container import Container
 from chalicelib.errors import InvalidInput
 from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_format
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS, NUMERIC
-from chalicelib.insights import BenchmarkService
-from chalicelib.models import SubmissionIn
-from chalicelib.storage import AssessmentRecord
+from chalicelib.records import AssessmentRecord
+from chalicelib.render import assessment_json, cohort_statistics_json, comparison_json
+from chalicelib.request_models import SubmissionIn
 from tests import orgs
 from tests.conftest import ROOT
 
@@ -209,19 +211,29 @@ def render_png(pdf: bytes, name: str) -> Path | None:
 # --- fixtures -----------------------------------------------------------------------------
 def submit(service: Any, answers: dict[str, str]) -> tuple[AssessmentRecord, str]:
     done = service.submit(SubmissionIn.model_validate({"answers": answers}))
-    rec = service.store.get_assessment(done.body["id"])
-    assert rec is not None
-    return rec, done.body["token"]
+    rec = service.store.get_assessment(done.view.id)
+    assert rec is not None and done.view.token is not None
+    return rec, done.view.token
+
+
+def comparison_of(
+    benchmarks: BenchmarkService,
+    rec: AssessmentRecord,
+    params: dict[str, Any] | None,
+    lang: str,
+) -> dict[str, Any]:
+    """The comparison exactly as the API returns it."""
+    return comparison_json(benchmarks.compare_record(rec, params, lang), lang)
 
 
 @pytest.fixture
 def benchmarks(service: Any) -> BenchmarkService:
-    return BenchmarkService(service)
+    return Container.of(service).benchmarks
 
 
 @pytest.fixture
-def exports(benchmarks: BenchmarkService) -> ExportService:
-    return ExportService(benchmarks)
+def exports(service: Any) -> ExportService:
+    return Container.of(service).exports
 
 
 @pytest.fixture
@@ -287,7 +299,7 @@ def test_invalid_format_and_language_name_the_field(exports, client_rec) -> None
 
 # --- one assessment -----------------------------------------------------------------------
 def test_csv_equals_the_comparison(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "en")
+    comparison = comparison_of(seeded, client_rec, None, "en")
     assert comparison["source"] == "reference" and comparison["status"] == "released"
     export = exports.assessment(client_rec, "csv", "en")
     assert export.content_type == "text/csv; charset=utf-8"
@@ -300,7 +312,7 @@ def test_csv_equals_the_comparison(exports, seeded, client_rec) -> None:  # type
 
 
 def test_csv_in_german_has_german_labels(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "de")
+    comparison = comparison_of(seeded, client_rec, None, "de")
     rows = assert_csv_matches(
         exports.assessment(client_rec, "csv", "de").body, comparison
     )
@@ -313,7 +325,7 @@ def test_csv_in_german_has_german_labels(exports, seeded, client_rec) -> None:  
 def test_xlsx_sheets_frozen_headers_charts_and_methods(
     exports, seeded, client_rec
 ) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "en")
+    comparison = comparison_of(seeded, client_rec, None, "en")
     export = exports.assessment(client_rec, "xlsx", "en")
     assert export.content_type == CONTENT_TYPES["xlsx"]
     wb = assert_xlsx_matches(export.body, comparison, "en")
@@ -346,14 +358,14 @@ def test_xlsx_sheets_frozen_headers_charts_and_methods(
     overview = {r[0]: r[1] for r in wb["Overview"].iter_rows(values_only=True)}
     assert overview["Source"] == "reference (synthetic)"
     recs = list(wb["Recommendations"].iter_rows(min_row=2, values_only=True))
-    rendered = seeded.assessments.render_assessment(client_rec, "en", None)
+    rendered = assessment_json(seeded.assessments.view(client_rec, "en"))
     assert [r[2] for r in recs] == [
         r["text"] for r in rendered["result"]["recommendations"]
     ]
 
 
 def test_xlsx_in_german(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "de")
+    comparison = comparison_of(seeded, client_rec, None, "de")
     wb = assert_xlsx_matches(
         exports.assessment(client_rec, "xlsx", "de").body, comparison, "de"
     )
@@ -364,12 +376,12 @@ def test_xlsx_in_german(exports, seeded, client_rec) -> None:  # type: ignore[no
 
 
 def test_pdf_report_equals_the_comparison(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "en")
+    comparison = comparison_of(seeded, client_rec, None, "en")
     export = exports.assessment(client_rec, "pdf", "en")
     assert export.content_type == "application/pdf"
     text = assert_pdf_matches(export.body, comparison, "en")
     flat = " ".join(text.split())
-    rendered = seeded.assessments.render_assessment(client_rec, "en", None)["result"]
+    rendered = assessment_json(seeded.assessments.view(client_rec, "en"))["result"]
     # title block: phase and tier; ladder; pyramid with blocked-by note; radar; bars
     assert f"Phase {rendered['phase']['number']} of 7" in flat
     assert rendered["phase"]["name"] in flat
@@ -389,7 +401,7 @@ def test_pdf_report_equals_the_comparison(exports, seeded, client_rec) -> None: 
 
 
 def test_pdf_report_in_german(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
-    comparison = seeded.compare_record(client_rec, None, "de")
+    comparison = comparison_of(seeded, client_rec, None, "de")
     body = exports.assessment(client_rec, "pdf", "de").body
     text = assert_pdf_matches(body, comparison, "de")
     flat = " ".join(text.split())
@@ -425,7 +437,7 @@ def test_without_a_releasable_cohort_only_own_values(
     from dataclasses import replace
 
     service.settings = replace(settings, reference=False)
-    exports = ExportService(BenchmarkService(service))
+    exports = Container.of(service).exports
     # a user of social media, so it is counted in the default population (alone: below k)
     user = {questionnaire.population.question: "ad_hoc"}
     rec, _ = submit(service, orgs.build(questionnaire, orgs.middle, user))
@@ -455,7 +467,7 @@ def test_comparison_parameters_are_passed_on(exports, seeded, client_rec) -> Non
         "region": "*",
         "format": "x",
     }
-    comparison = seeded.compare_record(client_rec, params, "en")
+    comparison = comparison_of(seeded, client_rec, params, "en")
     assert comparison["cohort"]["key"] == "*#*#*"
     assert_csv_matches(
         exports.assessment(client_rec, "csv", "en", params).body, comparison
@@ -478,7 +490,7 @@ def test_side_by_side_in_every_format(exports, seeded, service, questionnaire) -
     assert calls == [(1, 3), (2, 3), (3, 3)]
     rows = read_csv(csv_export.body)
     for rec in recs:
-        comparison = seeded.compare_record(rec, None, "en")
+        comparison = comparison_of(seeded, rec, None, "en")
         mine = [r for r in rows if r["assessment_id"] == rec.id]
         body = "\ufeff" + ",".join(ASSESSMENT_COLUMNS) + "\r\n"
         out = io.StringIO()
@@ -502,7 +514,7 @@ def test_side_by_side_in_every_format(exports, seeded, service, questionnaire) -
     overview = list(wb["Übersicht"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in overview] == [r.id for r in recs]
     for rec, row in zip(recs, overview, strict=True):
-        comparison = seeded.compare_record(rec, None, "de")
+        comparison = comparison_of(seeded, rec, None, "de")
         overall = next(m for m in comparison["metrics"] if m["metric"] == "overall")
         assert row[6] == overall["value"] and row[7] == overall["percentile_rank"]
         assert (
@@ -517,7 +529,7 @@ def test_side_by_side_in_every_format(exports, seeded, service, questionnaire) -
     assert len(pages) == 1 + len(recs) + 1  # overview, one page each, methods
     for rec, page in zip(recs, pages[1:-1], strict=True):
         assert rec.id in page
-        comparison = seeded.compare_record(rec, None, "en")
+        comparison = comparison_of(seeded, rec, None, "en")
         rows_pdf = pdf_metric_rows(page)
         for m in comparison["metrics"]:
             assert rows_pdf[m["label"]][:2] == [
@@ -598,8 +610,11 @@ def test_cohort_table_never_shows_cohorts_below_k(
             assert r["p75"] == r["mean"] == r["months_from"] == ""
     # released rows equal the statistics of exactly that cohort
     for value in ("*", "C"):
-        stats = benchmarks.cohort_statistics(
-            "smm", None, {"source": "real", "industry": value}, "en"
+        stats = cohort_statistics_json(
+            benchmarks.cohort_statistics(
+                "smm", None, {"source": "real", "industry": value}, "en"
+            ),
+            "en",
         )
         assert stats["cohort"]["key"] == f"{value}#*#*"
         mine = {r["metric"]: r for r in rows if r["value"] == value}
@@ -701,8 +716,8 @@ def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-untyped-def]
     """A configured SQLite store with the reference cohort and three client assessments."""
+    from chalicelib.assessments import AssessmentService
     from chalicelib.config import Settings
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     path = tmp_path / "cli.sqlite3"
@@ -711,7 +726,7 @@ def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-u
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     store = SqliteStore(str(path))
     svc = AssessmentService(store, catalog, Settings(secret=b"cli-test"))
-    BenchmarkService(svc).seed_reference(questionnaire, 600, 1)
+    Container.of(svc).benchmarks.seed_reference(questionnaire, 600, 1)
     tokens = [submit(svc, orgs.up_to_phase(questionnaire, p))[1] for p in (2, 3, 5)]
     yield tokens
     store.close()
@@ -885,6 +900,6 @@ def test_unset_parameters_are_ignored(exports, seeded, client_rec) -> None:  # t
     params = {"source": None, "industry": "", "lang": "de"}
     rows = read_csv(exports.cohort_table("smm", None, "size", "csv", "en", params).body)
     assert rows and {r["source"] for r in rows} == {"reference"}  # auto: no real data
-    comparison = seeded.compare_record(client_rec, None, "en")
+    comparison = comparison_of(seeded, client_rec, None, "en")
     body = exports.side_by_side([client_rec], "csv", "en", params).body
     assert_csv_matches(body, comparison)

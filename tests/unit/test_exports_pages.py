@@ -22,14 +22,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from chalicelib.config import Settings
-from chalicelib.exports import ExportService
-from chalicelib.insights import BenchmarkService
+from chalicelib.container import Container
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 from tests.conftest import ROOT
 from tests.tools import require
-from tests.unit.test_exports import fmt_months, submit
+from tests.unit.test_exports import comparison_of, fmt_months, submit
 from tests.unit.test_profiles import PROFILES, answers_of
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
@@ -48,13 +46,17 @@ class Reports:
     def __init__(self, root: Path) -> None:
         store = SqliteStore(str(root / "pages.sqlite3"))
         catalog = get_catalog(str(ROOT / "questionnaires"))
-        self.service = AssessmentService(
-            store, catalog, Settings(secret=b"pages-test", k_min=5), lambda: NOW
+        parts = Container(
+            store=store,
+            catalog=catalog,
+            settings=Settings(secret=b"pages-test", k_min=5),
+            clock=lambda: NOW,
         )
-        self.benchmarks = BenchmarkService(self.service)
+        self.service = parts.assessments
+        self.benchmarks = parts.benchmarks
         q = catalog.get("smm")
         self.benchmarks.seed_reference(q, 600, 1)
-        self.exports = ExportService(self.benchmarks)
+        self.exports = parts.exports
         self.records = {
             name: submit(self.service, answers_of(q, p))[0]
             for name, p in sorted(PROFILES.items())
@@ -162,7 +164,7 @@ def test_assessment_report_pages(reports: Reports, name: str, tmp_path: Path) ->
     n = len(PdfReader(io.BytesIO(body)).pages)
     assert n in (3, 4)  # a short list of recommendations shares the second page
     texts = assert_client_ready(body, tmp_path, "de", pages=n)
-    comparison = reports.benchmarks.compare_record(rec, None, "de")
+    comparison = comparison_of(reports.benchmarks, rec, None, "de")
     cohort_age(texts, "de", comparison["months"])
     completed = rec.created_at[:10]
     assert completed == "2026-12-03"
@@ -191,7 +193,7 @@ def test_side_by_side_pages_with_display_labels(
     body = reports.exports.side_by_side(records, "pdf", lang, display_labels=names).body
     texts = assert_client_ready(body, tmp_path, lang, pages=1 + len(records) + 1)
     for rec, page in zip(records, texts[1:-1], strict=True):
-        comparison = reports.benchmarks.compare_record(rec, None, lang)
+        comparison = comparison_of(reports.benchmarks, rec, None, lang)
         cohort_age([texts[0], page], lang, comparison["months"])
     flat = " ".join(" ".join(texts).split())
     for r in records:

@@ -8,46 +8,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import benchmark, privacy
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib import cohorts, histograms, privacy
+from chalicelib.assessments import AssessmentService
+from chalicelib.cohorts import ALL, Cohort
+from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
-from chalicelib.questionnaire import Questionnaire, Text, comparable_metrics
-from chalicelib.service import AssessmentService
-from chalicelib.storage import (
+from chalicelib.questionnaire import Catalog, Questionnaire, comparable_metrics
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
 )
-
-VERSION_NOTE = Text(
-    de="Die beiden Ergebnisse stammen aus verschiedenen Fragebogenversionen ({before} und "
-    "{after}); jedes ist nach den Regeln seiner Version bewertet. Direkt vergleichbar sind "
-    "nur: {metrics}. Die übrigen Veränderungen zeigen auch die geänderten Fragen und Regeln.",
-    en="The two results come from different questionnaire versions ({before} and {after}); "
-    "each is scored by the rules of its own version. Directly comparable are only: "
-    "{metrics}. The other changes also reflect the changed questions and rules.",
+from chalicelib.results import (
+    CohortComparison,
+    CohortStatistics,
+    Comparison,
+    ConsultantCohortStatistics,
+    Frame,
+    MetricChange,
+    MetricComparison,
+    MetricConfidence,
+    MetricStatistics,
+    MetricTest,
+    Progress,
+    Summary,
 )
+from chalicelib.storage import Store
 
 SOURCES = ("real", "reference")
-SOURCE_LABELS = {
-    "real": {"en": "real submissions", "de": "echte Teilnahmen"},
-    "reference": {"en": "reference (synthetic)", "de": "Referenz (synthetisch)"},
-}
 # Benchmarks compare with organisations that use social media by default: the population the
-# practitioner figures describe (docs/REFERENCE.md); "all" includes non-users.
+# practitioner figures describe (docs/REFERENCE.md); "all" includes non-users. Their labels
+# are words of the edge (chalicelib/render.py).
 DEFAULT_POPULATION = POPULATION_USERS
-POPULATION_LABELS = {
-    POPULATION_USERS: {
-        "en": "organisations that use social media",
-        "de": "Organisationen, die soziale Medien nutzen",
-    },
-    POPULATION_ALL: {
-        "en": "all organisations, including non-users of social media",
-        "de": "alle Organisationen, auch ohne Social-Media-Nutzung",
-    },
-}
 
 
 def parse_population(value: str | None, pointer: str = "/query/population") -> str:
@@ -59,10 +53,6 @@ def parse_population(value: str | None, pointer: str = "/query/population") -> s
             [(pointer, f"{value!r} is not a population; one of users, all")],
         )
     return p
-
-
-def population_json(population: str, language: str) -> dict[str, str]:
-    return {"id": population, "label": POPULATION_LABELS[population][language]}
 
 
 @dataclass
@@ -117,10 +107,29 @@ def parse_cohort(
 
 
 class BenchmarkService:
-    def __init__(self, assessments: AssessmentService) -> None:
+    """Benchmark use cases over the store's roll-ups; ``assessments`` authorises the caller of
+    an assessment's comparison or progress and looks questionnaires up by request."""
+
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+    ) -> None:
         self.assessments = assessments
-        self.store = assessments.store
-        self.settings = assessments.settings
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
+
+    def questionnaire(
+        self, qid: str, version: str | None, language: str
+    ) -> Questionnaire:
+        """An installed questionnaire (404 naming the field when unknown)."""
+        return self.assessments.questionnaire(qid, version, language)
+
+    def questionnaire_of(self, rec: AssessmentRecord) -> Questionnaire:
+        return self.assessments.questionnaire_of(rec)
 
     # --- reading aggregates -------------------------------------------------------------
     def _aggregates(
@@ -134,14 +143,14 @@ class BenchmarkService:
         shards = self.settings.global_shards
         wanted = cohort.generalisations()
         read = self.store.read_populations(
-            source, q.id, q.version, benchmark.read_keys(wanted, shards), populations
+            source, q.id, q.version, cohorts.read_keys(wanted, shards), populations
         )
         out: dict[str, dict[Cohort, Aggregate]] = {}
         for population, raw in read.items():
             aggs: dict[Cohort, Aggregate] = {}
             for c in wanted:
                 if c.is_global:
-                    keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+                    keys = [cohorts.storage_key(c, s) for s in range(max(shards, 1))]
                 else:
                     keys = [c.key]
                 aggs[c] = _sum([raw[k] for k in keys if k in raw])
@@ -165,7 +174,8 @@ class BenchmarkService:
         outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
         return Lattice(source, both[population], population, outer)
 
-    def _source_param(self, source: str | None) -> str:
+    def source_param(self, source: str | None) -> str:
+        """The ``source`` query parameter checked: auto, real or reference (if enabled)."""
         s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
@@ -216,15 +226,16 @@ class BenchmarkService:
         version: str | None,
         params: dict[str, str] | None,
         language: str,
-    ) -> dict[str, Any]:
-        q, out, agg = self.released(qid, version, params, language)
+    ) -> CohortStatistics:
+        q, frame, agg = self.released(qid, version, params, language)
+        metrics: tuple[MetricStatistics, ...] = ()
         if agg is not None:
-            out["metrics"] = [
-                self._metric(q, m, agg, language)
+            metrics = tuple(
+                self.metric_statistics(m, agg)
                 for m in q.metric_names()
                 if m in agg.bins
-            ]
-        return out
+            )
+        return CohortStatistics(frame, metrics)
 
     def released(
         self,
@@ -232,17 +243,17 @@ class BenchmarkService:
         version: str | None,
         params: dict[str, str] | None,
         language: str,
-    ) -> tuple[Questionnaire, dict[str, Any], Aggregate | None]:
-        """The questionnaire, the response frame (source, cohort used, fallback steps) and
-        the aggregate of the released cohort (None when nothing may be released)."""
-        q = self.assessments.questionnaire(qid, version, language)
+    ) -> tuple[Questionnaire, Frame, Aggregate | None]:
+        """The questionnaire, the frame (source, cohort used, fallback steps) and the
+        aggregate of the released cohort (None when nothing may be released)."""
+        q = self.questionnaire(qid, version, language)
         params = params or {}
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
-        out = self._frame(q, lat, cohort, chosen, steps, why, language)
-        return q, out, (lat.aggregates[chosen.cohort] if chosen else None)
+        frame = self._frame(q, lat, cohort, chosen, steps, why)
+        return q, frame, (lat.aggregates[chosen.cohort] if chosen else None)
 
     def _frame(
         self,
@@ -252,44 +263,26 @@ class BenchmarkService:
         chosen: privacy.Release | None,
         steps: list[privacy.Release],
         why: str,
-        language: str,
-    ) -> dict[str, Any]:
+    ) -> Frame:
         agg = lat.aggregates[chosen.cohort] if chosen else None
         months = sorted(m for m, v in (agg.months if agg else {}).items() if v > 0)
-        return {
-            "questionnaire": {"id": q.id, "version": q.version},
-            "source": lat.source,
-            "source_label": SOURCE_LABELS[lat.source][language],
-            "source_reason": why,
-            "synthetic": lat.source == "reference",
-            "population": population_json(lat.population, language),
-            "status": privacy.RELEASED if chosen else privacy.overall_status(steps),
-            "k_min": self.settings.k_min,
-            "requested_cohort": _cohort_json(requested),
-            "cohort": None
-            if chosen is None
-            else {**_cohort_json(chosen.cohort), "n": chosen.n},
-            "fallback": [
-                {
-                    **_cohort_json(s.cohort),
-                    "status": s.status,
-                    "n": s.n,
-                    "reason": s.reason,
-                }
-                for s in steps
-            ],
-            "months": {"from": months[0], "to": months[-1]} if months else None,
-            "metrics": [],
-        }
+        return Frame(
+            questionnaire=q,
+            source=lat.source,
+            source_reason=why,
+            population=lat.population,
+            status=privacy.RELEASED if chosen else privacy.overall_status(steps),
+            k_min=self.settings.k_min,
+            requested=requested,
+            chosen=chosen,
+            fallback=tuple(steps),
+            months=(months[0], months[-1]) if months else None,
+        )
 
-    def _metric(
-        self, q: Questionnaire, metric: str, agg: Aggregate, language: str
-    ) -> dict[str, Any]:
-        s = benchmark.summary(agg.bins.get(metric, ()), metric)
-        released = int(s["n"]) >= self.settings.k_min  # type: ignore[call-overload]
-        if not released:
-            s = {"n": None, "status": privacy.BELOW_THRESHOLD}
-        return {"metric": metric, "label": q.metric_label(metric, language), **s}
+    def metric_statistics(self, metric: str, agg: Aggregate) -> MetricStatistics:
+        """One metric's released statistics (None below k)."""
+        s = Summary.of(histograms.summary(agg.bins.get(metric, ()), metric))
+        return MetricStatistics(metric, s if s.n >= self.settings.k_min else None)
 
     # --- one assessment against its peers -----------------------------------------------
     def compare(
@@ -299,51 +292,56 @@ class BenchmarkService:
         params: dict[str, str] | None,
         language: str,
         partner_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Comparison:
         rec = self.assessments.authorize(assessment_id, token, partner_id)
         return self.compare_record(rec, params, language)
 
     def compare_record(
         self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
-    ) -> dict[str, Any]:
+    ) -> Comparison:
         return self._compare(rec, params, language)[0]
 
     def _compare(
         self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
-    ) -> tuple[dict[str, Any], Aggregate | None]:
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+    ) -> tuple[Comparison, Aggregate | None]:
+        q = self.assessments.questionnaire_of(rec)
         params = dict(params or {})
         own = {"industry": rec.industry, "size": rec.size, "region": rec.region}
         for name, v in own.items():
             params.setdefault(name, v or ALL)
         cohort = parse_cohort(params, q)
-        source = self._source_param(params.get("source"))
+        source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
         lat, chosen, steps, why = self._choose(q, cohort, source, population)
-        out = self._frame(q, lat, cohort, chosen, steps, why, language)
-        out["assessment_id"] = rec.id
+        frame = self._frame(q, lat, cohort, chosen, steps, why)
         if chosen is None:
-            return out, None
+            return Comparison(frame, rec.id, (), None, None), None
         agg = lat.aggregates[chosen.cohort]
+        metrics: list[MetricComparison] = []
         for m in q.metric_names():
             if m not in rec.metrics or m not in agg.bins:
                 continue
-            entry = self._metric(q, m, agg, language)
+            stats = self.metric_statistics(m, agg)
             value = rec.metrics[m]
-            entry["value"] = value
-            if entry.get("n") is not None:
-                rank = benchmark.percentile_rank(agg.bins[m], value)
-                entry["percentile_rank"] = None if rank is None else round(rank, 1)
-                entry["distance_to_median"] = value - int(entry["median"])
-                entry["distance_to_top_quartile"] = value - int(entry["p75"])
+            s = stats.summary
+            if s is not None and s.median is not None and s.p75 is not None:
+                rank = histograms.percentile_rank(agg.bins[m], value)
+                metrics.append(
+                    MetricComparison(
+                        stats,
+                        value,
+                        None if rank is None else round(rank, 1),
+                        value - s.median,
+                        value - s.p75,
+                    )
+                )
             else:
-                entry["percentile_rank"] = None
-            out["metrics"].append(entry)
-        out["peer_phases"] = benchmark.banded(agg.bins.get("phase", ()), "phase")
-        levels = benchmark.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
+                metrics.append(MetricComparison(stats, value, None, None, None))
+        phases = histograms.banded(agg.bins.get("phase", ()), "phase")
+        levels = histograms.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
         names = ["none"] + [t.id for t in q.tiers]
-        out["peer_pyramid"] = {names[int(k)]: v for k, v in levels.items()}
-        return out, agg
+        pyramid = {names[int(k)]: v for k, v in levels.items()}
+        return Comparison(frame, rec.id, tuple(metrics), phases, pyramid), agg
 
     # --- reference cohort ---------------------------------------------------------------
     def reference_size(self, q: Questionnaire, population: str = POPULATION_ALL) -> int:
@@ -386,85 +384,49 @@ class BenchmarkService:
         params: dict[str, str] | None,
         language: str,
         partner_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Progress:
         """Change per metric since the linked previous assessment, and the movement in the
         peer ranking (both values ranked in the same current cohort)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
-        q = self.assessments.catalog.get(rec.questionnaire_id, rec.version)
+        q = self.assessments.questionnaire_of(rec)
         # the parameters are checked even when there is nothing to compare
         parse_cohort(params, q)
-        self._source_param((params or {}).get("source"))
+        self.source_param((params or {}).get("source"))
         parse_population((params or {}).get("population"))
-        out: dict[str, Any] = {"assessment_id": rec.id, "previous_id": rec.previous_id}
         prev = self.store.get_assessment(rec.previous_id) if rec.previous_id else None
         if prev is None:
-            out["status"] = (
-                "no_previous" if rec.previous_id is None else "previous_erased"
-            )
-            out["changes"] = []
-            return out
-        out["status"] = "ok"
-        out["previous_created_at"] = prev.created_at[:10]
-        out["same_version"] = prev.version == rec.version
-        # different questionnaire versions: say so, and which metrics still compare
-        # (docs/VERSIONS.md); stored results are never re-scored to the other version
-        prev_q = self.assessments.catalog.get(prev.questionnaire_id, prev.version)
-        comparable = set(comparable_metrics(prev_q, q))
-        out["versions"] = {"before": prev.version, "after": rec.version}
-        out["version_note"] = (
-            None
-            if out["same_version"]
-            else VERSION_NOTE.get(language).format(
-                before=prev.version,
-                after=rec.version,
-                metrics=", ".join(
-                    q.metric_label(m, language)
-                    for m in q.metric_names()
-                    if m in comparable
-                )
-                or "–",
-            )
-        )
+            status = "no_previous" if rec.previous_id is None else "previous_erased"
+            return Progress(rec, q, status)
+        # different questionnaire versions: which metrics still compare (docs/VERSIONS.md);
+        # stored results are never re-scored to the other version
+        prev_q = self.assessments.questionnaire_of(prev)
+        comparable = frozenset(comparable_metrics(prev_q, q))
         comparison, agg = self._compare(rec, params, language)
         hists = agg.histograms if agg is not None else {}
-        out["cohort"] = comparison["cohort"]
-        out["source"] = comparison["source"]
-        out["source_label"] = comparison["source_label"]
-        out["population"] = comparison["population"]
         changes = []
         for m in q.metric_names():
             if m not in rec.metrics or m not in prev.metrics:
                 continue
             before, after = prev.metrics[m], rec.metrics[m]
-            item: dict[str, Any] = {
-                "metric": m,
-                "label": q.metric_label(m, language),
-                "before": before,
-                "after": after,
-                "delta": after - before,
-                "comparable": m in comparable,
-            }
             h = hists.get(m)
-            if h and benchmark.hist_count(h) >= self.settings.k_min:
+            if h and histograms.hist_count(h) >= self.settings.k_min:
                 pb, pa = (
-                    benchmark.percentile_rank(h, before),
-                    benchmark.percentile_rank(h, after),
+                    histograms.percentile_rank(h, before),
+                    histograms.percentile_rank(h, after),
                 )
-                item["percentile_before"] = None if pb is None else round(pb, 1)
-                item["percentile_after"] = None if pa is None else round(pa, 1)
-            changes.append(item)
-        out["changes"] = changes
-        return out
-
-
-def _cohort_json(c: Cohort) -> dict[str, Any]:
-    return {
-        "industry": c.industry,
-        "size": c.size,
-        "region": c.region,
-        "key": c.key,
-        "label": c.label(),
-    }
+                change = MetricChange(
+                    m,
+                    before,
+                    after,
+                    m in comparable,
+                    True,
+                    None if pb is None else round(pb, 1),
+                    None if pa is None else round(pa, 1),
+                )
+            else:
+                change = MetricChange(m, before, after, m in comparable, False)
+            changes.append(change)
+        return Progress(rec, q, "ok", prev, comparable, comparison, tuple(changes))
 
 
 class ConsultantStatistics:
@@ -479,24 +441,27 @@ class ConsultantStatistics:
         version: str | None,
         params: dict[str, str] | None,
         language: str,
-    ) -> dict[str, Any]:
+    ) -> ConsultantCohortStatistics:
         from chalicelib import stats
 
         b = self.benchmarks
         value = _int_param(params or {}, "value")
-        q, out, agg = b.released(qid, version, params, language)
+        q, frame, agg = b.released(qid, version, params, language)
         if agg is None:
-            return out
+            return ConsultantCohortStatistics(frame, ())
+        metrics: list[MetricConfidence] = []
         for m in q.metric_names():
             h = agg.histograms.get(m)
-            if not h or benchmark.hist_count(h) < b.settings.k_min:
+            if not h or histograms.hist_count(h) < b.settings.k_min:
                 continue
-            entry = b._metric(q, m, agg, language)
-            entry["median_ci"] = stats.median_ci(h)
-            if value is not None:
-                entry["percentile_rank_ci"] = stats.percentile_rank_ci(h, value)
-            out["metrics"].append(entry)
-        return out
+            metrics.append(
+                MetricConfidence(
+                    b.metric_statistics(m, agg),
+                    stats.median_ci(h),
+                    None if value is None else stats.percentile_rank_ci(h, value),
+                )
+            )
+        return ConsultantCohortStatistics(frame, tuple(metrics))
 
     def compare_cohorts(
         self,
@@ -504,62 +469,43 @@ class ConsultantStatistics:
         version: str | None,
         params: dict[str, str] | None,
         language: str,
-    ) -> dict[str, Any]:
+    ) -> CohortComparison:
         from chalicelib import stats
 
         b = self.benchmarks
-        q = b.assessments.questionnaire(qid, version, language)
+        q = b.questionnaire(qid, version, language)
         params = params or {}
-        source = b._source_param(params.get("source"))
+        source = b.source_param(params.get("source"))
         if source == "auto":
             source = "real"
         population = parse_population(params.get("population"))
-        sides: dict[str, Any] = {}
+        sides: list[tuple[privacy.Release, Aggregate]] = []
         for side in ("a", "b"):
             cohort = parse_cohort(params, q, prefix=f"{side}_")
             lat = b.lattice(q, cohort, source, population)
             rel = privacy.release(cohort, lat.counts(), b.settings.k_min, lat.outer)
-            sides[side] = (cohort, rel, lat.aggregates[cohort])
-        out: dict[str, Any] = {
-            "questionnaire": {"id": q.id, "version": q.version},
-            "source": source,
-            "source_label": SOURCE_LABELS[source][language],
-            "synthetic": source == "reference",
-            "population": population_json(population, language),
-            "k_min": b.settings.k_min,
-            "a": {
-                **_cohort_json(sides["a"][0]),
-                "status": sides["a"][1].status,
-                "n": sides["a"][1].n,
-            },
-            "b": {
-                **_cohort_json(sides["b"][0]),
-                "status": sides["b"][1].status,
-                "n": sides["b"][1].n,
-            },
-            "metrics": [],
-        }
-        if any(s[1].status != privacy.RELEASED for s in sides.values()):
-            out["status"] = "not_released"
-            return out
-        out["status"] = privacy.RELEASED
+            sides.append((rel, lat.aggregates[cohort]))
+        (a, agg_a), (b_, agg_b) = sides
+
+        def result(status: str, metrics: tuple[MetricTest, ...]) -> CohortComparison:
+            return CohortComparison(
+                q, source, population, b.settings.k_min, a, b_, status, metrics
+            )
+
+        if any(rel.status != privacy.RELEASED for rel, _ in sides):
+            return result("not_released", ())
+        tests: list[MetricTest] = []
         for m in q.metric_names():
-            ha, hb = sides["a"][2].histograms.get(m), sides["b"][2].histograms.get(m)
+            ha, hb = agg_a.histograms.get(m), agg_b.histograms.get(m)
             if not ha or not hb:
                 continue
             if (
-                min(benchmark.hist_count(ha), benchmark.hist_count(hb))
+                min(histograms.hist_count(ha), histograms.hist_count(hb))
                 < b.settings.k_min
             ):
                 continue
-            out["metrics"].append(
-                {
-                    "metric": m,
-                    "label": q.metric_label(m, language),
-                    **stats.compare_cohorts(ha, hb),
-                }
-            )
-        return out
+            tests.append(MetricTest(m, stats.compare_cohorts(ha, hb)))
+        return result(privacy.RELEASED, tuple(tests))
 
     def reliability(
         self, q: Questionnaire, answer_sets: list[dict[str, str]]

@@ -13,17 +13,15 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import benchmark, quality, scoring
+from chalicelib import cohorts, quality, scoring
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
-from chalicelib.render import assessment_header, render_questionnaire, render_result
-from chalicelib.storage import (
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     AssessmentRecord,
@@ -31,8 +29,11 @@ from chalicelib.storage import (
     Delivery,
     Draft,
     IdempotencyKey,
-    Store,
 )
+from chalicelib.request_models import AnswersIn, DraftIn, SubmissionIn
+from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
+from chalicelib.scoring import ScoreResult
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
@@ -96,7 +97,7 @@ def hash_token(token: str) -> str:
 
 @dataclass(frozen=True)
 class Submitted:
-    body: dict[str, Any]
+    view: AssessmentView  # with the result token
     created: bool  # False: an idempotent replay of an earlier submission
     delivery: Delivery | None = None  # the webhook event queued with it, to try at once
 
@@ -118,17 +119,8 @@ class AssessmentService:
         self.clock = clock
 
     # --- questionnaires ---------------------------------------------------------------------
-    def list_questionnaires(self, language: str = "en") -> list[dict[str, Any]]:
-        return [
-            {
-                "id": q.id,
-                "version": q.version,
-                "title": q.title.get(language),
-                "questions": len(q.questions),
-                "href": f"/v1/questionnaires/{q.id}/{q.version}?lang={language}",
-            }
-            for q in self.catalog.all()
-        ]
+    def list_questionnaires(self) -> list[Questionnaire]:
+        return list(self.catalog.all())
 
     def questionnaire(
         self, qid: str, version: str | None, language: str
@@ -145,12 +137,14 @@ class AssessmentService:
                 f"unknown questionnaire {exc.args[0]}", [(pointer, "not installed")]
             )
 
+    def questionnaire_of(self, rec: AssessmentRecord) -> Questionnaire:
+        """The version a stored assessment was scored with."""
+        return self.catalog.get(rec.questionnaire_id, rec.version)
+
     def get_questionnaire(
         self, qid: str, version: str | None, language: str
-    ) -> dict[str, Any]:
-        return render_questionnaire(
-            self.questionnaire(qid, version, language), language
-        )
+    ) -> Questionnaire:
+        return self.questionnaire(qid, version, language)
 
     # --- validation -------------------------------------------------------------------------
     def validate_answers(
@@ -181,20 +175,17 @@ class AssessmentService:
             raise InvalidInput(f"{len(errors)} answer(s) are invalid", errors)
 
     # --- scoring ----------------------------------------------------------------------------
-    def score_only(self, body: AnswersIn) -> dict[str, Any]:
+    def score_only(self, body: AnswersIn) -> ScoreView:
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers)
         result = scoring.score(q, body.answers, body.language)
-        return {
-            "questionnaire": {"id": q.id, "version": q.version},
-            "language": body.language,
-            "cohort": self._cohort_attrs(q, body.answers),
-            "result": render_result(q, result, body.language, body.answers),
-        }
+        return ScoreView(
+            q, body.language, body.answers, result, self._cohort_attrs(q, body.answers)
+        )
 
     def _cohort_attrs(
         self, q: Questionnaire, answers: Mapping[str, str]
-    ) -> dict[str, Any]:
+    ) -> CohortAttributes:
         def opt(role: str) -> Any:
             question = q.context_question(role)
             chosen = answers.get(question.id)
@@ -202,13 +193,13 @@ class AssessmentService:
 
         industry, size, country = opt("industry"), opt("size"), opt("country")
         consent = opt("consent")
-        return {
-            "industry": industry.value or industry.id if industry else None,
-            "size": size.value or size.id if size else None,
-            "country": country.value or country.id if country else None,
-            "region": country.region if country else None,
-            "consent": bool(consent and (consent.value or consent.id) == "yes"),
-        }
+        return CohortAttributes(
+            industry=industry.value or industry.id if industry else None,
+            size=size.value or size.id if size else None,
+            country=country.value or country.id if country else None,
+            region=country.region if country else None,
+            consent=bool(consent and (consent.value or consent.id) == "yes"),
+        )
 
     # --- submission -------------------------------------------------------------------------
     def _ids(
@@ -247,16 +238,16 @@ class AssessmentService:
     def contribution_for(self, rec: AssessmentRecord) -> Contribution | None:
         if not rec.included:
             return None
-        cohort = benchmark.Cohort(
-            rec.industry or benchmark.ALL,
-            rec.size or benchmark.ALL,
-            rec.region or benchmark.ALL,
+        cohort = cohorts.Cohort(
+            rec.industry or cohorts.ALL,
+            rec.size or cohorts.ALL,
+            rec.region or cohorts.ALL,
         )
         return Contribution(
             source=rec.source,
             questionnaire_id=rec.questionnaire_id,
             version=rec.version,
-            cohorts=benchmark.contribution_keys(
+            cohorts=cohorts.contribution_keys(
                 cohort, rec.id, self.settings.global_shards
             ),
             metrics=dict(rec.metrics),
@@ -274,14 +265,29 @@ class AssessmentService:
         previous_id: str | None,
         source: str = "real",
     ) -> AssessmentRecord:
+        return self._scored_record(
+            q, body, assessment_id, token, partner_id, previous_id, source
+        )[0]
+
+    def _scored_record(
+        self,
+        q: Questionnaire,
+        body: SubmissionIn,
+        assessment_id: str,
+        token: str,
+        partner_id: str | None,
+        previous_id: str | None,
+        source: str = "real",
+    ) -> tuple[AssessmentRecord, ScoreResult]:
+        """The record to store and its score result (scored once: the response reuses it)."""
         result = scoring.score(q, body.answers, body.language)
         attrs = self._cohort_attrs(q, body.answers)
         reasons = list(quality.screen(q, body.answers, body.duration_seconds))
-        if not attrs["consent"]:
+        if not attrs.consent:
             reasons.insert(0, "no-consent")
         now = self.clock()
         request_hash = request_hash_of(body)
-        return AssessmentRecord(
+        rec = AssessmentRecord(
             id=assessment_id,
             questionnaire_id=q.id,
             version=q.version,
@@ -296,13 +302,13 @@ class AssessmentService:
                 "coverage_percent": round(100 * result.coverage.share),
                 "low_coverage": result.coverage.low,
             },
-            industry=attrs["industry"],
-            size=attrs["size"],
-            country=attrs["country"],
-            region=attrs["region"],
+            industry=attrs.industry,
+            size=attrs.size,
+            country=attrs.country,
+            region=attrs.region,
             month=now.strftime("%Y-%m"),
             created_at=now.isoformat(timespec="seconds"),
-            consent=attrs["consent"],
+            consent=attrs.consent,
             included=not reasons,
             exclusion_reasons=tuple(reasons),
             token_hash=hash_token(token),
@@ -315,6 +321,7 @@ class AssessmentService:
             if partner_id is not None
             else None,
         )
+        return rec, result
 
     def submit(
         self,
@@ -352,8 +359,10 @@ class AssessmentService:
         client = partner_id or "public"
         if idempotency_key is None:
             aid, token = self._ids(client, None)
-            rec = self.build_record(q, body, aid, token, partner_id, previous_id)
-            done = self._create(rec, body, token, event, None)
+            rec, result = self._scored_record(
+                q, body, aid, token, partner_id, previous_id
+            )
+            done = self._create(rec, result, body, token, event, None)
             assert done is not None  # a random id is never taken
             return done
         return self._submit_keyed(
@@ -363,6 +372,7 @@ class AssessmentService:
     def _create(
         self,
         rec: AssessmentRecord,
+        result: ScoreResult,
         body: SubmissionIn,
         token: str,
         event: EventFor | None,
@@ -377,8 +387,10 @@ class AssessmentService:
         logger.info("assessment stored", extra={"included": rec.included})
         if body.draft_id:
             self.store.delete_draft(body.draft_id)
-        rendered = self.render_assessment(rec, body.language, token)
-        return Submitted(rendered, True, delivery)
+        view = AssessmentView(
+            rec, self.questionnaire_of(rec), result, body.language, token
+        )
+        return Submitted(view, True, delivery)
 
     def _submit_keyed(
         self,
@@ -406,9 +418,11 @@ class AssessmentService:
             if held is not None:
                 generation = epoch
             aid, token = self._ids(client, idempotency_key, generation)
-            rec = self.build_record(q, body, aid, token, partner_id, previous_id)
+            rec, result = self._scored_record(
+                q, body, aid, token, partner_id, previous_id
+            )
             entry = IdempotencyKey(key_id, aid, epoch, epoch + IDEMPOTENCY_SECONDS)
-            done = self._create(rec, body, token, event, entry)
+            done = self._create(rec, result, body, token, event, entry)
             if done is not None:
                 return done
             held = self.store.get_idempotency_key(key_id)
@@ -436,7 +450,7 @@ class AssessmentService:
                 "Idempotency-Key was already used with a different request",
                 [("/headers/Idempotency-Key", "reused with a different body")],
             )
-        return Submitted(self.render_assessment(existing, body.language, token), False)
+        return Submitted(self.view(existing, body.language, token), False)
 
     # --- reading and erasure ----------------------------------------------------------------
     def _find_by_token(self, token: str) -> AssessmentRecord | None:
@@ -491,14 +505,10 @@ class AssessmentService:
         token: str | None,
         language: str,
         partner_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> AssessmentView:
         rec = self.authorize(assessment_id, token, partner_id)
-        out = self.render_assessment(rec, language, None)
-        if (
-            partner_id is not None
-        ):  # the partner's own reference id: only the partner reads it
-            out["reference"] = rec.partner_ref
-        return out
+        # the partner's own reference id: only the partner reads it
+        return self.view(rec, language, for_partner=partner_id is not None)
 
     def erase(
         self, assessment_id: str, token: str | None, partner_id: str | None = None
@@ -507,25 +517,20 @@ class AssessmentService:
         if not self.store.delete_assessment(rec, self.contribution_for(rec)):
             raise NotFound("no such assessment", [("/id", "already erased")])
 
-    def render_assessment(
-        self, rec: AssessmentRecord, language: str, token: str | None
-    ) -> dict[str, Any]:
-        q = self.catalog.get(rec.questionnaire_id, rec.version)
+    def view(
+        self,
+        rec: AssessmentRecord,
+        language: str,
+        token: str | None = None,
+        for_partner: bool = False,
+    ) -> AssessmentView:
+        """A stored assessment scored in ``language`` by its own version's rules."""
+        q = self.questionnaire_of(rec)
         result = scoring.score(q, rec.answers, language)
-        out: dict[str, Any] = {"id": rec.id}
-        if token is not None:
-            out["token"] = token
-        out.update(assessment_header(rec, language))
-        out.update(
-            {
-                "answers": rec.answers,
-                "result": render_result(q, result, language, rec.answers),
-            }
-        )
-        return out
+        return AssessmentView(rec, q, result, language, token, for_partner)
 
     # --- drafts -----------------------------------------------------------------------------
-    def save_draft(self, body: DraftIn, draft_id: str | None = None) -> dict[str, Any]:
+    def save_draft(self, body: DraftIn, draft_id: str | None = None) -> Draft:
         q = self.questionnaire(body.questionnaire, body.version, body.language)
         self.validate_answers(q, body.answers, complete=False)
         now = self.clock()
@@ -540,28 +545,19 @@ class AssessmentService:
             expires_at=expires,
         )
         self.store.put_draft(draft)
-        return self._render_draft(draft)
+        return draft
 
-    def update_draft(self, draft_id: str, body: DraftIn) -> dict[str, Any]:
+    def update_draft(self, draft_id: str, body: DraftIn) -> Draft:
         self.get_draft(draft_id)  # 404 when unknown or expired
         return self.save_draft(body, draft_id)
 
-    def get_draft(self, draft_id: str) -> dict[str, Any]:
+    def get_draft(self, draft_id: str) -> Draft:
         draft = self.store.get_draft(draft_id, int(self.clock().timestamp()))
         if draft is None:
             raise NotFound(
                 "no such draft, or it has expired", [("/id", "unknown draft")]
             )
-        return self._render_draft(draft)
-
-    def _render_draft(self, draft: Draft) -> dict[str, Any]:
-        d = asdict(draft)
-        d["expires_at"] = datetime.fromtimestamp(draft.expires_at, UTC).isoformat()
-        d["questionnaire"] = {
-            "id": d.pop("questionnaire_id"),
-            "version": d.pop("version"),
-        }
-        return d
+        return draft
 
 
 def request_hash_of(body: SubmissionIn) -> str:
