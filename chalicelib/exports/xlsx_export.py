@@ -29,7 +29,9 @@ from chalicelib.exports.model import (
     CohortRow,
     Labels,
     attribute_label,
+    long_date,
     methods_rows,
+    month_range,
 )
 from chalicelib.questionnaire import Questionnaire
 
@@ -295,7 +297,7 @@ def _overview_sheet(
     rows: list[tuple[str, str | int | float | None, Any]] = [
         (lab.text("report_title"), report.questionnaire_title, f.label),
         (lab.text("assessment_id"), report.id, None),
-        (lab.text("completed"), report.completed, None),
+        (lab.text("completed"), long_date(report.completed, lab), None),
         (
             lab.text("questionnaire"),
             f"{report.questionnaire_id} {report.version}",
@@ -323,7 +325,7 @@ def _overview_sheet(
         (lab.text("cohort"), c.label or lab.status(c.status), None),
         (lab.text("population"), c.population_label, None),
         (lab.text("cohort_n"), c.n, f.int),
-        (lab.text("months"), c.months or na, None),
+        (lab.text("months"), month_range(c.months_from, c.months_to, lab), None),
         (lab.text("k_min"), c.k_min, f.int),
         (lab.text("source"), c.source_label, f.warn if c.synthetic else None),
     ]

@@ -106,6 +106,7 @@ def test_assessment_workbook_prints_one_page_per_sheet(printed) -> None:  # type
         assert all(w in words for w in title.split()), title
     overview = p.sheet(lab.sheet("overview"))
     assert flat(lab.text("synthetic_banner")) in overview  # the whole banner
+    assert "Ausgefüllt am 3. Dezember 2026" in overview  # dates as readers write them
     rec = reports.records["bahn_chefticket"]
     report = reports.exports.report(rec, "de")
     printed_recs = p.sheet(lab.sheet("recommendations"))
