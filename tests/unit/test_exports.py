@@ -383,8 +383,8 @@ def test_pdf_report_equals_the_comparison(exports, seeded, client_rec) -> None: 
     flat = " ".join(text.split())
     rendered = assessment_json(seeded.assessments.view(client_rec, "en"))["result"]
     # title block: phase and tier; ladder; pyramid with blocked-by note; radar; bars
-    assert f"Phase {rendered['phase']['number']} on the 0–7 scale" in flat
-    assert " of 7" not in flat  # eight phases, 0-7: never "n of 7"
+    assert f"Phase {rendered['phase']['number']} of 0–7" in flat
+    assert " of 7" not in flat  # eight phases 0-7: never "n of 7"
     assert rendered["phase"]["name"] in flat
     assert rendered["pyramid"]["reached_name"] in flat
     assert rendered["pyramid"]["blocked_by"] == "safety"

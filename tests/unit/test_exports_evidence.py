@@ -36,8 +36,8 @@ def test_pdf_flags_a_not_assessable_result(exports, service, questionnaire) -> N
         )
         for w in words:
             assert w in text, (lang, w)
-        assert "Phase 0 on the 0–7 scale" not in text
-        assert "Phase 0 auf der Skala 0–7" not in text
+        assert "Phase 0 of 0–7" not in text
+        assert "Phase 0 von 0–7" not in text
 
 
 def test_xlsx_flags_low_coverage(exports, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
