@@ -638,6 +638,8 @@ def _strict_bodies(components: dict[str, Any]) -> None:
         "required": ["assessment_ids"],
         "properties": {"assessment_ids": {"minItems": 1}},
     }
+    # display labels name assessments of the export: none in a cohort table (a 422)
+    export["else"] = {"properties": {"labels": {"maxProperties": 0}}}
     # WebhookIn.url carries request_models.URL_PATTERN, no looser than check_url (tested)
     # a publishable key only submits, and only from its origins (partners.create)
     components["KeyIn"]["if"] = {
