@@ -310,6 +310,11 @@ def _fits(state: CohortState, d: _Delta) -> bool:
 
 
 def _apply(state: CohortState, d: _Delta, shard: str, seq: int) -> None:
+    _add(state, d)
+    state.applied[shard] = seq
+
+
+def _add(state: CohortState, d: _Delta) -> None:
     state.count += d.count
     for mo, v in d.months.items():
         state.months[mo] = state.months.get(mo, 0) + v
@@ -319,22 +324,41 @@ def _apply(state: CohortState, d: _Delta, shard: str, seq: int) -> None:
             dense[b] += v
     state.changes += d.changes
     state.removals += d.removals
-    state.applied[shard] = seq
+
+
+@dataclass(frozen=True)
+class KeyDelta:
+    """One key's change by a batch as increments, for a store that adds without reading
+    (DynamoDB ``ADD``): apply it only if each shard's stored checkpoint is still ``expected``
+    (``None``: absent), and set it to ``checkpoints``. Shards condition on their own entry
+    only, so concurrent batches of different shards never conflict (``apply_delta``)."""
+
+    count: int
+    bins: dict[str, dict[int, int]]
+    months: dict[str, int]
+    changes: int
+    removals: int
+    expected: dict[str, int | None]
+    checkpoints: dict[str, int]
 
 
 @dataclass(frozen=True)
 class FoldResult:
-    """The new states of the keys the batch changed (write each with the condition that its
-    stored checkpoints are still those it was read with), the item ids that failed, and how
-    many (record, key) applications were made or skipped as already applied."""
+    """What one batch changes: the new full ``states`` of the keys it changed (for a store
+    that rewrites the item under its lock or on a version condition: SQLite), the same
+    change as ``deltas`` (for ``ADD`` with per-shard conditions: DynamoDB), the item ids that
+    failed, and how many (record, key) applications were made or skipped as already
+    applied."""
 
     states: dict[AggregateKey, CohortState]
+    deltas: dict[AggregateKey, KeyDelta]
     failures: tuple[str, ...]
     applied: int
     skipped: int
 
     def batch_item_failures(self) -> dict[str, list[dict[str, str]]]:
-        """The Lambda response for partial batch failure reporting."""
+        """The Lambda response for partial batch failure reporting (an empty identifier,
+        a record without an id, makes Lambda retry the whole batch)."""
         return {"batchItemFailures": [{"itemIdentifier": i} for i in self.failures]}
 
 
@@ -348,6 +372,8 @@ def fold(
     stream order (as delivered); a record at or below a key's checkpoint for its shard is
     skipped for that key."""
     work: dict[AggregateKey, CohortState] = {}
+    sums: dict[AggregateKey, _Delta] = {}
+    expected: dict[AggregateKey, dict[str, int | None]] = {}
     failures: list[str] = []
     applied = skipped = 0
     for raw in batch:
@@ -358,7 +384,7 @@ def fold(
             failures.append(item if isinstance(item, str) else "")
             continue
         deltas = _deltas(record)
-        pending: list[tuple[CohortState, _Delta]] = []
+        pending: list[tuple[AggregateKey, CohortState, _Delta]] = []
         for key, d in deltas.items():
             state = work.get(key)
             if state is None:
@@ -366,15 +392,58 @@ def fold(
             if record.sequence <= state.applied.get(record.shard, -1):
                 skipped += 1
                 continue
-            pending.append((state, d))
-        if not all(_fits(s, d) for s, d in pending):
+            pending.append((key, state, d))
+        if not all(_fits(s, d) for _, s, d in pending):
             failures.append(record.item_id)  # a removal of something never added
             continue
-        for state, d in pending:
+        for key, state, d in pending:
+            expected.setdefault(key, {}).setdefault(
+                record.shard, state.applied.get(record.shard)
+            )
             _apply(state, d, record.shard, record.sequence)
+            _merge(sums.setdefault(key, _Delta()), d)
             applied += 1
     changed = {k: s for k, s in work.items() if s != (states.get(k) or CohortState())}
-    return FoldResult(changed, tuple(failures), applied, skipped)
+    out = {
+        k: KeyDelta(
+            d.count,
+            {m: {b: v for b, v in h.items() if v} for m, h in d.bins.items()},
+            {mo: v for mo, v in d.months.items() if v},
+            d.changes,
+            d.removals,
+            expected[k],
+            {s: work[k].applied[s] for s in expected[k]},
+        )
+        for k, d in sums.items()
+    }
+    return FoldResult(changed, out, tuple(failures), applied, skipped)
+
+
+def _merge(total: _Delta, d: _Delta) -> None:
+    total.count += d.count
+    for mo, v in d.months.items():
+        total.months[mo] = total.months.get(mo, 0) + v
+    for m, h in d.bins.items():
+        t = total.bins.setdefault(m, {})
+        for b, v in h.items():
+            t[b] = t.get(b, 0) + v
+    total.changes += d.changes
+    total.removals += d.removals
+
+
+def apply_delta(state: CohortState | None, delta: KeyDelta) -> CohortState | None:
+    """The conditional ``UpdateItem`` of a ``KeyDelta`` as a pure function: the new state,
+    or None when a checkpoint condition fails (the batch was applied meanwhile: nothing to
+    do for this key)."""
+    current = state or CohortState()
+    for shard, want in delta.expected.items():
+        if current.applied.get(shard) != want:
+            return None
+    new = current.copy()
+    d = _Delta(delta.count, delta.bins, delta.months, delta.changes, delta.removals)
+    _add(new, d)
+    new.applied.update(delta.checkpoints)
+    return new
 
 
 def record_keys(batch: Iterable[Any]) -> set[AggregateKey]:

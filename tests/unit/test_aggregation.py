@@ -146,11 +146,12 @@ def scenario(seed: int, n_ops: int, shards: int):  # type: ignore[no-untyped-def
 
 
 def deliver(
-    streams: dict[str, list[dict[str, Any]]], seed: int
+    streams: dict[str, list[dict[str, Any]]], seed: int, mode: str = "states"
 ) -> dict[AggregateKey, CohortState]:
     """At-least-once delivery: per shard, batches in order with retries of whole batches,
-    replays from an earlier batch, and crashes that persist only some keys of a batch;
-    the shards interleave in random order."""
+    replays from an earlier batch, and crashes that persist only some keys of a batch; the
+    shards interleave in random order. ``mode="deltas"`` writes ``KeyDelta`` increments
+    under per-shard conditions, and two shards often fold from the same (stale) read."""
     rnd = random.Random(seed)
     store: dict[AggregateKey, CohortState] = {}
     batches: dict[str, list[list[dict[str, Any]]]] = {}
@@ -162,42 +163,79 @@ def deliver(
             i += size
         batches[shard] = out
     position = {s: 0 for s in batches}
+
+    def write(result: agg.FoldResult, keys: list[AggregateKey]) -> None:
+        for k in keys:
+            if mode == "states":
+                store[k] = result.states[k]
+            else:
+                new = agg.apply_delta(store.get(k), result.deltas[k])
+                if new is not None:
+                    store[k] = new
+
     while any(position[s] < len(b) for s, b in batches.items()):
-        shard = rnd.choice(
-            sorted(s for s, b in batches.items() if position[s] < len(b))
-        )
-        batch = batches[shard][position[shard]]
-        result = agg.fold(store, batch)
-        assert result.failures == ()
-        roll = rnd.random()
-        if roll < 0.15:  # crash after writing only some keys: the batch comes again
-            kept = [k for k in result.states if rnd.random() < 0.5]
-            store.update({k: result.states[k] for k in kept})
-            continue
-        store.update(result.states)
-        if roll < 0.3:
-            continue  # acknowledged but redelivered (duplicate)
-        if roll < 0.4 and position[shard] > 0:
-            position[shard] -= 1  # replay from an earlier batch
-            continue
-        position[shard] += 1
+        open_ = sorted(s for s, b in batches.items() if position[s] < len(b))
+        shards = [rnd.choice(open_)]
+        if mode == "deltas" and len(open_) > 1 and rnd.random() < 0.5:
+            shards.append(rnd.choice([s for s in open_ if s != shards[0]]))
+        snapshot = dict(store)  # every shard of this round reads before any writes
+        results = {s: agg.fold(snapshot, batches[s][position[s]]) for s in shards}
+        for shard, result in results.items():
+            assert result.failures == ()
+            keys = sorted(result.states if mode == "states" else result.deltas)
+            assert set(result.states) == set(result.deltas)
+            roll = rnd.random()
+            if roll < 0.15:  # crash after writing only some keys: the batch comes again
+                write(result, [k for k in keys if rnd.random() < 0.5])
+                continue
+            write(result, keys)
+            if roll < 0.3:
+                continue  # acknowledged but redelivered (duplicate)
+            if roll < 0.4 and position[shard] > 0:
+                position[shard] -= 1  # replay from an earlier batch
+                continue
+            position[shard] += 1
     return store
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(0, 2**32), st.integers(1, 120), st.integers(1, 4), st.integers(0, 2**32)
+    st.integers(0, 2**32),
+    st.integers(1, 120),
+    st.integers(1, 4),
+    st.integers(0, 2**32),
+    st.sampled_from(["states", "deltas"]),
 )
 def test_at_least_once_delivery_folds_exactly_once(
-    seed: int, n_ops: int, shards: int, delivery_seed: int
+    seed: int, n_ops: int, shards: int, delivery_seed: int, mode: str
 ) -> None:
     streams, live, events = scenario(seed, n_ops, shards)
-    store = deliver(streams, delivery_seed)
+    store = deliver(streams, delivery_seed, mode)
     want = exact(live, events)
     got = observed(store)
     zero = (0, {}, {}, 0, 0)
     for k in set(want) | set(got):
         assert got.get(k, zero) == want.get(k, zero), k
+
+
+def test_concurrent_shards_add_without_conflict_and_a_stale_delta_is_refused() -> None:
+    rnd = random.Random(7)
+    same = ["C", "1-9", "dach"]
+    a = [
+        record(i, "s0", agg.INSERT, None, {**image(f"a{i}", rnd), "c": same})
+        for i in range(1, 4)
+    ]
+    b = [
+        record(i, "s1", agg.INSERT, None, {**image(f"b{i}", rnd), "c": same})
+        for i in range(1, 4)
+    ]
+    ra, rb = agg.fold({}, a), agg.fold({}, b)  # both read the same empty state
+    key = (GRID, CellKey("all", Cohort(*same)))
+    after_a = agg.apply_delta(None, ra.deltas[key])
+    both = agg.apply_delta(after_a, rb.deltas[key])
+    assert both is not None and both.count == 6
+    assert both == agg.fold({}, a + b).states[key]
+    assert agg.apply_delta(both, ra.deltas[key]) is None  # s0's batch again: refused
 
 
 def test_a_whole_batch_twice_changes_nothing_the_second_time() -> None:
