@@ -151,7 +151,8 @@ def deliver(
     """At-least-once delivery: per shard, batches in order with retries of whole batches,
     replays from an earlier batch, and crashes that persist only some keys of a batch; the
     shards interleave in random order. ``mode="deltas"`` writes ``KeyDelta`` increments
-    under per-shard conditions, and two shards often fold from the same (stale) read."""
+    under per-shard conditions; two shards often fold from the same (stale) read, and a
+    retry sometimes runs concurrently with its original (same read, both write)."""
     rnd = random.Random(seed)
     store: dict[AggregateKey, CohortState] = {}
     batches: dict[str, list[list[dict[str, Any]]]] = {}
@@ -179,8 +180,14 @@ def deliver(
         if mode == "deltas" and len(open_) > 1 and rnd.random() < 0.5:
             shards.append(rnd.choice([s for s in open_ if s != shards[0]]))
         snapshot = dict(store)  # every shard of this round reads before any writes
-        results = {s: agg.fold(snapshot, batches[s][position[s]]) for s in shards}
-        for shard, result in results.items():
+        results = [agg.fold(snapshot, batches[s][position[s]]) for s in shards]
+        if mode == "deltas" and rnd.random() < 0.2:
+            # a retry running concurrently with its original: same read, both write
+            write(
+                twin := agg.fold(snapshot, batches[shards[0]][position[shards[0]]]),
+                sorted(twin.deltas),
+            )
+        for shard, result in zip(shards, results, strict=True):
             assert result.failures == ()
             keys = sorted(result.states if mode == "states" else result.deltas)
             assert set(result.states) == set(result.deltas)
