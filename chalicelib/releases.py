@@ -24,13 +24,17 @@ Rules (``build_release``):
    (C,1-9,dach) + (C,10-49,dach) + ... + organisations without a size), and the ``all`` cell
    of a cohort is its ``users`` cell plus the non-users. For each such partition and each
    measure (the cell count, then each metric's n) the published figures must not leave a
-   difference ``d = P - (sum of the published parts)`` with ``0 < |d| < k``: that difference
+   difference ``d = P - (sum of the published parts)`` with ``0 < d < k``: that difference
    is a group of fewer than k organisations whose histogram follows by subtraction (sibling
    differencing, the ``users``-vs-``all`` difference, and their mixture: for an ``all``
    parent the attacker subtracts a child's ``users`` cell where its ``all`` cell is not
    published, so that is checked too). Values are the published ones, so a carried-over
-   cell counts with the figures it shows. A violation suppresses the smallest published
-   part (``suppressed_complement``), which never hides more than one part per step.
+   cell counts with the figures it shows, and then d can be negative (a carried part
+   shows more than its recomputed parent): that is a violation too, because adding other
+   parts back could land between 0 and k. With every d either 0 or >= k, P minus *any*
+   subset of its published parts is 0 or >= k (the parts are >= k each): sibling
+   combinations are covered. A violation suppresses the smallest published part
+   (``suppressed_complement``), one part per step.
 
    *Termination.* Each step moves one (cell, measure) pair from published to suppressed and
    nothing is ever un-suppressed, so there are at most as many steps as published pairs;
@@ -345,10 +349,18 @@ def _difference(
     return published[p.parent] - sum(published[c] for c in used), used
 
 
+def _unsafe(d: int, k: int) -> bool:
+    """A difference that isolates fewer than k organisations: 0 < d < k. A negative d (a
+    carried-over part shows more than its parent does now) is unsafe too: adding back
+    other published parts could then land between 0 and k. With every d in {0} or >= k,
+    the parent minus any subset of its published parts is 0 or >= k as well."""
+    return d != 0 and d < k
+
+
 def _fixed_point(
     parts: list[Partition], published: dict[CellKey, int], k: int
 ) -> set[CellKey]:
-    """Suppress parts until no partition leaves 0 < |d| < k; returns what was suppressed."""
+    """Suppress parts until no partition leaves an unsafe d; returns what was suppressed."""
     suppressed: set[CellKey] = set()
     changed = True
     while changed:
@@ -357,7 +369,7 @@ def _fixed_point(
             if p.parent not in published:
                 continue
             d, used = _difference(p, published)
-            if 0 < abs(d) < k:
+            if _unsafe(d, k):
                 victim = min(used, key=lambda c: (published[c], c))
                 del published[victim]
                 suppressed.add(victim)
@@ -380,8 +392,8 @@ class Violation:
 
 
 def audit(release: Release) -> list[Violation]:
-    """Every partition of a release whose published figures leave 0 < |d| < k (empty for
-    every release ``build_release`` makes)."""
+    """Every partition of a release whose published figures leave an unsafe difference
+    (empty for every release ``build_release`` makes)."""
     parts = partitions(release.cells)
     out = []
     for measure in [COUNT, *_measures(release.cells)]:
@@ -389,7 +401,7 @@ def audit(release: Release) -> list[Violation]:
         for p in parts:
             if p.parent in published:
                 d, _ = _difference(p, published)
-                if 0 < abs(d) < release.k:
+                if _unsafe(d, release.k):
                     out.append(Violation(p.parent, measure, d))
     return out
 

@@ -186,7 +186,7 @@ def test_attack_a_sibling_differencing_release_blocks_it() -> None:
     assert isinstance(r.cell(CellKey("all", X_LARGE)), SuppressedCell)
     for measure in (releases.COUNT, *METRICS):
         group = smallest_group(r, X, [X_SMALL, X_MID, X_LARGE], measure)
-        assert group is None or abs(group) >= K, measure
+        assert group is None or group >= K, measure
     # and it is a real release, not everything suppressed
     assert r.released(CellKey("all", X)) is not None
     statuses = {r.cell(CellKey("all", c)).status for c in (X_SMALL, X_MID)}
@@ -234,7 +234,7 @@ def test_attack_b_metric_differencing_release_blocks_it() -> None:
     assert (p_cell.figures("overall"), ch_cell.figures("overall")) != (None, None)
     siblings = [Cohort("C", s, "dach") for s in ("1-9", "50-249")]
     group = smallest_group(r, P, siblings, "dim_crisis")
-    assert group is None or abs(group) >= K
+    assert group is None or group >= K
 
 
 def test_mixed_populations_all_parent_minus_a_users_child_is_checked() -> None:
@@ -263,7 +263,7 @@ def test_mixed_populations_all_parent_minus_a_users_child_is_checked() -> None:
     ]
     for choice in itertools.product(*options):
         d = p - sum(choice)
-        assert d == 0 or abs(d) >= K, choice
+        assert d == 0 or d >= K, choice
 
 
 # --- attack (c): time differencing ------------------------------------------------------------
@@ -381,14 +381,11 @@ def test_attack_d_release_ranks_are_whole_and_depend_only_on_coarse_shares() -> 
     assert all(isinstance(r, int) for r in ranks_a)
     assert ranks_a == ranks_b  # the attacker cannot tell the two cohorts apart
     assert ranks_a[0] == 0 and ranks_a[100] >= 95 and ranks_a == sorted(ranks_a)
-    assert releases.public_cell(a, CellKey("all", CH)) == {
-        **releases.public_cell(b, CellKey("all", CH)),
-        "metrics": releases.public_cell(a, CellKey("all", CH))["metrics"],
-    }
-    assert (
-        releases.public_cell(a, CellKey("all", CH))["metrics"]["overall"]["n"]
-        == "10-19"
-    )
+    doc_a = releases.public_cell(a, CellKey("all", CH))["metrics"]["overall"]
+    doc_b = releases.public_cell(b, CellKey("all", CH))["metrics"]["overall"]
+    # everything but the (whole-number) mean is a function of the banded shares
+    assert {**doc_a, "mean": None} == {**doc_b, "mean": None}
+    assert doc_a["n"] == "10-19" and doc_a["mean"] != doc_b["mean"]
 
 
 def test_rank_is_none_when_not_released() -> None:
