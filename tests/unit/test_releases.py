@@ -417,6 +417,7 @@ def random_population(seed: int, n: int) -> Population:
 
 def check_release(r: Release, k: int) -> None:
     assert releases.audit(r) == []
+    assert brute_force_attack(r, k) == []
     for cell in r.cells.values():
         if isinstance(cell, ReleasedCell):
             assert cell.n >= k
@@ -424,10 +425,74 @@ def check_release(r: Release, k: int) -> None:
                 assert isinstance(f, str) or (f.n >= k and sum(f.shares) == 100)
 
 
+def brute_force_attack(r: Release, k: int) -> list[tuple[str, str, int]]:
+    """Independent of the builder's partition code: for every published cell and every
+    dimension where it is ``*``, subtract every combination of its children's published
+    cells (for an ``all`` parent a child's ``all`` or ``users`` cell, or nothing), and its
+    own ``users`` cell, for the count and each metric; collect groups of 1..k-1."""
+    found = []
+    measures = [releases.COUNT, *METRICS]
+    keys = list(r.cells)
+    for parent in keys:
+        for measure in measures:
+            p = published_n(r, parent.cohort, measure, parent.population)
+            if p is None:
+                continue
+            fields = (parent.cohort.industry, parent.cohort.size, parent.cohort.region)
+            groups: list[list[CellKey]] = []
+            for d in range(3):
+                if fields[d] != ALL:
+                    continue
+                children = [
+                    c.cohort
+                    for c in keys
+                    if c.population == parent.population
+                    and all(
+                        (c.cohort.industry, c.cohort.size, c.cohort.region)[j]
+                        == fields[j]
+                        for j in range(3)
+                        if j != d
+                    )
+                    and (c.cohort.industry, c.cohort.size, c.cohort.region)[d] != ALL
+                ]
+                groups.append(children)
+            if parent.population == "all":
+                groups.append([])  # only the cell's own users cell below
+            for children in groups:
+                options = []
+                for c in children:
+                    alts = [0]
+                    for pop_ in (
+                        ("all", "users") if parent.population == "all" else ("users",)
+                    ):
+                        n = published_n(r, c, measure, pop_)
+                        if n is not None:
+                            alts.append(n)
+                    options.append(alts)
+                if parent.population == "all" and not children:
+                    own = published_n(r, parent.cohort, measure, "users")
+                    options.append([0] if own is None else [0, own])
+                for choice in itertools.product(*options):
+                    d = p - sum(choice)
+                    if 0 < d < k:
+                        found.append((parent.key, measure, d))
+    return found
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32), st.integers(0, 150), st.integers(2, 6))
 def test_every_release_passes_its_audit(seed: int, n: int, k: int) -> None:
-    check_release(random_population(seed, n).release("r1", k=k), k)
+    r = random_population(seed, n).release("r1", k=k)
+    check_release(r, k)
+
+
+def test_the_brute_force_attack_finds_groups_when_nothing_is_suppressed() -> None:
+    """The independent attacker is not blind: with k=1 (every cell shown) it finds groups."""
+    pop, _ = sibling_population()
+    naive = releases.build_release(
+        pop.cells(), 1, None, "naive", "t", GRID
+    )  # k=1: all shown
+    assert brute_force_attack(naive, K) != []
 
 
 @settings(max_examples=25, deadline=None)
