@@ -446,6 +446,13 @@ def apply_delta(state: CohortState | None, delta: KeyDelta) -> CohortState | Non
     return new
 
 
+def grid_cells(
+    states: Mapping[AggregateKey, CohortState], grid: Grid
+) -> dict[CellKey, CohortState]:
+    """The aggregates of one grid by cell: the input of ``releases.build_release``."""
+    return {cell: s for (g, cell), s in states.items() if g == grid}
+
+
 def record_keys(batch: Iterable[Any]) -> set[AggregateKey]:
     """Every aggregate key a batch may touch (what to read before ``fold``); malformed records
     touch none."""

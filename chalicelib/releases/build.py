@@ -64,8 +64,12 @@ def _candidate(
     release_id: str,
     created_at: str,
 ) -> Cell:
+    """What a cell would show before complementary suppression."""
     if held is not None and agg is not None and agg.changes - held.changes < k:
-        if agg.removals > held.removals:
+        # fewer than k changes since the last publication: those figures, unless they
+        # contain an organisation that has left since; counters that went backwards (the
+        # aggregates were rebuilt without carrying them over) are treated like that too
+        if agg.removals != held.removals or agg.changes < held.changes:
             return SuppressedCell(WITHHELD, held)
         if held.n >= k:
             return _carried(held, k)

@@ -72,7 +72,7 @@ class Population:
         self._apply(agg.REMOVE, self.images.pop(aid), None)
 
     def cells(self) -> dict[CellKey, CohortState]:
-        return {cell: s for (grid, cell), s in self.states.items() if grid == GRID}
+        return agg.grid_cells(self.states, GRID)
 
     def release(self, rid: str, previous: Release | None = None, k: int = K) -> Release:
         return releases.build_release(
@@ -526,6 +526,21 @@ def test_figures_change_only_after_k_changes(seed: int, k: int) -> None:
                 )  # no erasure hidden in old figures
         del before
         prev = r
+
+
+def test_rebuilt_aggregates_with_reset_counters_are_withheld_not_carried() -> None:
+    pop = Population()
+    crowd(pop, 12, ("C", "50-249", "dach"), 30, "c")
+    r1 = pop.release("r1")
+    rebuilt = Population()  # the same organisations folded again: counters restart
+    crowd(rebuilt, 12, ("C", "50-249", "dach"), 30, "c")
+    crowd(rebuilt, 1, ("C", "50-249", "dach"), 31, "x")
+    states = {
+        key: CohortState(s.count, s.bins, s.months, 0, 0, s.applied)
+        for key, s in rebuilt.cells().items()
+    }
+    r2 = releases.build_release(states, K, r1, "r2", "t2", GRID)
+    assert r2.cell(CellKey("all", CH)).status == releases.WITHHELD
 
 
 def test_complementary_suppression_terminates_on_a_dense_grid() -> None:
