@@ -70,7 +70,7 @@ lint: setup
 	$(BIN)/python -m chalicelib.cli check
 
 typecheck: setup
-	$(BIN)/mypy chalicelib
+	$(BIN)/mypy chalicelib app.py
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

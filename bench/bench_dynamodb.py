@@ -37,10 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.benchmark import Cohort, contribution_keys, read_keys
-from chalicelib.storage import AssessmentRecord, Contribution, packed
+from chalicelib.cohorts import Cohort, contribution_keys, read_keys
+from chalicelib.records import AssessmentRecord, Contribution
+from chalicelib.storage import packed
 from chalicelib.storage.dynamodb import DynamoStore
-from chalicelib.storage.dynamodb_schema import ensure_table_from_template
+from chalicelib.storage.dynamodb.schema import ensure_table_from_template
 from tests.dynamodb_local import TEMPLATE, dynamodb_local, local_client
 
 SHARDS = 8  # GLOBAL_SHARDS of the prod stage (.chalice/config.json)

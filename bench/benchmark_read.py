@@ -42,9 +42,9 @@ def run(
     use_project_path()
     from common import ROOT
 
-    from chalicelib import benchmark as bm
+    from chalicelib import cohorts
     from chalicelib.questionnaire import get_catalog
-    from chalicelib.storage import AssessmentRecord, Contribution
+    from chalicelib.records import AssessmentRecord, Contribution
     from chalicelib.storage.sqlite import SqliteStore
 
     q = get_catalog(str(ROOT / "questionnaires")).get("smm")
@@ -72,7 +72,7 @@ def run(
                 values[name] = clamp(m + 15 - 9 * k + rng.gauss(0, 10))
             else:
                 values[name] = clamp(m + rng.gauss(0, 12))
-        cohort = bm.Cohort(
+        cohort = cohorts.Cohort(
             rng.choice(industries),
             rng.choices(sizes, weights=[4, 4, 3, 2, 1])[0],
             rng.choices(regions, weights=region_w)[0],
@@ -102,7 +102,7 @@ def run(
             "real",
             q.id,
             q.version,
-            bm.contribution_keys(cohort, rec.id, shards),
+            cohorts.contribution_keys(cohort, rec.id, shards),
             values,
             month,
         )
@@ -117,8 +117,8 @@ def run(
         store.bulk_load([p[0] for p in pairs], [p[1] for p in pairs])
         progress(start + len(pairs))
 
-    target = bm.Cohort("C", "50-249", "dach")
-    keys = bm.read_keys(target.generalisations(), shards)
+    target = cohorts.Cohort("C", "50-249", "dach")
+    keys = cohorts.read_keys(target.generalisations(), shards)
 
     # the route, through the Lambda handler, on this store
     apply_env(sqlite_env(data_dir))
@@ -126,7 +126,7 @@ def run(
     os.environ["GLOBAL_SHARDS"] = str(shards)
     import app as app_module
 
-    app_module.reset_service(None)
+    app_module.use_container(None)
     event = proxy_event(
         "GET",
         f"/v1/benchmarks/{q.id}/{q.version}",
@@ -155,7 +155,7 @@ def run(
         store.read_cohorts("real", q.id, q.version, keys)
         store_times.append(time.perf_counter_ns() - t0)
         progress(i + 1)
-    app_module.reset_service(None)
+    app_module.use_container(None)
     for name in ("SQLITE_PATH", "GLOBAL_SHARDS"):
         os.environ.pop(name, None)
 
@@ -170,8 +170,8 @@ def run(
         for t in range(trials):
             keys_hit: set[str] = set()
             for i in range(batch):
-                cohorts = synthetic(stored + t * batch + i)[1].cohorts
-                keys_hit.update(re.sub(r"#s\d+$", "", k) for k in cohorts)
+                sub_keys = synthetic(stored + t * batch + i)[1].cohorts
+                keys_hit.update(re.sub(r"#s\d+$", "", k) for k in sub_keys)
             total += len(keys_hit)
         touched[batch] = total / trials
     hits: dict[str, int] = {}
@@ -214,12 +214,12 @@ def run(
 def aggregate_fields(agg: Any) -> dict[str, int]:
     """The attributes of an aggregate as the DynamoDB adapter stores them: count, months and
     the packed histogram words (chalicelib/storage/packed.py)."""
+    from chalicelib.records import Deltas
     from chalicelib.storage import packed
 
-    semantic = {"count": agg.count}
-    semantic.update({f"month#{m}": v for m, v in agg.months.items()})
-    for metric, h in agg.histograms.items():
-        semantic.update({f"m#{metric}#{b}": v for b, v in h.items()})
+    semantic = Deltas(
+        agg.count, dict(agg.months), {m: dict(h) for m, h in agg.histograms.items()}
+    )
     return packed.pack_deltas(semantic)
 
 

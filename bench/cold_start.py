@@ -376,7 +376,7 @@ def run_dynamodb(runs: int = 15, baseline: Path | None = None) -> dict[str, Any]
         f" ({runs} runs each)"
     )
     use_project_path()
-    from chalicelib.storage.dynamodb_schema import ensure_table_from_template
+    from chalicelib.storage.dynamodb.schema import ensure_table_from_template
     from tests.dynamodb_local import (
         TEMPLATE,
         DynamoDBLocalError,

@@ -110,8 +110,9 @@ def log_cost() -> float:
 def run(results: dict[str, Any]) -> dict[str, Any]:
     section("Cost model (prices and assumptions in bench/cost.py, docs/PERFORMANCE.md)")
     use_project_path()
-    from chalicelib import benchmark as bm
-    from chalicelib.storage import metric_bins, packed
+    from chalicelib import cohorts
+    from chalicelib.records import Deltas, metric_bins
+    from chalicelib.storage import packed
     from chalicelib.storage.dynamodb import DynamoStore, bench_pk, cohort_sk
 
     prod = stage_config("prod")
@@ -130,26 +131,24 @@ def run(results: dict[str, Any]) -> dict[str, Any]:
     assessment = typed_item_bytes(
         DynamoStore("t", None)._assessment_item(record, "0" * 32)
     )
-    target = bm.Cohort("C", "50-249", "dach")
+    target = cohorts.Cohort("C", "50-249", "dach")
     measured = {
         k: aggregate_bytes(pk, cohort_sk(k), v) for k, v in read["items"].items()
     }
-    written = [k for k in bm.contribution_keys(target, "0" * 32, shards)]
+    written = [k for k in cohorts.contribution_keys(target, "0" * 32, shards)]
     # the adapter's layout: count, months and packed histogram words (storage/packed.py)
     young = packed.pack_deltas(
-        {"count": 1, "month#2026-11": 1}
-        | {f"m#{m}#{min(50, metric_bins(m) - 1)}": 1 for m in metrics}
+        Deltas(
+            1, {"2026-11": 1}, {m: {min(50, metric_bins(m) - 1): 1} for m in metrics}
+        )
     )
-    bound_fields = {"count": 999_999} | {
-        f"month#2026-{i:02d}": 99_999 for i in range(MONTHS_KEPT)
-    }
-    for m in metrics:  # every bin of every word at its capacity
-        bound_fields |= {
-            f"m#{m}#{b}": packed.CAPACITY
-            for b in range(packed.word_count(m) * packed.PER_WORD)
-            if b < metric_bins(m)
-        }
-    bound = packed.pack_deltas(bound_fields)
+    bound = packed.pack_deltas(  # every bin of every word at its capacity
+        Deltas(
+            999_999,
+            {f"2026-{i:02d}": 99_999 for i in range(MONTHS_KEPT)},
+            {m: {b: packed.CAPACITY for b in range(metric_bins(m))} for m in metrics},
+        )
+    )
     young_bytes = aggregate_bytes(pk, cohort_sk(target.key), young)
     bound_bytes = aggregate_bytes(pk, cohort_sk("*#*#*#s0"), bound)
     sizes = {

@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib import reference
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
+from chalicelib.container import Container
 from chalicelib.exports import FORMATS, ExportService
-from chalicelib.insights import BenchmarkService
-from chalicelib.models import SubmissionIn
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
-from chalicelib.storage import AssessmentRecord
+from chalicelib.records import AssessmentRecord
+from chalicelib.request_models import SubmissionIn
 from chalicelib.storage.sqlite import SqliteStore
 
 
@@ -99,8 +99,8 @@ def build(
     service = AssessmentService(
         store, catalog, Settings(secret=b"bench-secret", k_min=5, global_shards=4)
     )
-    benchmarks = BenchmarkService(service)
-    benchmarks.seed_reference(q, reference_size, reference.DEFAULT_SEED)
+    services = Container.of(service)
+    services.benchmarks.seed_reference(q, reference_size, reference.DEFAULT_SEED)
     records: list[AssessmentRecord] = []
     for org in reference.generate(q, clients, seed=4711):
         body = SubmissionIn.model_validate({"answers": org.answers, "language": "de"})
@@ -108,7 +108,7 @@ def build(
         rec = store.get_assessment(done.view.id)
         assert rec is not None
         records.append(rec)
-    return ExportService(benchmarks), records, store
+    return services.exports, records, store
 
 
 def measure(

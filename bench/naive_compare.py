@@ -17,9 +17,8 @@ from common import ROOT, median, section, use_project_path
 
 
 def _records(q: Any, n: int, start: int, shards: int) -> tuple[list[Any], list[Any]]:
-    from chalicelib import benchmark as bm
-    from chalicelib import reference, scoring
-    from chalicelib.storage import AssessmentRecord, Contribution
+    from chalicelib import cohorts, reference, scoring
+    from chalicelib.records import AssessmentRecord, Contribution
 
     population = list(reference.generate(q, n, seed=start + 1))
     regions = {o.id: o.region or "*" for o in q.context_question("country").options}
@@ -49,14 +48,14 @@ def _records(q: Any, n: int, start: int, shards: int) -> tuple[list[Any], list[A
             token_hash="0" * 64,
             request_hash="0" * 64,
         )
-        cohort = bm.Cohort(rec.industry or "*", rec.size or "*", rec.region or "*")
+        cohort = cohorts.Cohort(rec.industry or "*", rec.size or "*", rec.region or "*")
         recs.append(rec)
         cons.append(
             Contribution(
                 "real",
                 q.id,
                 q.version,
-                bm.contribution_keys(cohort, rec.id, shards),
+                cohorts.contribution_keys(cohort, rec.id, shards),
                 dict(rec.metrics),
                 rec.month,
             )
@@ -94,10 +93,9 @@ def run(
     )
     use_project_path()
     from chalicelib.config import Settings
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.container import Container
     from chalicelib.questionnaire import get_catalog
     from chalicelib.render import comparison_json
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     catalog = get_catalog(str(ROOT / "questionnaires"))
@@ -105,7 +103,7 @@ def run(
     settings = Settings(secret=b"bench", k_min=5, global_shards=4)
     tmp = Path(tempfile.mkdtemp(prefix="smm-naive-"))
     store = SqliteStore(str(tmp / "naive.sqlite3"))
-    insights = BenchmarkService(AssessmentService(store, catalog, settings))
+    insights = Container(store=store, catalog=catalog, settings=settings).benchmarks
     stored, rows, probe = 0, [], None
     for size in sizes:
         t0 = time.perf_counter()

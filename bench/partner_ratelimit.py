@@ -15,10 +15,11 @@ os.environ["QUESTIONNAIRE_DIR"] = str(ROOT / "questionnaires")
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
+from chalicelib.container import Container
 from chalicelib.partners import PartnerService
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 
 d = tempfile.mkdtemp()
@@ -27,7 +28,7 @@ svc = AssessmentService(
     store, get_catalog(str(ROOT / "questionnaires")), Settings(secret=b"x")
 )
 key, _ = PartnerService(store).create("B", ["read"], [], "premium")
-app_module.reset_service(svc)
+app_module.use_container(Container.of(svc))
 h = {"Authorization": f"Bearer {key}"}
 with Client(app_module.app, stage_name="local") as c:
     for mode in ("1", "0", "1", "0"):

@@ -38,7 +38,7 @@ def run(data_dir: Path, requests: int = 2000, warmup: int = 200) -> dict[str, An
     import app as app_module
     from chalicelib import scoring as pure
 
-    app_module.reset_service(None)
+    app_module.use_container(None)
     event = proxy_event("POST", "/v1/scores", body=score_body())
     ctx = LambdaContext()
     for _ in range(warmup):
@@ -56,7 +56,7 @@ def run(data_dir: Path, requests: int = 2000, warmup: int = 200) -> dict[str, An
         failures += resp["statusCode"] != 200
         progress(i + 1)
 
-    service = app_module.get_service()
+    service = app_module.container().assessments
     q = service.catalog.get("smm")
     answers = score_body()["answers"]
     pure_times: list[int] = []
@@ -66,7 +66,7 @@ def run(data_dir: Path, requests: int = 2000, warmup: int = 200) -> dict[str, An
         t0 = time.perf_counter_ns()
         pure.score(q, answers, "en")
         pure_times.append(time.perf_counter_ns() - t0)
-    app_module.reset_service(None)
+    app_module.use_container(None)
 
     handler = summary_ms(times)
     scoring_only = summary_ms(pure_times)

@@ -32,7 +32,7 @@ def run(data_dir: Path, requests: int = 1000, warmup: int = 50) -> dict[str, Any
     use_project_path()
     import app as app_module
 
-    app_module.reset_service(None)
+    app_module.use_container(None)
     body = example()
     ctx = LambdaContext()
 
@@ -63,9 +63,9 @@ def run(data_dir: Path, requests: int = 1000, warmup: int = 50) -> dict[str, Any
         included += bool(last.get("benchmark", {}).get("included"))
         progress(i + 1)
 
-    service = app_module.get_service()
+    service = app_module.container().assessments
     record = service.store.get_assessment(last["id"])
-    app_module.reset_service(None)
+    app_module.use_container(None)
     figures = summary_ms(times)
     print(
         f"    handler: median {figures['median_ms']:.3f} ms, p99 {figures['p99_ms']:.3f} ms, "

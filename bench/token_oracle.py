@@ -28,15 +28,19 @@ def main() -> None:
 
     import app as app_module
     from chalicelib.config import Settings
+    from chalicelib.container import Container
     from chalicelib.questionnaire import get_catalog
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
     from tests import orgs
 
     catalog = get_catalog(str(ROOT / "questionnaires"))
     store = SqliteStore(str(Path(tempfile.mkdtemp()) / "oracle.sqlite3"))
-    app_module.reset_service(
-        AssessmentService(store, catalog, Settings(secret=secrets.token_bytes(32)))
+    app_module.use_container(
+        Container(
+            store=store,
+            catalog=catalog,
+            settings=Settings(secret=secrets.token_bytes(32)),
+        )
     )
     with Client(app_module.app, stage_name="local") as c:
         r = c.http.post(
@@ -62,7 +66,7 @@ def main() -> None:
                     f"{label:<12} {name:<12} {resp.status_code}  median "
                     f"{statistics.median(times) / 1000:7.1f} us  (n={N})"
                 )
-    app_module.reset_service(None)
+    app_module.use_container(None)
     store.close()
 
 

@@ -53,14 +53,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.benchmark import Cohort
+from chalicelib.cohorts import Cohort
 
 POPULATION_ALL = "all"
 POPULATION_USERS = "users"
 POPULATIONS = (POPULATION_ALL, POPULATION_USERS)
 INSERT, REMOVE, MODIFY = "insert", "remove", "modify"
 # histogram bins per metric: integer scores 0..100, phases 0..7, pyramid levels 0..5 (the same
-# sizes as chalicelib.storage.metric_bins; a test keeps them equal)
+# sizes as chalicelib.records.metric_bins; a test keeps them equal)
 SCORE_BINS = 101
 SMALL_METRICS = {"phase": 8, "pyramid_level": 6}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from chalicelib.console import progress, run
+from chalicelib.container import Container
+
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate questionnaire files (all installed ones by default)."""
@@ -41,36 +44,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _progress(label: str) -> Any:
-    def report(done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / max(total, 1))
-        end = "\n" if done >= total else ""
-        print(
-            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return report
-
-
 def cmd_seed_reference(args: argparse.Namespace) -> int:
     """Load the synthetic reference cohort into the configured store (once; a reference of an
     older layout, or any with --replace, is replaced without double counting)."""
     from chalicelib import reference
-    from chalicelib.config import Settings
-    from chalicelib.insights import BenchmarkService
-    from chalicelib.questionnaire import get_catalog
-    from chalicelib.service import AssessmentService
-    from chalicelib.storage import store_from_env
 
-    catalog = get_catalog()
-    insights = BenchmarkService(
-        AssessmentService(store_from_env(), catalog, Settings.from_env())
-    )
-    for q in catalog.all():
+    services = Container()
+    insights = services.benchmarks
+    for q in services.catalog.all():
         for f, why in reference.skipped_figures(q):
             print(f"reference {q.key}: figure {f.key!r} not calibrated ({why})")
         before = insights.reference_size(q)
@@ -78,7 +59,7 @@ def cmd_seed_reference(args: argparse.Namespace) -> int:
             q,
             args.size,
             args.seed,
-            _progress(f"reference {q.key}"),
+            progress(f"reference {q.key}"),
             replace=args.replace,
         )
         if added:
@@ -112,18 +93,14 @@ def cmd_reliability(args: argparse.Namespace) -> int:
     """Cronbach's alpha per dimension over the reference population."""
     from chalicelib import reference
     from chalicelib.config import Settings
-    from chalicelib.insights import BenchmarkService, ConsultantStatistics
-    from chalicelib.questionnaire import get_catalog
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
-    catalog = get_catalog()
-    q = catalog.get(args.questionnaire, args.version)
-    pool = [s.answers for s in reference.generate(q, args.size, args.seed)]
-    svc = AssessmentService(
-        SqliteStore(":memory:"), catalog, Settings(secret=b"unused")
+    services = Container(
+        store=SqliteStore(":memory:"), settings=Settings(secret=b"unused")
     )
-    result = ConsultantStatistics(BenchmarkService(svc)).reliability(q, pool)
+    q = services.catalog.get(args.questionnaire, args.version)
+    pool = [s.answers for s in reference.generate(q, args.size, args.seed)]
+    result = services.statistics.reliability(q, pool)
     print(
         f"Cronbach's alpha per dimension, reference (synthetic) pool of {len(pool)}, {q.key}"
     )
@@ -135,18 +112,10 @@ def cmd_reliability(args: argparse.Namespace) -> int:
     return 0
 
 
-def _partners() -> Any:
-    from chalicelib.partners import PartnerService
-    from chalicelib.storage import store_from_env
-
-    return PartnerService(store_from_env())
-
-
 def _usage_id(partner_id: str, tier: str) -> str:
-    from chalicelib.config import Settings
     from chalicelib.partners import usage_identifier
 
-    return usage_identifier(Settings.from_env().secret, partner_id, tier)
+    return usage_identifier(Container().settings.secret, partner_id, tier)
 
 
 def _print_usage_commands(partner_id: str, tier: str) -> None:
@@ -206,10 +175,7 @@ def _logo_data_url(path: str) -> str:
 def cmd_branding(args: argparse.Namespace) -> int:
     import json
 
-    from chalicelib.branding import BrandingService
-    from chalicelib.storage import store_from_env
-
-    svc = BrandingService(store_from_env())
+    svc = Container().brandings
     if args.branding_command == "set":
         body = {
             "display_name": args.display_name,
@@ -233,7 +199,7 @@ def cmd_branding(args: argparse.Namespace) -> int:
 
 
 def cmd_partner(args: argparse.Namespace) -> int:
-    svc = _partners()
+    svc = Container().partners
     if args.partner_command == "create":
         key, record = svc.create(
             args.name,
@@ -287,11 +253,7 @@ def cmd_partner(args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    from chalicelib.config import Settings
-    from chalicelib.storage import store_from_env
-    from chalicelib.webhooks import WebhookService
-
-    svc = WebhookService(store_from_env(), Settings.from_env().secret)
+    svc = Container().webhooks
     if args.webhook_command == "set":
         out = svc.register(args.partner_id, args.url)
         print(f"url    : {out['url']}")
@@ -507,22 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        from chalicelib.errors import DomainError
-
-        if not isinstance(exc, DomainError):
-            raise
-        fields = "; ".join(f"{p}: {d}" for p, d in exc.errors)
-        print(
-            f"error: {exc.detail}" + (f" ({fields})" if fields else ""), file=sys.stderr
-        )
-        return 2
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,16 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from chalicelib.partners import Principal, check_reference, verify
+
+if TYPE_CHECKING:
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.branding import BrandingService
+    from chalicelib.partners import PartnerService
 
 EMBED_VERSION = (
     1  # the version of the postMessage protocol and of the data-embed config
@@ -104,9 +109,9 @@ def _flag(value: str | None, pointer: str) -> bool:
 
 def config(
     params: Mapping[str, str],
-    partners: Any,
-    brandings: Any,
-    service: Any,
+    partners: PartnerService,
+    brandings: BrandingService,
+    service: AssessmentService,
 ) -> dict[str, Any]:
     """The validated settings of one embed page (raises a domain error naming the query
     parameter for every mistake)."""

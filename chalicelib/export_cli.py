@@ -19,23 +19,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.console import progress, run
+from chalicelib.container import Container
+
 if TYPE_CHECKING:
-    from chalicelib.exports import Export, ExportService
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.exports import Export
+    from chalicelib.records import AssessmentRecord
 
 FORMATS = ("csv", "xlsx", "pdf")
-
-
-def _exports() -> ExportService:
-    from chalicelib.config import Settings
-    from chalicelib.exports import ExportService
-    from chalicelib.insights import BenchmarkService
-    from chalicelib.questionnaire import get_catalog
-    from chalicelib.service import AssessmentService
-    from chalicelib.storage import store_from_env
-
-    service = AssessmentService(store_from_env(), get_catalog(), Settings.from_env())
-    return ExportService(BenchmarkService(service))
 
 
 def _cohort_params(args: argparse.Namespace) -> dict[str, str]:
@@ -80,10 +72,10 @@ def cmd_assessment(args: argparse.Namespace) -> int:
     """One assessment against its cohort."""
     from chalicelib.errors import DomainError
 
-    exports = _exports()
+    services = Container()
     try:
-        rec = exports.benchmarks.assessments.authorize(args.id, args.token)
-        export = exports.assessment(
+        rec = services.assessments.authorize(args.id, args.token)
+        export = services.exports.assessment(
             rec, args.format, args.lang, _cohort_params(args), format_pointer="/format"
         )
     except DomainError as exc:
@@ -104,7 +96,7 @@ def read_tokens(path: str) -> list[tuple[int, str]]:
 
 
 def authorize_tokens(
-    exports: ExportService, tokens: list[tuple[int, str]]
+    assessments: AssessmentService, tokens: list[tuple[int, str]]
 ) -> tuple[list[AssessmentRecord], list[str]]:
     """Records of the valid tokens and one message per bad line (no token in any message).
     A token is ``<assessment id>.<secret>``."""
@@ -119,7 +111,7 @@ def authorize_tokens(
             problems.append(f"line {number}: not a result token (<id>.<secret>)")
             continue
         try:
-            rec = exports.benchmarks.assessments.authorize(aid, token)
+            rec = assessments.authorize(aid, token)
         except DomainError:
             problems.append(f"line {number}: unknown assessment or wrong token")
             continue
@@ -133,11 +125,12 @@ def authorize_tokens(
 
 def cmd_clients(args: argparse.Namespace) -> int:
     """Several assessments side by side, from a file of result tokens."""
-    from chalicelib.cli import _progress
     from chalicelib.errors import DomainError
 
-    exports = _exports()
-    records, problems = authorize_tokens(exports, read_tokens(args.tokens_file))
+    services = Container()
+    records, problems = authorize_tokens(
+        services.assessments, read_tokens(args.tokens_file)
+    )
     if problems:
         for p in problems:
             print(f"error: {args.tokens_file}: {p}", file=sys.stderr)
@@ -145,12 +138,12 @@ def cmd_clients(args: argparse.Namespace) -> int:
     if not records:
         return _fail(f"{args.tokens_file}: no result tokens", 2)
     try:
-        export = exports.side_by_side(
+        export = services.exports.side_by_side(
             records,
             args.format,
             args.lang,
             _cohort_params(args),
-            progress=_progress(f"export {args.format}"),
+            progress=progress(f"export {args.format}"),
             format_pointer="/format",
         )
     except DomainError as exc:
@@ -163,9 +156,8 @@ def cmd_cohorts(args: argparse.Namespace) -> int:
     """Released statistics of every value of one cohort attribute."""
     from chalicelib.errors import DomainError
 
-    exports = _exports()
     try:
-        export = exports.cohort_table(
+        export = Container().exports.cohort_table(
             args.questionnaire,
             args.version,
             args.by,
@@ -245,12 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The export command on its own (as ``chalicelib.cli.main`` runs it)."""
     parser = argparse.ArgumentParser(prog="smm")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

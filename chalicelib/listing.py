@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 from chalicelib import pagination
 from chalicelib.errors import InvalidInput
+from chalicelib.records import AssessmentQuery, AssessmentRecord
 from chalicelib.render import assessment_header
-from chalicelib.storage import AssessmentQuery, AssessmentRecord, Store
+from chalicelib.storage import Store
 
 T = TypeVar("T")
 

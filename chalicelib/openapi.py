@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document, generated from the pydantic request and response models.
 
-``OPERATIONS`` describes every route; a test fails when app.py has a route this table lacks,
+``OPERATIONS`` describes every route (the partner routes by their handler's name, their
+paths from the partner blueprint); a test fails when the app has a route this table lacks,
 and another validates real responses against the response models."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib import models, schemas
+from chalicelib import request_models, schemas
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +37,20 @@ class Op:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-P = "/v1/partner"
+def partner_op(
+    view: str, summary: str, response: type[BaseModel] | None, **kw: Any
+) -> Op:
+    """The operation of a partner route, by its handler's name: method and path come from
+    the partner blueprint's own table (chalicelib/routes/partner.py), where each is written
+    once."""
+    from chalicelib.routes.partner import partner
+
+    (e,) = [e for e in partner.endpoints if e.view == view]
+    return Op(
+        e.method.lower(), e.path, summary, "partner", response, security="partner", **kw
+    )
+
+
 COHORT_Q = ("industry", "size", "region", "source", "population", "lang")
 LIST_Q = ("limit", "cursor")
 ASSESSMENT_Q = ("since", "until", "questionnaire", "version", "phase", "included")
@@ -65,7 +79,7 @@ OPERATIONS: tuple[Op, ...] = (
         "Score answers without storing them",
         "assessments",
         schemas.ScoreOut,
-        body=models.AnswersIn,
+        body=request_models.AnswersIn,
         errors=(400, 404, 413, 415, 422),
     ),
     Op(
@@ -75,7 +89,7 @@ OPERATIONS: tuple[Op, ...] = (
         "assessments",
         schemas.AssessmentOut,
         status=201,
-        body=models.SubmissionIn,
+        body=request_models.SubmissionIn,
         errors=(400, 404, 409, 413, 415, 422, 503),
         headers=("Idempotency-Key",),
     ),
@@ -146,7 +160,7 @@ OPERATIONS: tuple[Op, ...] = (
         "drafts",
         schemas.DraftOut,
         status=201,
-        body=models.DraftIn,
+        body=request_models.DraftIn,
         errors=(400, 404, 413, 415, 422),
     ),
     Op(
@@ -163,97 +177,71 @@ OPERATIONS: tuple[Op, ...] = (
         "Update a draft",
         "drafts",
         schemas.DraftOut,
-        body=models.DraftIn,
+        body=request_models.DraftIn,
         errors=(400, 404, 413, 415, 422),
     ),
-    Op(
-        "post",
-        f"{P}/assessments",
+    partner_op(
+        "partner_submit",
         "Submit on behalf of a visitor (also with a publishable key or session)",
-        "partner",
         schemas.AssessmentOut,
         status=201,
-        body=models.PartnerSubmissionIn,
-        security="partner",
+        body=request_models.PartnerSubmissionIn,
         errors=(400, 401, 403, 404, 409, 413, 415, 422, 503),
         headers=("Idempotency-Key",),
     ),
-    Op(
-        "get",
-        f"{P}/assessments",
+    partner_op(
+        "partner_list_assessments",
         "List this partner's assessments, newest first (filters, cursor pagination)",
-        "partner",
         schemas.PartnerAssessmentList,
         query=LIST_Q + ASSESSMENT_Q,
-        security="partner",
         errors=(401, 403, 422),
         extra={"paged": True},
     ),
-    Op(
-        "get",
-        f"{P}/assessments/{{aid}}",
+    partner_op(
+        "partner_get_assessment",
         "Fetch an assessment this partner created",
-        "partner",
         schemas.AssessmentOut,
         query=("lang",),
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "delete",
-        f"{P}/assessments/{{aid}}",
+    partner_op(
+        "partner_erase",
         "Erase an assessment this partner created",
-        "partner",
         None,
         status=204,
-        security="partner",
         errors=(401, 403, 404, 503),
     ),
-    Op(
-        "get",
-        f"{P}/assessments/{{aid}}/comparison",
+    partner_op(
+        "partner_compare",
         "Compare with peers",
-        "partner",
         schemas.ComparisonOut,
         query=COHORT_Q,
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "get",
-        f"{P}/assessments/{{aid}}/progress",
+    partner_op(
+        "partner_progress",
         "Change since the previous assessment",
-        "partner",
         schemas.ProgressOut,
         query=COHORT_Q,
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "get",
-        f"{P}/benchmarks/{{qid}}/{{version}}",
+    partner_op(
+        "partner_benchmarks",
         "Cohort statistics",
-        "partner",
         schemas.BenchmarkOut,
         query=COHORT_Q,
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "get",
-        f"{P}/benchmarks/{{qid}}/{{version}}/statistics",
+    partner_op(
+        "partner_statistics",
         "Confidence intervals (bootstrap median, Wilson percentile rank)",
-        "partner",
         schemas.BenchmarkOut,
         query=(*COHORT_Q, "value"),
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "get",
-        f"{P}/benchmarks/{{qid}}/{{version}}/cohort-comparison",
+    partner_op(
+        "partner_cohort_comparison",
         "Mann-Whitney U between two cohorts (a_*, b_* parameters)",
-        "partner",
         schemas.CohortComparisonOut,
         query=(
             "a_industry",
@@ -266,152 +254,109 @@ OPERATIONS: tuple[Op, ...] = (
             "population",
             "lang",
         ),
-        security="partner",
         errors=(401, 403, 404, 422),
     ),
-    Op(
-        "post",
-        f"{P}/exports",
+    partner_op(
+        "partner_export",
         "Export assessments side by side or cohort tables",
-        "partner",
         None,
-        security="partner",
         errors=(400, 401, 403, 404, 406, 413, 415, 422),
         binary=(PDF, XLSX, CSV),
-        body=models.ExportIn,
+        body=request_models.ExportIn,
     ),
-    Op(
-        "get",
-        f"{P}/keys",
+    partner_op(
+        "partner_list_keys",
         "List this partner's keys, newest first (cursor pagination)",
-        "partner",
         schemas.PartnerKeyList,
         query=LIST_Q,
-        security="partner",
         errors=(401, 403, 422),
         extra={"paged": True},
     ),
-    Op(
-        "post",
-        f"{P}/keys",
+    partner_op(
+        "partner_create_key",
         "Create a key with at most the calling key's scopes and origins (shown once)",
-        "partner",
         schemas.NewPartnerKey,
         status=201,
-        body=models.KeyIn,
-        security="partner",
+        body=request_models.KeyIn,
         errors=(400, 401, 403, 409, 413, 415, 422),
     ),
-    Op(
-        "delete",
-        f"{P}/keys/{{key_id}}",
+    partner_op(
+        "partner_revoke_key",
         "Revoke one of this partner's keys",
-        "partner",
         None,
         status=204,
-        security="partner",
         errors=(401, 403, 404),
     ),
-    Op(
-        "put",
-        f"{P}/webhook",
+    partner_op(
+        "partner_set_webhook",
         "Register the endpoint for signed assessment.completed events",
-        "partner",
         schemas.WebhookRegistered,
-        security="partner",
-        body=models.WebhookIn,
+        body=request_models.WebhookIn,
         errors=(400, 401, 403, 415, 422),
     ),
-    Op(
-        "get",
-        f"{P}/webhook",
+    partner_op(
+        "partner_get_webhook",
         "The endpoint and its recent deliveries",
-        "partner",
         schemas.WebhookState,
-        security="partner",
         errors=(401, 403, 404),
     ),
-    Op(
-        "delete",
-        f"{P}/webhook",
+    partner_op(
+        "partner_delete_webhook",
         "Stop sending events",
-        "partner",
         None,
         status=204,
-        security="partner",
         errors=(401, 403, 404),
     ),
-    Op(
-        "post",
-        f"{P}/webhook/secret",
+    partner_op(
+        "partner_rotate_webhook_secret",
         "Rotate the signing secret: the previous one keeps signing for a grace period",
-        "partner",
         schemas.WebhookSecretRotated,
         status=201,
-        security="partner",
-        body=models.WebhookSecretIn,
+        body=request_models.WebhookSecretIn,
         errors=(400, 401, 403, 404, 415, 422),
         extra={"body_optional": True},  # empty: the default grace period
     ),
-    Op(
-        "get",
-        f"{P}/webhook/deliveries",
+    partner_op(
+        "partner_list_deliveries",
         "Every delivery of this partner's events, newest first (cursor pagination)",
-        "partner",
         schemas.WebhookDeliveryList,
         query=LIST_Q,
-        security="partner",
         errors=(401, 403, 422),
         extra={"paged": True},
     ),
-    Op(
-        "post",
-        f"{P}/webhook/deliveries/{{delivery_id}}/replay",
+    partner_op(
+        "partner_replay_delivery",
         "Replay a failed delivery now (same event id and body, signed afresh)",
-        "partner",
         schemas.WebhookDeliveryOut,
-        security="partner",
         errors=(401, 403, 404, 409),
     ),
-    Op(
-        "post",
-        f"{P}/sessions",
+    partner_op(
+        "partner_create_session",
         "Mint a short-lived client secret for one visitor of the widget (secret key only)",
-        "partner",
         schemas.SessionOut,
         status=201,
-        body=models.SessionIn,
-        security="partner",
+        body=request_models.SessionIn,
         errors=(400, 401, 403, 413, 415, 422),
         extra={"body_optional": True},
     ),
-    Op(
-        "put",
-        f"{P}/branding",
+    partner_op(
+        "partner_set_branding",
         "Set the white label of the widget, the result page and the PDF report",
-        "partner",
         schemas.BrandingOut,
-        body=models.BrandingIn,
-        security="partner",
+        body=request_models.BrandingIn,
         errors=(400, 401, 403, 413, 415, 422),
     ),
-    Op(
-        "get",
-        f"{P}/branding",
+    partner_op(
+        "partner_get_branding",
         "The partner's white label",
-        "partner",
         schemas.BrandingOut,
-        security="partner",
         errors=(401, 403, 404),
     ),
-    Op(
-        "delete",
-        f"{P}/branding",
+    partner_op(
+        "partner_delete_branding",
         "Remove the white label (back to the product's own look)",
-        "partner",
         None,
         status=204,
-        security="partner",
         errors=(401, 403, 404),
     ),
     Op(
@@ -679,7 +624,7 @@ def _strict_bodies(components: dict[str, Any]) -> None:
         "required": ["assessment_ids"],
         "properties": {"assessment_ids": {"minItems": 1}},
     }
-    # WebhookIn.url carries models.URL_PATTERN, no looser than check_url (tested)
+    # WebhookIn.url carries request_models.URL_PATTERN, no looser than check_url (tested)
     # a publishable key only submits, and only from its origins (partners.create)
     components["KeyIn"]["if"] = {
         "properties": {"type": {"const": "publishable"}},
@@ -702,7 +647,7 @@ ACCEPT_DOC = (
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (built once per process)."""
-    from chalicelib.insights import cohort_values
+    from chalicelib.benchmarks import cohort_values
     from chalicelib.questionnaire import get_catalog
 
     cohorts: dict[str, set[str]] = {}
@@ -726,12 +671,12 @@ def document() -> dict[str, Any]:
                 "validation"
                 if m
                 in (
-                    models.AnswersIn,
-                    models.SubmissionIn,
-                    models.PartnerSubmissionIn,
-                    models.DraftIn,
-                    models.ExportIn,
-                    models.KeyIn,
+                    request_models.AnswersIn,
+                    request_models.SubmissionIn,
+                    request_models.PartnerSubmissionIn,
+                    request_models.DraftIn,
+                    request_models.ExportIn,
+                    request_models.KeyIn,
                 )
                 else "serialization",
             )
@@ -891,7 +836,7 @@ def document() -> dict[str, Any]:
 
 
 # The replay answers with the result token, so an anonymous key is a bearer secret
-# (chalicelib.service.check_anonymous_idempotency_key); a partner's keys are its own.
+# (chalicelib.assessments.check_anonymous_idempotency_key); a partner's keys are its own.
 _ANONYMOUS_IDEMPOTENCY_KEY: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",

@@ -24,7 +24,8 @@ from typing import Any
 
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.ratelimit import PLANS
-from chalicelib.storage import PartnerKey, Store
+from chalicelib.records import PartnerKey
+from chalicelib.storage import Store
 
 SCOPES = ("submit", "read", "benchmarks", "export", "admin")
 TIERS = tuple(PLANS)  # free, standard, premium: limits in chalicelib/ratelimit.py

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 
 RELEASED = "released"
 BELOW_THRESHOLD = "below_threshold"

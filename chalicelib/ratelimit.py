@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.http import problem
-from chalicelib.storage import RateWindow, Store
+from chalicelib.records import RateWindow
+from chalicelib.storage import Store
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from chalicelib import benchmark, scoring
+from chalicelib import cohorts, scoring
 from chalicelib.questionnaire import TIER_ORDER, Question, Questionnaire
-from chalicelib.storage import POPULATION_ALL, POPULATION_USERS, Contribution
+from chalicelib.records import POPULATION_ALL, POPULATION_USERS, Contribution
 
 GENERATOR_VERSION = "2"
 DEFAULT_SEED = 20161123
@@ -413,11 +413,11 @@ def contributions(
 ) -> list[Contribution]:
     """Score each synthetic organisation and turn it into its benchmark contribution."""
     country = q.context_question("country")
-    regions = {o.id: o.region or benchmark.ALL for o in country.options}
+    regions = {o.id: o.region or cohorts.ALL for o in country.options}
     out: list[Contribution] = []
     for i, s in enumerate(population, 1):
         result = scoring.score(q, s.answers)
-        cohort = benchmark.Cohort(
+        cohort = cohorts.Cohort(
             s.answers[q.context_question("industry").id],
             s.answers[q.context_question("size").id],
             regions[s.answers[country.id]],
@@ -427,7 +427,7 @@ def contributions(
                 source="reference",
                 questionnaire_id=q.id,
                 version=q.version,
-                cohorts=benchmark.contribution_keys(cohort, s.id, shards),
+                cohorts=cohorts.contribution_keys(cohort, s.id, shards),
                 metrics=result.metrics(),
                 month=s.month,
                 populations=(POPULATION_ALL, POPULATION_USERS)

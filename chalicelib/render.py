@@ -12,8 +12,9 @@ from chalicelib.questionnaire import Questionnaire, Text, Tier
 from chalicelib.scoring import NOT_ASSESSABLE, ScoreResult
 
 if TYPE_CHECKING:
-    from chalicelib.benchmark import Cohort
+    from chalicelib.cohorts import Cohort
     from chalicelib.privacy import Release
+    from chalicelib.records import AssessmentRecord, Draft
     from chalicelib.results import (
         AssessmentView,
         CohortComparison,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
         Progress,
         ScoreView,
     )
-    from chalicelib.storage import AssessmentRecord, Draft
 
 NOT_ASSESSABLE_PHASE = (
     Text(de="Nicht beurteilbar", en="Not assessable"),

@@ -1,4 +1,4 @@
-"""Typed results of the use cases (``service.py``, ``insights.py``).
+"""Typed results of the use cases (``assessments.py``, ``benchmarks.py``).
 
 The use cases return these frozen dataclasses; ``render.py`` turns them into the public JSON
 (only the edge serialises) and ``exports/model.py`` builds its report model from them, so an
@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from chalicelib.benchmark import Cohort
+from chalicelib.cohorts import Cohort
 from chalicelib.privacy import Release
 from chalicelib.questionnaire import Questionnaire
+from chalicelib.records import AssessmentRecord
 from chalicelib.scoring import ScoreResult
-from chalicelib.storage import AssessmentRecord
 
 
 # --- assessments ----------------------------------------------------------------------------

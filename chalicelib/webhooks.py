@@ -60,13 +60,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.errors import Conflict, InvalidInput, NotFound
-from chalicelib.storage import (
-    AssessmentRecord,
-    Delivery,
-    Store,
-    Webhook,
-    WebhookSecret,
-)
+from chalicelib.records import AssessmentRecord, Delivery, Webhook, WebhookSecret
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 

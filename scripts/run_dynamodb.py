@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.storage.dynamodb_schema import ensure_table_from_template
+from chalicelib.storage.dynamodb.schema import ensure_table_from_template
 from tests.dynamodb_local import dynamodb_local, local_client
 
 TABLE = "smm-local"

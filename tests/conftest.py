@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QUESTIONNAIRE_DIR", str(ROOT / "questionnaires"))
 
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
+from chalicelib.container import Container
 from chalicelib.questionnaire import Questionnaire, get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 from tests import orgs
 
@@ -61,20 +62,28 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def service(sqlite_store, catalog, settings, clock) -> AssessmentService:  # type: ignore[no-untyped-def]
-    return AssessmentService(sqlite_store, catalog, settings, clock)
+def container(sqlite_store, catalog, settings, clock) -> Container:  # type: ignore[no-untyped-def]
+    """The app's services over this test's store, settings and clock."""
+    return Container(
+        store=sqlite_store, catalog=catalog, settings=settings, clock=clock
+    )
 
 
 @pytest.fixture
-def client(service):  # type: ignore[no-untyped-def]
+def service(container) -> AssessmentService:  # type: ignore[no-untyped-def]
+    return container.assessments
+
+
+@pytest.fixture
+def client(container):  # type: ignore[no-untyped-def]
     from chalice.test import Client
 
     import app as app_module
 
-    app_module.reset_service(service)
+    app_module.use_container(container)
     with Client(app_module.app, stage_name="local") as c:
         yield c
-    app_module.reset_service(None)
+    app_module.use_container(None)
 
 
 @pytest.fixture

@@ -28,9 +28,10 @@ from chalicelib.exports.model import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.insights import BenchmarkService
-    from chalicelib.questionnaire import Questionnaire
-    from chalicelib.storage import AssessmentRecord
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.benchmarks import BenchmarkService
+    from chalicelib.questionnaire import Catalog, Questionnaire
+    from chalicelib.records import AssessmentRecord
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,12 +82,19 @@ def comparison_params(params: Mapping[str, str | None] | None) -> dict[str, str]
 
 
 class ExportService:
-    def __init__(self, benchmarks: BenchmarkService) -> None:
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        benchmarks: BenchmarkService,
+        catalog: Catalog,
+    ) -> None:
+        self.assessments = assessments
         self.benchmarks = benchmarks
+        self.catalog = catalog
 
     # --- building blocks ----------------------------------------------------------------
     def _questionnaire(self, rec: AssessmentRecord) -> Questionnaire:
-        return self.benchmarks.questionnaire_of(rec)
+        return self.catalog.get(rec.questionnaire_id, rec.version)
 
     def report(
         self,
@@ -96,7 +104,7 @@ class ExportService:
     ) -> AssessmentReport:
         """The data of one assessment's report: its result and its comparison."""
         lab = labels(language)
-        view = self.benchmarks.assessments.view(rec, language)
+        view = self.assessments.view(rec, language)
         comparison = self.benchmarks.compare_record(
             rec, comparison_params(params), language
         )
@@ -242,7 +250,7 @@ class ExportService:
                 [(by_pointer, f"{by!r} is not a cohort attribute")],
             )
         lab = labels(language)
-        q = self.benchmarks.questionnaire(qid, version, language)
+        q = self.assessments.questionnaire(qid, version, language)
         base = comparison_params(params)
         base.pop(by, None)
         from chalicelib.exports.model import attribute_values

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.errors import InvalidInput
 from chalicelib.questionnaire import Questionnaire
 from chalicelib.render import (

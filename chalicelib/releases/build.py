@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from chalicelib import benchmark
+from chalicelib import histograms
 from chalicelib.aggregation import CellKey, Grid
 from chalicelib.privacy import BELOW_THRESHOLD, COMPLEMENT, NO_DATA
 from chalicelib.releases.figures import metric_figures
@@ -32,7 +32,7 @@ def _fresh(agg: CellInput, k: int, release_id: str, created_at: str) -> Released
     metrics: dict[str, MetricFigures | str] = {}
     for m in sorted(agg.bins):
         bins = agg.bins[m]
-        n = benchmark.hist_count(bins)
+        n = histograms.hist_count(bins)
         if n == 0:
             continue
         metrics[m] = metric_figures(m, bins) if n >= k else BELOW_THRESHOLD

@@ -6,9 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib import benchmark
+from chalicelib import histograms
 from chalicelib.aggregation import POPULATION_USERS, CellKey, metric_bins
-from chalicelib.benchmark import Cohort
+from chalicelib.cohorts import Cohort
 from chalicelib.privacy import RELEASED
 from chalicelib.releases.model import (
     N_BANDS,
@@ -32,7 +32,7 @@ def n_band(n: int, k: int) -> str:
 def band_edges(metric: str) -> list[tuple[int, int, str]]:
     """(low, high, label) of each released histogram bin of a metric."""
     out = []
-    for label in benchmark.banded([], metric):
+    for label in histograms.banded([], metric):
         lo, _, hi = label.partition("-")
         out.append((int(lo), int(hi or lo), label))
     return out
@@ -57,10 +57,10 @@ def _round_half_up(x: float) -> int:
 
 
 def metric_figures(metric: str, bins: Sequence[int]) -> MetricFigures:
-    counts = list(benchmark.banded(bins, metric).values())
-    mean = benchmark.hist_mean(bins)
+    counts = list(histograms.banded(bins, metric).values())
+    mean = histograms.hist_mean(bins)
     return MetricFigures(
-        benchmark.hist_count(bins),
+        histograms.hist_count(bins),
         0 if mean is None else _round_half_up(mean),
         whole_percent_shares(counts),
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from chalicelib.aggregation import POPULATION_ALL, POPULATION_USERS, CellKey
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.releases.model import COUNT, Cell, Release, ReleasedCell
 
 

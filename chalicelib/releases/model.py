@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib import benchmark
+from chalicelib import histograms
 from chalicelib.aggregation import CellKey, Grid
 from chalicelib.privacy import BELOW_THRESHOLD, COMPLEMENT, NO_DATA, RELEASED
 
@@ -14,7 +14,7 @@ WITHHELD = "withheld_pending_changes"
 STATUSES = (RELEASED, NO_DATA, BELOW_THRESHOLD, COMPLEMENT, WITHHELD)
 COUNT = "#n"  # the cell count as a measure of the complementary suppression
 N_BANDS = (10, 20, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
-QUANTILES = benchmark.QUANTILES
+QUANTILES = histograms.QUANTILES
 
 
 class CellInput(Protocol):

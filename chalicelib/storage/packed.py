@@ -25,9 +25,9 @@ Pure: no boto3, no I/O (tests/unit/test_packed.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
-from chalicelib.storage import metric_bins
+from chalicelib.records import Deltas, metric_bins
+from chalicelib.storage.codec import COUNT, MonthCounter, WordName
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ BASE = 10**DIGITS
 CAPACITY = BASE - 1
 WARN_AT = 900_000
 WORD_LIMIT = BASE**PER_WORD  # every valid word is below this
-PREFIX = "h#"
 
 
 def word_count(metric: str) -> int:
@@ -46,41 +45,37 @@ def word_count(metric: str) -> int:
 
 
 def word_name(metric: str, word: int) -> str:
-    return f"{PREFIX}{metric}#{word}"
+    return WordName(metric, word).encode()
 
 
-def pack_deltas(fields: Mapping[str, int]) -> dict[str, int]:
-    """Counter deltas as ``Contribution.fields()`` names them (``count``, ``month#…``,
-    ``m#<metric>#<bin>``) to stored deltas: ``count`` and months unchanged, every bin folded
-    into its word, and every word of each metric present (zeros included)."""
-    out: dict[str, int] = {}
-    for name, delta in fields.items():
-        if not name.startswith("m#"):
-            out[name] = out.get(name, 0) + delta
-            continue
-        _, metric, b = name.split("#")
-        value = int(b)
-        if not 0 <= value < metric_bins(metric):
-            raise ValueError(
-                f"{metric}={value} is outside 0..{metric_bins(metric) - 1}"
-            )
-        first = word_name(metric, 0)
-        if first not in out:
-            for w in range(word_count(metric)):
-                out[word_name(metric, w)] = 0
-        w, position = divmod(value, PER_WORD)
-        out[word_name(metric, w)] += delta * BASE**position
+def pack_deltas(deltas: Deltas) -> dict[str, int]:
+    """Typed deltas to stored deltas: ``count`` and ``month#…`` as they are, every bin folded
+    into its word ``h#<metric>#<w>``, and every word of each metric present (zeros
+    included)."""
+    out: dict[str, int] = {COUNT: deltas.count}
+    for month, d in deltas.months.items():
+        out[MonthCounter(month).encode()] = d
+    for metric, h in deltas.bins.items():
+        size = metric_bins(metric)
+        words = [0] * word_count(metric)
+        for value, delta in h.items():
+            if not 0 <= value < size:
+                raise ValueError(f"{metric}={value} is outside 0..{size - 1}")
+            w, position = divmod(value, PER_WORD)
+            words[w] += delta * BASE**position
+        for w, total in enumerate(words):
+            out[word_name(metric, w)] = total
     return out
 
 
 def is_word(name: str) -> bool:
-    return name.startswith(PREFIX)
+    return WordName.matches(name)
 
 
 def decode_word(name: str, value: int) -> tuple[str, dict[int, int]]:
     """``(metric, {bin: count})`` of a stored word (bins with a count of 0 left out)."""
-    _, metric, w = name.split("#")
-    first = int(w) * PER_WORD
+    word = WordName.decode(name)
+    metric, first = word.metric, word.word * PER_WORD
     if not 0 <= value < WORD_LIMIT:
         logger.error(
             "aggregate word %s=%d out of range: a bin exceeded %d or went negative",

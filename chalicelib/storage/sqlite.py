@@ -23,16 +23,16 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from typing import Any, TypeVar
 
 from chalicelib.errors import Unavailable
-from chalicelib.storage import (
+from chalicelib.records import (
     Aggregate,
     AssessmentQuery,
     AssessmentRecord,
     Contribution,
     Delivery,
+    Deltas,
     Draft,
     IdempotencyKey,
     PartnerKey,
@@ -40,9 +40,8 @@ from chalicelib.storage import (
     Webhook,
     aggregate_key,
     metric_bins,
-    partner_key_from_json,
-    webhook_from_json,
 )
+from chalicelib.storage import codec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assessments (
@@ -168,23 +167,19 @@ def _empty_item() -> dict[str, Any]:
     return {"count": 0, "months": {}, "histograms": {}}
 
 
-def _apply_deltas(item: dict[str, Any], deltas: dict[str, int]) -> None:
-    """Add ``Contribution.fields()``-style deltas to a stored item. Histograms are dense
-    lists of ``metric_bins(metric)`` counts, so every item of a cohort has the same size."""
+def _apply_deltas(item: dict[str, Any], deltas: Deltas) -> None:
+    """Add deltas to a stored item. Histograms are dense lists of ``metric_bins(metric)``
+    counts, so every item of a cohort has the same size."""
+    item["count"] += deltas.count
     months, hists = item["months"], item["histograms"]
-    for name, delta in deltas.items():
-        if name == "count":
-            item["count"] += delta
-        elif name.startswith("month#"):
-            months[name[6:]] = months.get(name[6:], 0) + delta
-        elif name.startswith("m#"):
-            _, metric, b = name.split("#")
-            h = hists.get(metric)
-            if h is None:
-                h = hists[metric] = [0] * metric_bins(metric)
-            h[int(b)] += delta
-        else:
-            raise ValueError(f"unknown aggregate counter {name!r}")
+    for month, delta in deltas.months.items():
+        months[month] = months.get(month, 0) + delta
+    for metric, bins in deltas.bins.items():
+        h = hists.get(metric)
+        if h is None:
+            h = hists[metric] = [0] * metric_bins(metric)
+        for value, delta in bins.items():
+            h[value] += delta
 
 
 def _aggregate(body: str) -> Aggregate:
@@ -194,12 +189,6 @@ def _aggregate(body: str) -> Aggregate:
         bins=item["histograms"],
         months={k: v for k, v in item["months"].items() if v},
     )
-
-
-def _record_from_json(body: str) -> AssessmentRecord:
-    d = json.loads(body)
-    d["exclusion_reasons"] = tuple(d["exclusion_reasons"])
-    return AssessmentRecord(**d)
 
 
 class SqliteStore:
@@ -233,9 +222,7 @@ class SqliteStore:
             conn.close()
             self._local.conn = None
 
-    def _add(
-        self, c: sqlite3.Connection, summed: dict[ItemKey, dict[str, int]]
-    ) -> None:
+    def _add(self, c: sqlite3.Connection, summed: dict[ItemKey, Deltas]) -> None:
         """Read-modify-write of the aggregate items; callers hold the write lock (BEGIN
         IMMEDIATE), so concurrent writers of any process are serialised."""
         for key, deltas in summed.items():
@@ -255,7 +242,7 @@ class SqliteStore:
     def _apply(
         self, c: sqlite3.Connection, contribution: Contribution, sign: int
     ) -> None:
-        deltas = {name: sign * d for name, d in contribution.fields().items()}
+        deltas = contribution.deltas(sign)
         self._add(
             c,
             {
@@ -278,13 +265,14 @@ class SqliteStore:
             return
         c.execute("BEGIN IMMEDIATE")
         try:
-            summed: dict[ItemKey, dict[str, int]] = {}
-            for *key, name, value in c.execute(
+            rows: dict[ItemKey, list[tuple[str, int]]] = {}
+            for source, questionnaire, version, cohort, name, value in c.execute(
                 "SELECT source, questionnaire, version, cohort, field, value"
                 " FROM aggregates"
             ):
-                summed.setdefault(tuple(key), {})[name] = value  # type: ignore[index]
-            self._add(c, summed)
+                key = (source, questionnaire, version, cohort)
+                rows.setdefault(key, []).append((name, value))
+            self._add(c, {k: codec.deltas_from_counters(v) for k, v in rows.items()})
             c.execute("DROP TABLE aggregates")
             c.execute("COMMIT")
         except BaseException:
@@ -339,7 +327,7 @@ class SqliteStore:
                 " VALUES (?, ?, ?, ?)",
                 (
                     rec.id,
-                    json.dumps(asdict(rec), sort_keys=True),
+                    codec.record_to_json(rec),
                     rec.partner_id,
                     rec.created_at,
                 ),
@@ -371,7 +359,7 @@ class SqliteStore:
             .execute("SELECT body FROM assessments WHERE id = ?", (assessment_id,))
             .fetchone()
         )
-        return None if row is None else _record_from_json(row[0])
+        return None if row is None else codec.record_from_json(row[0])
 
     @_faults_unavailable
     def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
@@ -418,7 +406,7 @@ class SqliteStore:
             " ORDER BY created_at DESC, id DESC LIMIT ?",
             (*args, q.limit),
         )
-        return [_record_from_json(r[0]) for r in rows]
+        return [codec.record_from_json(r[0]) for r in rows]
 
     @_faults_unavailable
     def take_rate(
@@ -537,22 +525,21 @@ class SqliteStore:
                 [
                     (
                         r.id,
-                        json.dumps(asdict(r), sort_keys=True),
+                        codec.record_to_json(r),
                         r.partner_id,
                         r.created_at,
                     )
                     for r in records
                 ],
             )
-            summed: dict[ItemKey, dict[str, int]] = {}
+            summed: dict[ItemKey, Deltas] = {}
             for con in contributions:
-                fields = con.fields()
+                deltas = con.deltas()
                 for cohort in con.item_keys():
-                    acc = summed.setdefault(
-                        (con.source, con.questionnaire_id, con.version, cohort), {}
-                    )
-                    for name, delta in fields.items():
-                        acc[name] = acc.get(name, 0) + delta
+                    summed.setdefault(
+                        (con.source, con.questionnaire_id, con.version, cohort),
+                        Deltas(),
+                    ).add(deltas)
             self._add(c, summed)
             c.execute("COMMIT")
         except BaseException:
@@ -575,7 +562,7 @@ class SqliteStore:
     def put_draft(self, draft: Draft) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO drafts (id, body, expires_at) VALUES (?, ?, ?)",
-            (draft.id, json.dumps(asdict(draft)), draft.expires_at),
+            (draft.id, codec.draft_to_json(draft), draft.expires_at),
         )
 
     @_faults_unavailable
@@ -583,7 +570,7 @@ class SqliteStore:
         c = self._conn()
         c.execute("DELETE FROM drafts WHERE expires_at <= ?", (now,))
         row = c.execute("SELECT body FROM drafts WHERE id = ?", (draft_id,)).fetchone()
-        return None if row is None else Draft(**json.loads(row[0]))
+        return None if row is None else codec.draft_from_json(row[0])
 
     @_faults_unavailable
     def delete_draft(self, draft_id: str) -> None:
@@ -594,7 +581,7 @@ class SqliteStore:
     def put_partner_key(self, key: PartnerKey) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO partner_keys (key_id, partner_id, body) VALUES (?, ?, ?)",
-            (key.key_id, key.partner_id, json.dumps(asdict(key))),
+            (key.key_id, key.partner_id, codec.partner_key_to_json(key)),
         )
 
     @_faults_unavailable
@@ -604,7 +591,7 @@ class SqliteStore:
             .execute("SELECT body FROM partner_keys WHERE key_id = ?", (key_id,))
             .fetchone()
         )
-        return None if row is None else partner_key_from_json(row[0])
+        return None if row is None else codec.partner_key_from_json(row[0])
 
     @_faults_unavailable
     def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]:
@@ -615,14 +602,14 @@ class SqliteStore:
                 "SELECT body FROM partner_keys WHERE partner_id = ? ORDER BY key_id",
                 (partner_id,),
             )
-        return [partner_key_from_json(r[0]) for r in rows]
+        return [codec.partner_key_from_json(r[0]) for r in rows]
 
     # --- webhooks ---------------------------------------------------------------------------
     @_faults_unavailable
     def put_webhook(self, hook: Webhook) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO webhooks (partner_id, body) VALUES (?, ?)",
-            (hook.partner_id, json.dumps(asdict(hook))),
+            (hook.partner_id, codec.webhook_to_json(hook)),
         )
 
     @_faults_unavailable
@@ -632,7 +619,7 @@ class SqliteStore:
             .execute("SELECT body FROM webhooks WHERE partner_id = ?", (partner_id,))
             .fetchone()
         )
-        return None if row is None else webhook_from_json(row[0])
+        return None if row is None else codec.webhook_from_json(row[0])
 
     @_faults_unavailable
     def delete_webhook(self, partner_id: str) -> None:
@@ -643,7 +630,7 @@ class SqliteStore:
     def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
         self._conn().execute(
             "INSERT OR REPLACE INTO brandings (partner_id, body) VALUES (?, ?)",
-            (partner_id, json.dumps(branding, sort_keys=True)),
+            (partner_id, codec.branding_to_json(branding)),
         )
 
     @_faults_unavailable
@@ -653,7 +640,7 @@ class SqliteStore:
             .execute("SELECT body FROM brandings WHERE partner_id = ?", (partner_id,))
             .fetchone()
         )
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else codec.branding_from_json(row[0])
 
     @_faults_unavailable
     def delete_branding(self, partner_id: str) -> None:
@@ -677,7 +664,7 @@ class SqliteStore:
                 d.created_at,
                 d.state,
                 d.next_at,
-                json.dumps(asdict(d), sort_keys=True),
+                codec.delivery_to_json(d),
             ),
         )
 
@@ -694,7 +681,7 @@ class SqliteStore:
             " ORDER BY created_at DESC, id DESC LIMIT ?",
             (*args, limit),
         )
-        return [_delivery_from_json(r[0]) for r in rows]
+        return [codec.delivery_from_json(r[0]) for r in rows]
 
     @_faults_unavailable
     def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
@@ -703,7 +690,7 @@ class SqliteStore:
             " ORDER BY next_at, id LIMIT ?",
             (now, limit),
         )
-        return [_delivery_from_json(r[0]) for r in rows]
+        return [codec.delivery_from_json(r[0]) for r in rows]
 
     @_faults_unavailable
     def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
@@ -715,8 +702,4 @@ class SqliteStore:
             )
             .fetchone()
         )
-        return None if row is None else _delivery_from_json(row[0])
-
-
-def _delivery_from_json(body: str) -> Delivery:
-    return Delivery(**json.loads(body))
+        return None if row is None else codec.delivery_from_json(row[0])

@@ -127,9 +127,9 @@ def test_comparison_with_fallback_and_exact_ranks(client, questionnaire) -> None
 
 
 def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.container import Container
 
-    BenchmarkService(service).seed_reference(questionnaire, 600, 1)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1)
     mine = submit(client, orgs.up_to_phase(questionnaire, 3))
     body = client.http.get(
         f"/v1/assessments/{mine['id']}/comparison?lang=de",
@@ -141,7 +141,7 @@ def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> No
     assert body["status"] == "released"
     assert all(m["label"] for m in body["metrics"])
     # seeding twice adds nothing
-    assert BenchmarkService(service).seed_reference(questionnaire, 600, 1) == 0
+    assert Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1) == 0
     # the real source is untouched by the reference
     real = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
     assert real["status"] == "below_threshold"
@@ -174,10 +174,10 @@ def test_progress_between_linked_assessments(client, questionnaire) -> None:  # 
 
 
 def test_consultant_statistics(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.container import Container
     from chalicelib.partners import PartnerService
 
-    BenchmarkService(service).seed_reference(questionnaire, 800, 3)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 800, 3)
     key, _ = PartnerService(service.store).create("Consultancy", ["benchmarks"])
     h = {"Authorization": f"Bearer {key}"}
     r = client.http.get(

@@ -273,7 +273,7 @@ def test_reference_in_the_webhook_event(service, partner, questionnaire) -> None
 
     hooks = WebhookService(service.store, b"s" * 32, lambda *a, **k: None)
     hooks.register(partner["pid"], "https://hooks.example/smm")
-    from chalicelib.models import PartnerSubmissionIn
+    from chalicelib.request_models import PartnerSubmissionIn
 
     body = PartnerSubmissionIn(answers=orgs.middling(questionnaire), reference="crm-7")
     done = service.submit(body, partner_id=partner["pid"], event=hooks.event_for)

@@ -114,9 +114,9 @@ def test_token_is_hashed_and_compared_also_for_unknown_ids(  # type: ignore[no-u
 ) -> None:
     """Constant-time verification: the same work (one SHA-256, one compare_digest) whether
     the id exists or not, so response time does not tell them apart either."""
-    import chalicelib.service as service_module
+    import chalicelib.assessments as service_module
     from chalicelib.errors import NotFound
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     done = service.submit(SubmissionIn(answers=orgs.middling(questionnaire)))
     calls: list[str] = []

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from chalicelib.container import Container
 from chalicelib.exports import CONTENT_TYPES
-from chalicelib.insights import BenchmarkService
 from tests import orgs
 from tests.fresh_process import heavy_modules_after
 from tests.unit.test_exports import (
@@ -27,7 +27,7 @@ XLSX = CONTENT_TYPES["xlsx"]
 @pytest.fixture
 def mine(client, service, questionnaire):  # type: ignore[no-untyped-def]
     """A client assessment compared with the seeded reference (synthetic) cohort."""
-    BenchmarkService(service).seed_reference(questionnaire, 600, 1)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1)
     answers = orgs.up_to_phase(questionnaire, 4, tiers=("foundation", "safety"))
     r = client.http.post(
         "/v1/assessments", body=json.dumps({"answers": answers}), headers=JSON

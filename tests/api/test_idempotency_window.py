@@ -152,7 +152,7 @@ def test_concurrent_first_uses_make_one_assessment(
     the others replay it; the key's entry is taken in the assessment's own write."""
     import threading
 
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     body = SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)})
     for round_ in range(2):

@@ -55,9 +55,9 @@ def test_docs_page_is_served_without_cdn(client) -> None:  # type: ignore[no-unt
 
 
 def test_real_responses_match_their_schemas(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.insights import BenchmarkService
+    from chalicelib.container import Container
 
-    BenchmarkService(service).seed_reference(questionnaire, 400, 2)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 400, 2)
     key, _ = PartnerService(service.store).create("Acme", list(SCOPES))
     pk = {"Authorization": f"Bearer {key}"}
     answers = orgs.up_to_phase(questionnaire, 3)
@@ -172,7 +172,7 @@ def _params(op: dict) -> dict:  # type: ignore[type-arg]
 
 
 def test_cohort_parameters_list_the_questionnaire_values(questionnaire) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.insights import cohort_values
+    from chalicelib.benchmarks import cohort_values
 
     values = cohort_values(questionnaire)
     doc = document()

@@ -220,3 +220,25 @@ def test_keys_stored_with_the_retired_webhook_field_still_verify(service) -> Non
     )
     assert verify(service.store, key) is not None
     assert service.store.get_partner_key(rec.key_id) == rec
+
+
+def test_each_partner_path_has_a_preflight_with_its_routed_methods(
+    client, service
+) -> None:  # type: ignore[no-untyped-def]
+    """The preflights are generated from the partner blueprint's own routes: every partner
+    path answers OPTIONS with exactly the methods routed on it."""
+    import app as app_module
+
+    PartnerService(service.store).create("Acme", ["read"], [ORIGIN])
+    partner_paths = {
+        p: {m for m in methods if m != "OPTIONS"}
+        for p, methods in app_module.app.routes.items()
+        if p.startswith("/v1/partner/")
+    }
+    assert len(partner_paths) == 16
+    for path, methods in partner_paths.items():
+        url = path.replace("{", "x").replace("}", "")
+        pre = client.http.request("OPTIONS", url, headers={"Origin": ORIGIN})
+        assert pre.status_code == 204, path
+        allowed = pre.headers["Access-Control-Allow-Methods"].split(", ")
+        assert set(allowed) == methods, path

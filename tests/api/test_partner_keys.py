@@ -212,6 +212,6 @@ def test_cli_rotate_copies_the_chosen_key_or_takes_explicit_settings(  # type: i
 def test_the_body_model_knows_every_scope() -> None:
     from typing import get_args
 
-    from chalicelib.models import Scope
+    from chalicelib.request_models import Scope
 
     assert get_args(Scope) == SCOPES

@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib import schemas
 from chalicelib.partners import PartnerService
-from chalicelib.storage import Delivery
+from chalicelib.records import Delivery
 from tests import orgs
 
 JSON = {"Content-Type": "application/json"}

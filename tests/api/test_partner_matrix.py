@@ -195,7 +195,9 @@ class World:
                 self.a_id,
                 self.b_id,
             ):  # both partners have one to read or remove
-                app_module.get_webhooks().register(pid, "https://hooks.example/smm")
+                app_module.container().webhooks.register(
+                    pid, "https://hooks.example/smm"
+                )
         if "{aid}" in path:
             if path.startswith("/v1/partner/"):
                 path = path.replace("{aid}", self.partner_assessment())
@@ -211,7 +213,7 @@ class World:
             )
             path = path.replace("{did}", d.json_body["id"])
         if "{delivery_id}" in path:  # a failed delivery of partner A
-            from chalicelib.storage import Delivery
+            from chalicelib.records import Delivery
 
             failed = Delivery(
                 "evt_matrix", self.a_id, "assessment.completed", "{}", 1, "failed", 6

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from chalicelib.insights import BenchmarkService
-from chalicelib.storage import Aggregate, Contribution
+from chalicelib.container import Container
+from chalicelib.records import Aggregate, Contribution
 from tests import orgs
 
 JSON = {"Content-Type": "application/json"}
@@ -38,7 +38,7 @@ def metric(body, name):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def seeded(service, questionnaire):  # type: ignore[no-untyped-def]
-    BenchmarkService(service).seed_reference(questionnaire, 2400, 20161123)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 2400, 20161123)
     return service
 
 
@@ -195,7 +195,7 @@ def test_record_stored_before_populations_is_erased_from_all_only(
 ) -> None:  # type: ignore[no-untyped-def]
     """A record of the old layout (no population verdict) was added to ``all`` only; its
     erasure must not subtract from ``users``."""
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     store = service.store
     other = submit(client, low_user(questionnaire))  # one user counted in both
@@ -224,7 +224,7 @@ def test_reseeding_replaces_a_reference_of_the_old_layout(
     """A reference seeded before populations existed (all only) is replaced, not added to."""
     from chalicelib import reference
 
-    b = BenchmarkService(service)
+    b = Container.of(service).benchmarks
     population = list(reference.generate(questionnaire, 300, 7))
     cons = reference.contributions(questionnaire, population, 4)
     service.store.bulk_load(

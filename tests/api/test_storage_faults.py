@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.service import AssessmentService
+from chalicelib.container import Container
 from chalicelib.storage.sqlite import SqliteStore
 
 JSON = {"Content-Type": "application/json"}
@@ -41,10 +41,12 @@ def api(store, catalog, settings, clock) -> Iterator[Any]:  # type: ignore[no-un
 
     import app as app_module
 
-    app_module.reset_service(AssessmentService(store, catalog, settings, clock))
+    app_module.use_container(
+        Container(store=store, catalog=catalog, settings=settings, clock=clock)
+    )
     with Client(app_module.app, stage_name="local") as c:
         yield c
-    app_module.reset_service(None)
+    app_module.use_container(None)
 
 
 def snapshot(path: str) -> tuple[list[Any], ...]:

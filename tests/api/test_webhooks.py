@@ -150,7 +150,7 @@ def test_the_standardwebhooks_library_verifies_our_deliveries(
     )  # real clock: the library checks it
     first = hooks.register("p1", receiver.url)["secret"]
     assert first.startswith("whsec_") and len(base64.b64decode(first[6:])) == 32
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     def deliver(n: int) -> dict[str, Any]:
         d = Delivery(f"evt_{n}", "p1", "assessment.completed", json.dumps({"n": n}), 1)
@@ -321,7 +321,7 @@ def test_a_failing_receiver_does_not_fail_the_submission(
 def submitted(service, hooks, questionnaire, partner_id: str):  # type: ignore[no-untyped-def]
     """A partner submission through the service, its event queued in the same write and
     tried once, as the partner route does. Returns the delivery after that attempt."""
-    from chalicelib.models import SubmissionIn
+    from chalicelib.request_models import SubmissionIn
 
     done = service.submit(
         SubmissionIn(answers=orgs.middling(questionnaire)),
@@ -390,7 +390,7 @@ def test_unreachable_receiver_is_an_error_to_retry(
 def test_scheduled_function_and_cli_deliver_what_is_due(
     client, service, questionnaire, receiver, capsys, monkeypatch, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    hooks = app_module.get_webhooks()
+    hooks = app_module.container().webhooks
     hooks.register("p1", receiver.url)
     receiver.statuses = [500]
     d = submitted(service, hooks, questionnaire, "p1")
@@ -446,7 +446,8 @@ def test_cli_replays_and_shows_a_disabled_endpoint(
 ) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.cli import main
     from chalicelib.config import Settings
-    from chalicelib.storage import Delivery, store_from_env
+    from chalicelib.records import Delivery
+    from chalicelib.storage import store_from_env
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SQLITE_PATH", raising=False)
@@ -514,7 +515,7 @@ def test_malformed_urls_are_refused_at_registration(client, service, url) -> Non
 def test_one_bad_stored_url_does_not_stop_the_others(service, receiver) -> None:  # type: ignore[no-untyped-def]
     """Endpoints stored before the URL rules were complete: each bad one is recorded as
     failed, every other partner's delivery still goes out in the same run."""
-    from chalicelib.storage import Delivery, Webhook
+    from chalicelib.records import Delivery, Webhook
 
     clock = Clock()
     hooks = WebhookService(service.store, b"secret", clock=clock)
@@ -547,7 +548,7 @@ def test_one_bad_stored_url_does_not_stop_the_others(service, receiver) -> None:
 def test_an_unexpected_error_on_one_delivery_is_recorded_and_the_run_goes_on(
     service, receiver
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     calls: list[str] = []
 
@@ -699,7 +700,7 @@ def test_connection_goes_to_the_checked_address_with_the_names_tls(
     """DNS rebinding: the name answers a good address for the check and another one
     afterwards. The request still reaches the checked address, with the name as Host and
     SNI and the certificate verified for the name; one lookup per attempt."""
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     port = tls_receiver.server.server_port
     resolver = Resolver(monkeypatch, "127.0.0.1", "127.0.0.2")  # nothing on .2
@@ -720,7 +721,7 @@ def test_connection_goes_to_the_checked_address_with_the_names_tls(
 def test_a_certificate_for_another_name_is_refused(
     service, tls_receiver, certificate, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     Resolver(monkeypatch, "127.0.0.1")
     hooks = WebhookService(
@@ -746,7 +747,7 @@ def test_a_name_resolving_to_a_refused_address_is_not_contacted(
     Resolver(monkeypatch, "127.0.0.1")  # our receiver, but loopback is not allowed
     hooks = WebhookService(service.store, b"secret", clock=Clock())
     hooks.register("p1", f"https://hooks.test:{receiver.server.server_port}/")
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     d = hooks.attempt(Delivery("evt_1", "p1", "assessment.completed", "{}", 1))
     assert d.state == "pending" and d.last_status is None
@@ -868,7 +869,7 @@ def test_rotation_requests_that_are_wrong_are_problems(client, service) -> None:
 
 
 def test_grace_period_ends(service, receiver) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     clock = Clock()
     hooks = WebhookService(service.store, b"secret", clock=clock)
@@ -893,7 +894,7 @@ def test_an_endpoint_registered_before_rotation_keeps_its_secret(
     import hashlib
     import hmac
 
-    from chalicelib.storage import Delivery, Webhook
+    from chalicelib.records import Delivery, Webhook
 
     service.store.put_webhook(Webhook("p1", receiver.url, "2026-01-01T00:00:00+00:00"))
     hooks = WebhookService(service.store, b"secret", clock=Clock())
@@ -1015,7 +1016,7 @@ def test_the_documented_receiver_accepts_our_delivery_and_only_ours(
     import importlib.util
     from pathlib import Path
 
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     path = Path(__file__).resolve().parents[2] / "examples" / "webhook_receiver.py"
     spec = importlib.util.spec_from_file_location("webhook_receiver", path)
@@ -1098,7 +1099,7 @@ def test_a_scheduled_run_stops_starting_attempts_when_its_time_is_up(
     instead of being cut off half-way (and never recorded)."""
     import time as time_module
 
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     def slow(url: str, body: bytes, headers: dict[str, str]) -> int:
         time_module.sleep(0.3)
@@ -1122,8 +1123,8 @@ def test_every_url_the_documented_pattern_allows_is_accepted(monkeypatch) -> Non
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from chalicelib.models import URL_PATTERN
     from chalicelib.openapi import document
+    from chalicelib.request_models import URL_PATTERN
 
     schema = document()["components"]["schemas"]["WebhookIn"]["properties"]["url"]
     assert schema["pattern"] == URL_PATTERN and schema["maxLength"] == 2000

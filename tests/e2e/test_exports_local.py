@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import requests
 
+from chalicelib.assessments import AssessmentService
 from chalicelib.config import Settings
+from chalicelib.container import Container
 from chalicelib.exports import CONTENT_TYPES
-from chalicelib.insights import BenchmarkService
 from chalicelib.questionnaire import get_catalog
-from chalicelib.service import AssessmentService
 from chalicelib.storage.sqlite import SqliteStore
 from tests import orgs
 from tests.conftest import ROOT
@@ -26,7 +26,7 @@ def test_report_downloads_over_http(tmp_path, questionnaire) -> None:  # type: i
     store = SqliteStore(str(tmp_path / "smm.sqlite3"))
     catalog = get_catalog(str(ROOT / "questionnaires"))
     service = AssessmentService(store, catalog, Settings(secret=b"seeding-only"))
-    BenchmarkService(service).seed_reference(questionnaire, 600, 1)
+    Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1)
     store.close()
 
     env = {"DATA_DIR": str(tmp_path), "STORE": "sqlite"}

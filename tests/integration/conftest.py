@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.storage.dynamodb import DynamoStore
-from chalicelib.storage.dynamodb_schema import ensure_table_from_template
+from chalicelib.storage.dynamodb.schema import ensure_table_from_template
 from tests import dynamodb_local as harness
 
 

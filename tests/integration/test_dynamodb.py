@@ -19,16 +19,16 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ReadTimeoutError,
 )
 
-from chalicelib.benchmark import Cohort, read_keys
+from chalicelib.cohorts import Cohort, read_keys
 from chalicelib.errors import Unavailable
-from chalicelib.storage import AssessmentRecord
+from chalicelib.records import AssessmentRecord
 from chalicelib.storage.dynamodb import (
     MAX_ADD_ACTIONS,
     MAX_EXPRESSION_BYTES,
     DynamoStore,
     add_expressions,
 )
-from chalicelib.storage.dynamodb_schema import load_template, table_properties
+from chalicelib.storage.dynamodb.schema import load_template, table_properties
 from tests.dynamodb_local import TEMPLATE
 from tests.integration.test_store_contract import contribution, read, record
 
@@ -136,7 +136,7 @@ def test_submission_is_one_transact_write_items(dynamo_store: DynamoStore) -> No
     assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
 
     # a partner with a webhook: the event rides in the same transaction (11 items)
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     partner_rec = record(2, partner_id="p1")
     event = Delivery("evt_1", "p1", "assessment.completed", "{}", 9, next_at=9)
@@ -177,7 +177,7 @@ def test_user_with_every_metric_and_an_event_is_still_one_transaction(
     (100 items, 4 MB), one request, and erased with one more."""
     from dataclasses import replace
 
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     rec = replace(full_record(7, random.Random(7)), partner_id="p1")
     con = replace(contribution(rec), populations=("all", "users"))

@@ -10,8 +10,8 @@ from typing import Any
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.insights import BenchmarkService
-from chalicelib.service import AssessmentService
+from chalicelib.assessments import AssessmentService
+from chalicelib.container import Container
 from tests import orgs
 from tests.integration.test_dynamodb import (
     FaultyClient,
@@ -25,7 +25,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def _client(store: Any, catalog: Any, settings: Any) -> Client:
-    app_module.reset_service(AssessmentService(store, catalog, settings))
+    app_module.use_container(Container(store=store, catalog=catalog, settings=settings))
     return Client(app_module.app, stage_name="local")
 
 
@@ -41,7 +41,7 @@ def test_outage_is_a_503_with_retry_after_and_writes_nothing(
             body = json.dumps({"answers": orgs.middling(questionnaire)})
             r = c.http.post("/v1/assessments", body=body, headers=JSON)
     finally:
-        app_module.reset_service(None)
+        app_module.use_container(None)
     assert r.status_code == 503
     assert r.headers["Content-Type"] == "application/problem+json"
     assert r.headers["Retry-After"] == "1"
@@ -54,11 +54,11 @@ def test_submit_compare_erase_on_dynamodb(
     dynamo_store, catalog, settings, questionnaire
 ) -> None:  # type: ignore[no-untyped-def]
     svc = AssessmentService(dynamo_store, catalog, settings)
-    BenchmarkService(svc).seed_reference(questionnaire, 300, 5)
+    Container.of(svc).benchmarks.seed_reference(questionnaire, 300, 5)
     key = str(uuid.uuid4())  # anonymous idempotency keys must be random
     try:
         with _client(dynamo_store, catalog, settings) as c:
-            app_module.reset_service(svc)
+            app_module.use_container(Container.of(svc))
             r = c.http.post(
                 "/v1/assessments",
                 body=json.dumps({"answers": orgs.up_to_phase(questionnaire, 4)}),
@@ -84,7 +84,7 @@ def test_submit_compare_erase_on_dynamodb(
                 c.http.get(f"/v1/assessments/{a['id']}", headers=t).status_code == 404
             )
     finally:
-        app_module.reset_service(None)
+        app_module.use_container(None)
 
 
 def test_partner_conventions_on_dynamodb(
@@ -106,7 +106,7 @@ def test_partner_conventions_on_dynamodb(
     body = json.dumps({"answers": orgs.middling(questionnaire)})
     try:
         with _client(dynamo_store, catalog, settings) as c:
-            app_module.reset_service(svc)
+            app_module.use_container(Container.of(svc))
             ids = []
             for i in range(3):
                 now[0] += timedelta(minutes=1)
@@ -151,4 +151,4 @@ def test_partner_conventions_on_dynamodb(
             assert over.headers["Retry-After"] == str(13 * 3600 + 57 * 60)
     finally:
         ratelimit.PLANS["free"] = free
-        app_module.reset_service(None)
+        app_module.use_container(None)

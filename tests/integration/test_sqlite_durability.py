@@ -11,8 +11,8 @@ from tests.conftest import ROOT
 def test_assessment_survives_reopen(
     tmp_path, catalog, settings, complete_answers
 ) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.models import SubmissionIn
-    from chalicelib.service import AssessmentService
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.request_models import SubmissionIn
     from chalicelib.storage.sqlite import SqliteStore
 
     path = str(tmp_path / "durable.sqlite3")

@@ -9,8 +9,8 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from chalicelib.benchmark import Cohort, contribution_keys, read_keys
-from chalicelib.storage import AssessmentRecord, Contribution, Draft, PartnerKey
+from chalicelib.cohorts import Cohort, contribution_keys, read_keys
+from chalicelib.records import AssessmentRecord, Contribution, Draft, PartnerKey
 
 ADAPTERS = ["sqlite", "dynamodb"]
 
@@ -69,19 +69,20 @@ def contribution(rec: AssessmentRecord, shards: int = 4) -> Contribution:
 
 def read(store, cohort: Cohort, shards: int = 4, population: str = "all"):  # type: ignore[no-untyped-def]
     """Sum a cohort over its storage keys (the global roll-up is sharded)."""
-    from chalicelib.storage import Aggregate
+    from chalicelib.records import Aggregate, Deltas
 
     got = store.read_cohorts(
         "real", "smm", "1.0.0", read_keys([cohort], shards), population=population
     )
     total = Aggregate()
     for agg in got.values():
-        total.add_field("count", agg.count)
-        for m, h in agg.histograms.items():
-            for b, v in h.items():
-                total.add_field(f"m#{m}#{b}", v)
-        for mo, v in agg.months.items():
-            total.add_field(f"month#{mo}", v)
+        total.add_deltas(
+            Deltas(
+                agg.count,
+                dict(agg.months),
+                {m: dict(h) for m, h in agg.histograms.items()},
+            )
+        )
     return total
 
 
@@ -290,7 +291,7 @@ def test_publishable_key_and_old_records_roundtrip(store) -> None:  # type: igno
     store.put_partner_key(k)
     assert store.get_partner_key("k9") == k
     # a record stored before key kinds existed reads as a secret key
-    from chalicelib.storage import partner_key_from_json
+    from chalicelib.storage.codec import partner_key_from_json
 
     old = {**asdict(k), "scopes": ["submit"], "origins": []}
     old.pop("kind")
@@ -319,7 +320,7 @@ def test_branding_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
 
 # --- webhooks and their deliveries ----------------------------------------------------------
 def test_webhook_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Webhook
+    from chalicelib.records import Webhook
 
     assert store.get_webhook("p1") is None
     hook = Webhook("p1", "https://hooks.example/smm", "2026-11-30T10:00:00+00:00")
@@ -335,7 +336,7 @@ def test_webhook_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_webhook_secrets_and_disabled_state_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Webhook, WebhookSecret
+    from chalicelib.records import Webhook, WebhookSecret
 
     hook = Webhook(
         "p1",
@@ -352,7 +353,7 @@ def test_webhook_secrets_and_disabled_state_roundtrip(store) -> None:  # type: i
 
 
 def test_delivery_by_id_only_for_its_partner(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     first = Delivery("evt_a", "p1", "assessment.completed", "{}", 7_000, next_at=7_000)
     store.put_delivery(first)
@@ -370,7 +371,7 @@ def test_delivery_by_id_only_for_its_partner(store) -> None:  # type: ignore[no-
 
 
 def test_deliveries_are_listed_newest_first_and_due_by_time(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     def delivery(i: int, partner: str = "p1", **kw) -> Delivery:  # type: ignore[no-untyped-def]
         return replace(
@@ -409,7 +410,7 @@ def test_deliveries_are_listed_newest_first_and_due_by_time(store) -> None:  # t
 def test_webhook_event_is_queued_with_the_submission_only(store) -> None:  # type: ignore[no-untyped-def]
     """The outbox: a partner's event is written in the submission's atomic write; a
     duplicate submission queues nothing (and counts nothing)."""
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     rec = record(77, partner_id="p1")
     event = Delivery("evt_1", "p1", "assessment.completed", "{}", 5_000, next_at=5_000)
@@ -432,7 +433,7 @@ def test_webhook_event_is_queued_with_the_submission_only(store) -> None:  # typ
 
 # --- issue 17: idempotency entries, rate counters, paginated lists ------------------------
 def test_idempotency_key_is_taken_atomically_and_reusable_after_expiry(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import IdempotencyKey
+    from chalicelib.records import IdempotencyKey
 
     first = record(80, partner_id="p1")
     entry = IdempotencyKey("k" * 40, first.id, 1_000, 1_000 + 86_400)
@@ -455,7 +456,7 @@ def test_idempotency_key_is_taken_atomically_and_reusable_after_expiry(store) ->
 
 
 def test_rate_counter_allows_exactly_the_limit(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import RateWindow
+    from chalicelib.records import RateWindow
 
     ws = (RateWindow("rate", 600, 660, 3), RateWindow("quota", 0, 86_400, 5))
     got = [store.take_rate("p1", ws) for _ in range(4)]
@@ -471,7 +472,7 @@ def test_rate_counter_allows_exactly_the_limit(store) -> None:  # type: ignore[n
 
 
 def test_partner_assessments_newest_first_with_filters_and_pages(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import AssessmentQuery
+    from chalicelib.records import AssessmentQuery
 
     recs = [
         record(
@@ -520,7 +521,7 @@ def test_partner_assessments_newest_first_with_filters_and_pages(store) -> None:
 
 
 def test_deliveries_page_after_a_position(store) -> None:  # type: ignore[no-untyped-def]
-    from chalicelib.storage import Delivery
+    from chalicelib.records import Delivery
 
     ds = [
         Delivery(f"evt_{i}", "p1", "assessment.completed", "{}", 100 + i // 2)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chalicelib import aggregation as agg
 from chalicelib.aggregation import AggregateKey, CellKey, CohortState, Grid
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 
 GRID = Grid("real", "smm", "1.0.0")
 INDUSTRIES = ("C", "J", "M")
@@ -339,7 +339,7 @@ def test_a_failed_key_write_reports_the_first_record_touching_it() -> None:
 
 
 def test_cell_keys_round_trip_and_bins_match_the_store() -> None:
-    from chalicelib.storage import metric_bins
+    from chalicelib.records import metric_bins
 
     k = CellKey("users", Cohort("C", "50-249", ALL))
     assert CellKey.from_key(k.key) == k

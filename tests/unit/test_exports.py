@@ -18,13 +18,14 @@ import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from chalicelib.benchmarks import BenchmarkService
+from chalicelib.container import Container
 from chalicelib.errors import InvalidInput
 from chalicelib.exports import CONTENT_TYPES, Export, ExportService, check_format
 from chalicelib.exports.csv_export import ASSESSMENT_COLUMNS, COHORT_COLUMNS
-from chalicelib.insights import BenchmarkService
-from chalicelib.models import SubmissionIn
+from chalicelib.records import AssessmentRecord
 from chalicelib.render import assessment_json, cohort_statistics_json, comparison_json
-from chalicelib.storage import AssessmentRecord
+from chalicelib.request_models import SubmissionIn
 from tests import orgs
 from tests.conftest import ROOT
 
@@ -200,12 +201,12 @@ def comparison_of(
 
 @pytest.fixture
 def benchmarks(service: Any) -> BenchmarkService:
-    return BenchmarkService(service)
+    return Container.of(service).benchmarks
 
 
 @pytest.fixture
-def exports(benchmarks: BenchmarkService) -> ExportService:
-    return ExportService(benchmarks)
+def exports(service: Any) -> ExportService:
+    return Container.of(service).exports
 
 
 @pytest.fixture
@@ -409,7 +410,7 @@ def test_without_a_releasable_cohort_only_own_values(
     from dataclasses import replace
 
     service.settings = replace(settings, reference=False)
-    exports = ExportService(BenchmarkService(service))
+    exports = Container.of(service).exports
     # a user of social media, so it is counted in the default population (alone: below k)
     user = {questionnaire.population.question: "ad_hoc"}
     rec, _ = submit(service, orgs.build(questionnaire, orgs.middle, user))
@@ -688,8 +689,8 @@ def test_cohort_table_of_the_reference(exports, seeded) -> None:  # type: ignore
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-untyped-def]
     """A configured SQLite store with the reference cohort and three client assessments."""
+    from chalicelib.assessments import AssessmentService
     from chalicelib.config import Settings
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     path = tmp_path / "cli.sqlite3"
@@ -698,7 +699,7 @@ def cli_env(tmp_path, monkeypatch, catalog, questionnaire):  # type: ignore[no-u
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     store = SqliteStore(str(path))
     svc = AssessmentService(store, catalog, Settings(secret=b"cli-test"))
-    BenchmarkService(svc).seed_reference(questionnaire, 600, 1)
+    Container.of(svc).benchmarks.seed_reference(questionnaire, 600, 1)
     tokens = [submit(svc, orgs.up_to_phase(questionnaire, p))[1] for p in (2, 3, 5)]
     yield tokens
     store.close()

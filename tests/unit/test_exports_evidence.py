@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
+from chalicelib.container import Container
 from chalicelib.exports import ExportService
-from chalicelib.insights import BenchmarkService
 from tests import orgs
 from tests.unit.test_exports import pdf_pages, read_csv, submit, xlsx_book
 
 
 @pytest.fixture
 def exports(service: Any, questionnaire: Any) -> ExportService:
-    b = BenchmarkService(service)
-    b.seed_reference(questionnaire, 300, 1)
-    return ExportService(b)
+    services = Container.of(service)
+    services.benchmarks.seed_reference(questionnaire, 300, 1)
+    return services.exports
 
 
 def _unknown(questionnaire: Any) -> dict[str, str]:

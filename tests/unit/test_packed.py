@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from chalicelib.storage import Aggregate, Contribution, metric_bins, packed
+from chalicelib.records import Aggregate, Contribution, Deltas, metric_bins
+from chalicelib.storage import codec, packed
 
 
 def contribution(metrics: dict[str, int], month: str = "2026-11") -> Contribution:
@@ -23,11 +24,13 @@ def apply(stored: dict[str, int], deltas: dict[str, int]) -> None:
 
 def decode(stored: dict[str, int]) -> Aggregate:
     agg = Aggregate()
+    rest = []
     for name, value in stored.items():
         if packed.is_word(name):
             agg.add_bins(*packed.decode_word(name, value))
         else:
-            agg.add_field(name, value)
+            rest.append((name, value))
+    agg.add_deltas(codec.deltas_from_counters(rest))
     return agg
 
 
@@ -52,7 +55,7 @@ def test_sums_of_words_decode_to_exact_histograms() -> None:
             "pyramid_level": rng.randint(0, 5),
         }
         scores.append(s)
-        apply(stored, packed.pack_deltas(contribution(s).fields()))
+        apply(stored, packed.pack_deltas(contribution(s).deltas()))
     agg = decode(stored)
     assert agg.count == 500 and agg.months == {"2026-11": 500}
     for m in ("overall", "phase", "pyramid_level"):
@@ -61,12 +64,12 @@ def test_sums_of_words_decode_to_exact_histograms() -> None:
 
 def test_the_number_of_words_is_fixed_from_the_first_submission() -> None:
     one: dict[str, int] = {}
-    apply(one, packed.pack_deltas(contribution({"overall": 50, "phase": 3}).fields()))
+    apply(one, packed.pack_deltas(contribution({"overall": 50, "phase": 3}).deltas()))
     many = dict(one)
     for v in range(101):
         apply(
             many,
-            packed.pack_deltas(contribution({"overall": v, "phase": v % 8}).fields()),
+            packed.pack_deltas(contribution({"overall": v, "phase": v % 8}).deltas()),
         )
     assert set(one) == set(many)
     assert len([n for n in one if packed.is_word(n)]) == 17 + 2
@@ -77,18 +80,17 @@ def test_erasure_subtracts_exactly_what_was_added() -> None:
     a = contribution({"overall": 99, "phase": 7})
     b = contribution({"overall": 100, "phase": 6})
     for c in (a, b):
-        apply(stored, packed.pack_deltas(c.fields()))
-    apply(stored, packed.pack_deltas({n: -d for n, d in a.fields().items()}))
+        apply(stored, packed.pack_deltas(c.deltas()))
+    apply(stored, packed.pack_deltas(a.deltas(-1)))
     agg = decode(stored)
     assert agg.count == 1
     assert agg.histograms == {"overall": {100: 1}, "phase": {6: 1}}
 
 
 def test_pre_summed_bulk_deltas_pack_like_single_ones() -> None:
-    total: dict[str, int] = {}
+    total = Deltas()
     for v in (0, 0, 5, 100, 100, 100):
-        for n, d in contribution({"overall": v}).fields().items():
-            total[n] = total.get(n, 0) + d
+        total.add(contribution({"overall": v}).deltas())
     assert decode(packed.pack_deltas(total)).histograms == {
         "overall": {0: 2, 5: 1, 100: 3}
     }
@@ -96,9 +98,9 @@ def test_pre_summed_bulk_deltas_pack_like_single_ones() -> None:
 
 def test_values_outside_the_metric_range_are_refused() -> None:
     with pytest.raises(ValueError, match="phase=8"):
-        packed.pack_deltas(contribution({"phase": 8}).fields())
+        packed.pack_deltas(contribution({"phase": 8}).deltas())
     with pytest.raises(ValueError, match="overall=101"):
-        packed.pack_deltas(contribution({"overall": 101}).fields())
+        packed.pack_deltas(contribution({"overall": 101}).deltas())
 
 
 def test_a_bin_near_capacity_is_reported(caplog: pytest.LogCaptureFixture) -> None:

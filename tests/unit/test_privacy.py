@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib import privacy
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 
 C = Cohort("C", "50-249", "dach")
 

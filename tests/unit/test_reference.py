@@ -53,7 +53,7 @@ def test_users_are_the_questionnaires_population(population) -> None:  # type: i
 
 def test_users_cohort_is_not_dominated_by_zeros(population) -> None:  # type: ignore[no-untyped-def]
     """The default comparison population: median metrics above 0, 2/100 a low percentile."""
-    from chalicelib import benchmark, scoring
+    from chalicelib import histograms, scoring
 
     users = [scoring.score(Q, s.answers).metrics() for s in population if s.user]
     for metric in ("overall", "phase", "tier_foundation", "dim_strategy"):
@@ -61,11 +61,11 @@ def test_users_cohort_is_not_dominated_by_zeros(population) -> None:  # type: ig
         for m in users:
             if metric in m:
                 h[m[metric]] = h.get(m[metric], 0) + 1
-        assert (benchmark.quantile(h, 0.5) or 0) > 0, metric
+        assert (histograms.quantile(h, 0.5) or 0) > 0, metric
     overall: dict[int, int] = {}
     for m in users:
         overall[m["overall"]] = overall.get(m["overall"], 0) + 1
-    assert (benchmark.percentile_rank(overall, 2) or 0) < 5
+    assert (histograms.percentile_rank(overall, 2) or 0) < 5
 
 
 def _variant(edit) -> Questionnaire:  # type: ignore[no-untyped-def]
@@ -181,8 +181,8 @@ def test_reproducible_and_seed_dependent() -> None:
 
 
 def test_answers_are_valid(population) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.assessments import AssessmentService
     from chalicelib.config import Settings
-    from chalicelib.service import AssessmentService
     from chalicelib.storage.sqlite import SqliteStore
 
     svc = AssessmentService(

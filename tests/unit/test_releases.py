@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib import aggregation as agg
-from chalicelib import benchmark, privacy, releases
+from chalicelib import histograms, privacy, releases
 from chalicelib.aggregation import AggregateKey, CellKey, CohortState, Grid
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.releases import Release, ReleasedCell, SuppressedCell
 
 GRID = Grid("real", "smm", "1.0.0")
@@ -217,8 +217,8 @@ def test_attack_b_metric_differencing_naive_recovers_the_org() -> None:
     assert counts[P] - counts[CH] == K
     assert privacy.release(P, counts, K).status == privacy.RELEASED
     assert privacy.release(CH, counts, K).status == privacy.RELEASED
-    n_p = benchmark.hist_count(pop.hist(P, "dim_crisis"))
-    n_ch = benchmark.hist_count(pop.hist(CH, "dim_crisis"))
+    n_p = histograms.hist_count(pop.hist(P, "dim_crisis"))
+    n_ch = histograms.hist_count(pop.hist(CH, "dim_crisis"))
     assert (n_p, n_ch) == (6, 5)  # both >= k: today's metric rule releases both
     assert subtract(pop.hist(P, "dim_crisis"), pop.hist(CH, "dim_crisis")) == {value: 1}
 
@@ -358,7 +358,7 @@ def test_attack_d_two_decimal_ranks_naive_rebuild_the_histogram() -> None:
     scores = [rnd.randrange(101) for _ in range(23)]
     exact = [scores.count(x) for x in range(101)]
     rebuilt = rebuild_from_ranks(
-        lambda x: round(benchmark.percentile_rank(exact, x) or 0, 2), len(scores)
+        lambda x: round(histograms.percentile_rank(exact, x) or 0, 2), len(scores)
     )
     assert rebuilt == exact
 

@@ -8,10 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import benchmark, privacy
-from chalicelib.benchmark import ALL, Cohort
+from chalicelib import cohorts, histograms, privacy
+from chalicelib.assessments import AssessmentService
+from chalicelib.cohorts import ALL, Cohort
+from chalicelib.config import Settings
 from chalicelib.errors import InvalidInput
-from chalicelib.questionnaire import Questionnaire, comparable_metrics
+from chalicelib.questionnaire import Catalog, Questionnaire, comparable_metrics
+from chalicelib.records import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    POPULATIONS,
+    Aggregate,
+    AssessmentRecord,
+)
 from chalicelib.results import (
     CohortComparison,
     CohortStatistics,
@@ -26,14 +35,7 @@ from chalicelib.results import (
     Progress,
     Summary,
 )
-from chalicelib.service import AssessmentService
-from chalicelib.storage import (
-    POPULATION_ALL,
-    POPULATION_USERS,
-    POPULATIONS,
-    Aggregate,
-    AssessmentRecord,
-)
+from chalicelib.storage import Store
 
 SOURCES = ("real", "reference")
 # Benchmarks compare with organisations that use social media by default: the population the
@@ -105,10 +107,20 @@ def parse_cohort(
 
 
 class BenchmarkService:
-    def __init__(self, assessments: AssessmentService) -> None:
+    """Benchmark use cases over the store's roll-ups; ``assessments`` authorises the caller of
+    an assessment's comparison or progress and looks questionnaires up by request."""
+
+    def __init__(
+        self,
+        assessments: AssessmentService,
+        store: Store,
+        catalog: Catalog,
+        settings: Settings,
+    ) -> None:
         self.assessments = assessments
-        self.store = assessments.store
-        self.settings = assessments.settings
+        self.store = store
+        self.catalog = catalog
+        self.settings = settings
 
     def questionnaire(
         self, qid: str, version: str | None, language: str
@@ -131,14 +143,14 @@ class BenchmarkService:
         shards = self.settings.global_shards
         wanted = cohort.generalisations()
         read = self.store.read_populations(
-            source, q.id, q.version, benchmark.read_keys(wanted, shards), populations
+            source, q.id, q.version, cohorts.read_keys(wanted, shards), populations
         )
         out: dict[str, dict[Cohort, Aggregate]] = {}
         for population, raw in read.items():
             aggs: dict[Cohort, Aggregate] = {}
             for c in wanted:
                 if c.is_global:
-                    keys = [benchmark.storage_key(c, s) for s in range(max(shards, 1))]
+                    keys = [cohorts.storage_key(c, s) for s in range(max(shards, 1))]
                 else:
                     keys = [c.key]
                 aggs[c] = _sum([raw[k] for k in keys if k in raw])
@@ -163,6 +175,7 @@ class BenchmarkService:
         return Lattice(source, both[population], population, outer)
 
     def source_param(self, source: str | None) -> str:
+        """The ``source`` query parameter checked: auto, real or reference (if enabled)."""
         s = "auto" if source is None else source
         if s not in ("auto", *SOURCES):
             raise InvalidInput(
@@ -268,7 +281,7 @@ class BenchmarkService:
 
     def metric_statistics(self, metric: str, agg: Aggregate) -> MetricStatistics:
         """One metric's released statistics (None below k)."""
-        s = Summary.of(benchmark.summary(agg.bins.get(metric, ()), metric))
+        s = Summary.of(histograms.summary(agg.bins.get(metric, ()), metric))
         return MetricStatistics(metric, s if s.n >= self.settings.k_min else None)
 
     # --- one assessment against its peers -----------------------------------------------
@@ -312,7 +325,7 @@ class BenchmarkService:
             value = rec.metrics[m]
             s = stats.summary
             if s is not None and s.median is not None and s.p75 is not None:
-                rank = benchmark.percentile_rank(agg.bins[m], value)
+                rank = histograms.percentile_rank(agg.bins[m], value)
                 metrics.append(
                     MetricComparison(
                         stats,
@@ -324,8 +337,8 @@ class BenchmarkService:
                 )
             else:
                 metrics.append(MetricComparison(stats, value, None, None, None))
-        phases = benchmark.banded(agg.bins.get("phase", ()), "phase")
-        levels = benchmark.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
+        phases = histograms.banded(agg.bins.get("phase", ()), "phase")
+        levels = histograms.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
         names = ["none"] + [t.id for t in q.tiers]
         pyramid = {names[int(k)]: v for k, v in levels.items()}
         return Comparison(frame, rec.id, tuple(metrics), phases, pyramid), agg
@@ -396,10 +409,10 @@ class BenchmarkService:
                 continue
             before, after = prev.metrics[m], rec.metrics[m]
             h = hists.get(m)
-            if h and benchmark.hist_count(h) >= self.settings.k_min:
+            if h and histograms.hist_count(h) >= self.settings.k_min:
                 pb, pa = (
-                    benchmark.percentile_rank(h, before),
-                    benchmark.percentile_rank(h, after),
+                    histograms.percentile_rank(h, before),
+                    histograms.percentile_rank(h, after),
                 )
                 change = MetricChange(
                     m,
@@ -439,7 +452,7 @@ class ConsultantStatistics:
         metrics: list[MetricConfidence] = []
         for m in q.metric_names():
             h = agg.histograms.get(m)
-            if not h or benchmark.hist_count(h) < b.settings.k_min:
+            if not h or histograms.hist_count(h) < b.settings.k_min:
                 continue
             metrics.append(
                 MetricConfidence(
@@ -487,7 +500,7 @@ class ConsultantStatistics:
             if not ha or not hb:
                 continue
             if (
-                min(benchmark.hist_count(ha), benchmark.hist_count(hb))
+                min(histograms.hist_count(ha), histograms.hist_count(hb))
                 < b.settings.k_min
             ):
                 continue

@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import benchmark, quality, scoring
+from chalicelib import cohorts, quality, scoring
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from chalicelib.models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.questionnaire import Catalog, Questionnaire, UnknownQuestionnaire
-from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
-from chalicelib.scoring import ScoreResult
-from chalicelib.storage import (
+from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     AssessmentRecord,
@@ -32,8 +29,11 @@ from chalicelib.storage import (
     Delivery,
     Draft,
     IdempotencyKey,
-    Store,
 )
+from chalicelib.request_models import AnswersIn, DraftIn, SubmissionIn
+from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
+from chalicelib.scoring import ScoreResult
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
@@ -238,16 +238,16 @@ class AssessmentService:
     def contribution_for(self, rec: AssessmentRecord) -> Contribution | None:
         if not rec.included:
             return None
-        cohort = benchmark.Cohort(
-            rec.industry or benchmark.ALL,
-            rec.size or benchmark.ALL,
-            rec.region or benchmark.ALL,
+        cohort = cohorts.Cohort(
+            rec.industry or cohorts.ALL,
+            rec.size or cohorts.ALL,
+            rec.region or cohorts.ALL,
         )
         return Contribution(
             source=rec.source,
             questionnaire_id=rec.questionnaire_id,
             version=rec.version,
-            cohorts=benchmark.contribution_keys(
+            cohorts=cohorts.contribution_keys(
                 cohort, rec.id, self.settings.global_shards
             ),
             metrics=dict(rec.metrics),

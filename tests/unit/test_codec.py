@@ -1,0 +1,167 @@
+"""The stored encodings (chalicelib/storage/codec.py) are pinned: SQLite files and DynamoDB
+items written before must read back, and new writes must look like the old ones."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from chalicelib.records import (
+    AssessmentRecord,
+    Contribution,
+    Delivery,
+    Deltas,
+    Draft,
+    PartnerKey,
+    Webhook,
+    WebhookSecret,
+)
+from chalicelib.storage import codec, packed
+from chalicelib.storage.codec import CounterName, MonthCounter, WordName
+from chalicelib.storage.sqlite import SqliteStore
+
+
+def contribution(**metrics: int) -> Contribution:
+    return Contribution("real", "smm", "1.0.0", ("C#*#*",), metrics, "2026-11")
+
+
+def record() -> AssessmentRecord:
+    return AssessmentRecord(
+        id="a" * 32,
+        questionnaire_id="smm",
+        version="1.0.0",
+        language="de",
+        answers={"social_presence": "structured"},
+        metrics={"overall": 57, "phase": 3},
+        result={"phase": 3},
+        industry="C",
+        size="50-249",
+        country="DE",
+        region="dach",
+        month="2026-11",
+        created_at="2026-11-23T10:00:00+00:00",
+        consent=True,
+        included=True,
+        exclusion_reasons=("too_fast",),
+        token_hash="ab" * 32,
+        request_hash="cd" * 32,
+    )
+
+
+def test_counter_names_have_their_stored_text_form() -> None:
+    assert CounterName("overall", 57).encode() == "m#overall#57"
+    assert CounterName.decode("m#tier_foundation#0") == CounterName(
+        "tier_foundation", 0
+    )
+    assert MonthCounter("2026-11").encode() == "month#2026-11"
+    assert MonthCounter.decode("month#2026-11") == MonthCounter("2026-11")
+    assert WordName("overall", 9).encode() == "h#overall#9"
+    assert WordName.decode("h#pyramid_level#0") == WordName("pyramid_level", 0)
+    assert codec.COUNT == "count"
+
+
+@pytest.mark.parametrize(
+    "name", ["m#overall", "m#overall#x", "m##3", "h#overall#1", "m#a#b#3", "count"]
+)
+def test_malformed_bin_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        CounterName.decode(name)
+
+
+def test_a_submission_counts_as_pinned_per_bin_counters() -> None:
+    deltas = contribution(overall=57, phase=3).deltas()
+    assert deltas == Deltas(1, {"2026-11": 1}, {"overall": {57: 1}, "phase": {3: 1}})
+    assert codec.deltas_to_counters(deltas) == {
+        "count": 1,
+        "month#2026-11": 1,
+        "m#overall#57": 1,
+        "m#phase#3": 1,
+    }
+    back = codec.deltas_from_counters(codec.deltas_to_counters(deltas).items())
+    assert back == deltas
+    assert (
+        contribution(overall=57).deltas(-1)
+        == contribution(overall=57).deltas().negated()
+    )
+    with pytest.raises(ValueError, match="unknown aggregate counter"):
+        codec.deltas_from_counters([("n", 1)])
+    assert codec.deltas_from_counters([("n", 1)], strict=False) == Deltas()
+
+
+def test_dynamodb_attributes_of_a_submission_are_pinned() -> None:
+    """What one submission ADDs to a DynamoDB aggregate item: exact names and numbers."""
+    stored = packed.pack_deltas(
+        contribution(overall=57, phase=3, pyramid_level=2).deltas()
+    )
+    expected = {"count": 1, "month#2026-11": 1}
+    expected |= {f"h#overall#{w}": 0 for w in range(17)}
+    expected["h#overall#9"] = 10**18  # 57 = word 9, position 3: six digits per bin
+    expected |= {"h#phase#0": 10**18, "h#phase#1": 0, "h#pyramid_level#0": 10**12}
+    assert stored == expected
+    erased = packed.pack_deltas(contribution(overall=57).deltas(-1))
+    assert erased["count"] == -1 and erased["h#overall#9"] == -(10**18)
+
+
+def test_sqlite_aggregate_row_is_pinned(tmp_path: Path) -> None:
+    path = str(tmp_path / "pinned.sqlite3")
+    store = SqliteStore(path)
+    rec = record()
+    c = Contribution("real", "smm", "1.0.0", ("C#*#*",), {"phase": 3}, "2026-11")
+    assert store.create_assessment(rec, c) is True
+    store.close()
+    with sqlite3.connect(path) as conn:
+        (body,) = conn.execute("SELECT body FROM cohort_aggregates").fetchone()
+        (stored,) = conn.execute("SELECT body FROM assessments").fetchone()
+    assert body == (
+        '{"count":1,"months":{"2026-11":1},"histograms":{"phase":[0,0,0,1,0,0,0,0]}}'
+    )
+    assert stored == json.dumps(asdict(rec), sort_keys=True)
+
+
+def test_record_bodies_are_sorted_json_of_their_fields() -> None:
+    rec = record()
+    assert codec.record_to_json(rec) == json.dumps(asdict(rec), sort_keys=True)
+    assert codec.record_from_json(codec.record_to_json(rec)) == rec
+    draft = Draft("d1", "smm", "1.0.0", "de", {"q1": "a"}, "2026-11-23T10:00:00Z", 9)
+    key = PartnerKey(
+        "k1",
+        "p1",
+        "CRM",
+        "h" * 64,
+        ("submit",),
+        ("https://a.example",),
+        "standard",
+        "t",
+    )
+    hook = Webhook("p1", "https://hooks.example/x", "t", (WebhookSecret("s1", 5, 9),))
+    delivery = Delivery(
+        "e1", "p1", "assessment.completed", '{"a":1}', 7, last_status=500
+    )
+    for value, encode, decode in (
+        (draft, codec.draft_to_json, codec.draft_from_json),
+        (key, codec.partner_key_to_json, codec.partner_key_from_json),
+        (hook, codec.webhook_to_json, codec.webhook_from_json),
+        (delivery, codec.delivery_to_json, codec.delivery_from_json),
+    ):
+        assert encode(value) == json.dumps(asdict(value), sort_keys=True)  # type: ignore[operator]
+        assert decode(encode(value)) == value  # type: ignore[operator]
+        # the SQLite adapter wrote some of these without sorting the keys: still read
+        assert decode(json.dumps(asdict(value))) == value  # type: ignore[operator]
+    assert codec.branding_from_json(codec.branding_to_json({"b": 1, "a": 2})) == {
+        "a": 2,
+        "b": 1,
+    }
+
+
+def test_bodies_of_older_layouts_are_read() -> None:
+    key = PartnerKey("k1", "p1", "CRM", "h", ("submit",), (), "standard", "t")
+    old_key = {**asdict(key), "webhook_url": "https://old.example"}
+    old_key.pop("kind")
+    assert codec.partner_key_from_json(json.dumps(old_key)) == key
+    hook = Webhook("p1", "https://hooks.example/x", "t")
+    old_hook = {"partner_id": "p1", "url": "https://hooks.example/x", "created_at": "t"}
+    assert codec.webhook_from_json(json.dumps(old_hook)) == hook
