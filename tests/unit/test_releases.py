@@ -388,6 +388,28 @@ def test_attack_d_release_ranks_are_whole_and_depend_only_on_coarse_shares() -> 
     assert doc_a["n"] == "10-19" and doc_a["mean"] != doc_b["mean"]
 
 
+def test_ranks_are_mid_ranks_of_the_released_shares() -> None:
+    pop = Population()
+    for i in range(10):  # phases 2 and 3, half each; overall 40..49 and 60..69
+        pop.submit(
+            f"a{i}",
+            ("C", "50-249", "dach"),
+            {"phase": 2 + i % 2, "overall": (40 if i % 2 else 60) + i},
+        )
+    r = pop.release("r1")
+
+    def rank(metric: str, value: int) -> int | None:
+        return releases.rank_against_release(r, CH, metric, value, "all")
+
+    assert [rank("phase", v) for v in (0, 2, 3, 7)] == [0, 25, 75, 100]
+    assert rank("overall", 0) == 0 and rank("overall", 100) == 100
+    assert (
+        rank("overall", 40) == 3 and rank("overall", 49) == 48
+    )  # inside the 40-49 band
+    assert rank("overall", 55) == 50  # between the two bands
+    assert rank("overall", 101) is None and rank("phase", 8) is None
+
+
 def test_rank_is_none_when_not_released() -> None:
     pop = Population()
     crowd(pop, 3, ("C", "50-249", "dach"), 10, "c")
@@ -541,6 +563,16 @@ def test_rebuilt_aggregates_with_reset_counters_are_withheld_not_carried() -> No
     }
     r2 = releases.build_release(states, K, r1, "r2", "t2", GRID)
     assert r2.cell(CellKey("all", CH)).status == releases.WITHHELD
+
+
+def test_a_release_is_deterministic() -> None:
+    pop = random_population(15, 200)
+    cells = pop.cells()
+    shuffled = dict(sorted(cells.items(), key=lambda kv: hash(kv[0].key) % 97))
+    a = releases.build_release(cells, K, None, "r1", "t", GRID)
+    b = releases.build_release(shuffled, K, None, "r1", "t", GRID)
+    assert a == b
+    assert releases.release_to_items(a) == releases.release_to_items(b)
 
 
 def test_complementary_suppression_terminates_on_a_dense_grid() -> None:
