@@ -63,7 +63,7 @@ limiting who may submit); ``changes`` counts events, not distinct organisations.
 
 Modules: ``model`` (cells, releases, the input protocol), ``build`` (``build_release``),
 ``lattice`` (partitions, the fixed point, ``audit``), ``figures`` (rounding, quantiles,
-``rank_against_release``, ``public_cell``), ``codec`` (JSON items).
+``rank_against_release``, ``public_cell``, ``released_histogram``), ``codec`` (JSON items).
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ from chalicelib.releases.figures import (
     band_edges,
     metric_figures,
     n_band,
+    n_band_floor,
     public_cell,
     rank_against_release,
+    released_histogram,
     released_quantiles,
     whole_percent_shares,
 )
@@ -116,11 +118,13 @@ __all__ = [
     "cell_to_item",
     "metric_figures",
     "n_band",
+    "n_band_floor",
     "partitions",
     "public_cell",
     "rank_against_release",
     "release_from_items",
     "release_to_items",
+    "released_histogram",
     "released_quantiles",
     "whole_percent_shares",
 ]

@@ -29,6 +29,29 @@ def n_band(n: int, k: int) -> str:
     return f"{lo}+"
 
 
+def n_band_floor(n: int, k: int) -> int:
+    """The lowest count of ``n``'s published band (what a reader may assume as n)."""
+    return int(n_band(n, k).split("-")[0].rstrip("+"))
+
+
+def released_histogram(metric: str, figures: MetricFigures, k: int) -> dict[int, int]:
+    """A histogram built from public figures only, for statistics that need one (the
+    consultant endpoint's confidence intervals): the band floor of n organisations spread
+    over the released shares (largest remainder), each band's at its middle value. Two
+    cohorts with the same n band and shares give the same histogram."""
+    total = n_band_floor(figures.n, k)
+    exact = [total * s / 100 for s in figures.shares]  # the shares sum to 100
+    floors = [int(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[: total - sum(floors)]:
+        floors[i] += 1
+    out: dict[int, int] = {}
+    for (lo, hi, _), c in zip(band_edges(metric), floors, strict=True):
+        if c:
+            out[(lo + hi) // 2] = c
+    return out
+
+
 def band_edges(metric: str) -> list[tuple[int, int, str]]:
     """(low, high, label) of each released histogram bin of a metric."""
     out = []

@@ -610,6 +610,18 @@ def test_shares_sum_to_100_and_quantiles_come_from_them() -> None:
     assert releases.released_quantiles("phase", ph)["p25"] == 2
 
 
+def test_released_histogram_uses_public_figures_only() -> None:
+    a = releases.MetricFigures(23, 51, (0, 0, 0, 10, 20, 40, 30, 0, 0, 0))
+    b = releases.MetricFigures(
+        49, 58, (0, 0, 0, 10, 20, 40, 30, 0, 0, 0)
+    )  # same band 20-49
+    h = releases.released_histogram("overall", a, K)
+    assert h == releases.released_histogram("overall", b, K)
+    assert h == {34: 2, 44: 4, 54: 8, 64: 6} and sum(h.values()) == 20
+    ph = releases.MetricFigures(7, 3, (0, 0, 0, 60, 40, 0, 0, 0))
+    assert releases.released_histogram("phase", ph, K) == {3: 3, 4: 2}  # floor of 5-9
+
+
 def test_codec_round_trip_and_item_size() -> None:
     pop = random_population(12, 300)
     r1 = pop.release("r1")
