@@ -12,18 +12,16 @@ from chalicelib.releases.model import COUNT, Cell, Release, ReleasedCell
 
 @dataclass(frozen=True)
 class Partition:
-    """``parent`` is the disjoint union of ``parts`` and an unpublished rest. Each part lists
-    the cells an attacker can subtract for it, largest first (a child's ``all`` cell, else
-    its ``users`` cell)."""
+    """``parent`` is the disjoint union of ``parts`` and an unpublished rest."""
 
     parent: CellKey
-    parts: tuple[tuple[CellKey, ...], ...]
+    parts: tuple[CellKey, ...]
 
 
 def partitions(keys: Iterable[CellKey]) -> list[Partition]:
     """Every one-level partition among ``keys``: a cell into its children along each
-    dimension where it is ``*`` (per population; an ``all`` parent may subtract a child's
-    ``users`` cell), and each ``all`` cell into its ``users`` cell and the non-users."""
+    dimension where it is ``*`` (per population), and each ``all`` cell into its ``users``
+    cell and the non-users."""
     universe = set(keys)
     groups: dict[tuple[str, tuple[str, str, str], int], list[CellKey]] = {}
     for key in universe:
@@ -36,55 +34,137 @@ def partitions(keys: Iterable[CellKey]) -> list[Partition]:
                     ALL if d == 2 else c[2],
                 )
                 groups.setdefault((key.population, parent, d), []).append(key)
-    out: list[Partition] = []
-    for (population, parent, _), children in sorted(groups.items()):
-        parts = []
-        for child in sorted(children):
-            alts = [child]
-            if population == POPULATION_ALL:
-                alts.append(CellKey(POPULATION_USERS, child.cohort))
-            parts.append(tuple(alts))
-        out.append(Partition(CellKey(population, Cohort(*parent)), tuple(parts)))
+    out = [
+        Partition(CellKey(population, Cohort(*parent)), tuple(sorted(children)))
+        for (population, parent, _), children in sorted(groups.items())
+    ]
     for key in sorted(universe):
         if key.population == POPULATION_ALL:
-            users = CellKey(POPULATION_USERS, key.cohort)
-            out.append(Partition(key, ((users,),)))
+            out.append(Partition(key, (CellKey(POPULATION_USERS, key.cohort),)))
     return out
 
 
-def _difference(
-    p: Partition, published: Mapping[CellKey, int]
-) -> tuple[int, list[CellKey]]:
-    chosen = [next((c for c in alts if c in published), None) for alts in p.parts]
-    used = [c for c in chosen if c is not None]
-    return published[p.parent] - sum(published[c] for c in used), used
+TRIALS = 12  # victims tried for "suppressing this one alone makes it safe" (cost bound)
 
 
-def _unsafe(d: int, k: int) -> bool:
-    """A difference that isolates fewer than k organisations: 0 < d < k. A negative d (a
-    carried-over part shows more than its parent does now) is unsafe too: adding back
-    other published parts could then land between 0 and k. With every d in {0} or >= k,
-    the parent minus any subset of its published parts is 0 or >= k as well."""
-    return d != 0 and d < k
+class _Attacker:
+    """What an attacker can subtract from a parent: any combination of disjoint published
+    cells inside its parts. A part that is not published can still be replaced by the
+    published cells of any of its own partitions, recursively (an ``all`` part also by its
+    ``users`` cell), so a suppressed intermediate cell does not hide its published
+    children: (C,*,*) - (C,1-9,*) - (C,10-49,dach) is checked although (C,10-49,*) is
+    suppressed. The achievable totals are kept as a bitset (bit s: total s), saturated
+    above ``cap``."""
+
+    def __init__(self, parts: list[Partition], published: dict[CellKey, int]) -> None:
+        self.published = published
+        self.below: dict[CellKey, list[tuple[CellKey, ...]]] = {}
+        for p in parts:
+            self.below.setdefault(p.parent, []).append(p.parts)
+        self.cap = max(published.values(), default=0) + 1
+        self.memo: dict[CellKey, int] = {}
+        self.cells: dict[CellKey, frozenset[CellKey]] = {}
+
+    def forget(self, cell: CellKey) -> None:
+        """Drop what depends on ``cell``'s publication: its roll-ups, and for a ``users``
+        cell also the ``all`` cells of the same cohorts."""
+        populations = {cell.population, POPULATION_ALL}
+        for g in cell.cohort.generalisations():
+            for population in populations:
+                key = CellKey(population, g)
+                self.memo.pop(key, None)
+                self.cells.pop(key, None)
+
+    def _saturate(self, bits: int) -> int:
+        if bits >> self.cap:
+            bits = (bits & ((1 << self.cap) - 1)) | (1 << self.cap)
+        return bits
+
+    def sums(self, parts: Iterable[CellKey]) -> int:
+        acc = 1
+        for part in parts:
+            opt = self.options(part)
+            if opt == 1:
+                continue  # nothing to subtract inside this part
+            a, b = (acc, opt) if acc.bit_count() >= opt.bit_count() else (opt, acc)
+            new = 0
+            while b:  # shift the denser set by each total of the sparser one
+                low = b & -b
+                new |= a << (low.bit_length() - 1)
+                b ^= low
+            acc = self._saturate(new)
+        return acc
+
+    def options(self, cell: CellKey) -> int:
+        if cell in self.memo:
+            return self.memo[cell]
+        bits = 1
+        if cell in self.published:
+            bits |= 1 << min(self.published[cell], self.cap)
+        for parts in self.below.get(
+            cell, ()
+        ):  # an all cell's users cell is one of them
+            bits |= self.sums(parts)
+        self.memo[cell] = bits
+        return bits
+
+    def contributors(self, cell: CellKey) -> frozenset[CellKey]:
+        """The published cells the attacker may use inside ``cell`` (``cell`` included)."""
+        if cell not in self.cells:
+            found = {cell} if cell in self.published else set()
+            for parts in self.below.get(cell, ()):
+                for part in parts:
+                    found |= self.contributors(part)
+            self.cells[cell] = frozenset(found)
+        return self.cells[cell]
+
+    def unsafe(self, p: Partition, k: int) -> bool:
+        """Whether some total t the attacker can subtract leaves 0 < P - t < k or t > P."""
+        total = self.published[p.parent]
+        bits = self.sums(p.parts)
+        above = bits >> (total + 1)
+        window = (bits >> max(total - k + 1, 0)) & (
+            (1 << (total - max(total - k + 1, 0))) - 1
+        )
+        return bool(above or window)
 
 
 def fixed_point(
     parts: list[Partition], published: dict[CellKey, int], k: int
 ) -> set[CellKey]:
-    """Suppress parts until no partition leaves an unsafe d; returns what was suppressed."""
+    """Suppress published cells until no partition lets the attacker subtract a total t
+    with 0 < P - t < k or t > P; returns what was suppressed. The victim is the smallest
+    published cell inside the partition's parts whose suppression alone makes it safe
+    (among the ``TRIALS`` smallest), or else the smallest one (a suppressed cell whose
+    equal child is still published hides nothing, so the smallest is not always enough).
+
+    Termination: every step suppresses one more published cell and nothing is ever
+    un-suppressed; a violation always has a cell to suppress (with none inside the parts
+    the attacker subtracts 0 and P >= k is safe)."""
     suppressed: set[CellKey] = set()
+    attacker = _Attacker(parts, published)
     changed = True
     while changed:
         changed = False
         for p in parts:
-            if p.parent not in published:
+            if p.parent not in published or not attacker.unsafe(p, k):
                 continue
-            d, used = _difference(p, published)
-            if _unsafe(d, k):
-                victim = min(used, key=lambda c: (published[c], c))
-                del published[victim]
-                suppressed.add(victim)
-                changed = True
+            used = set().union(*(attacker.contributors(c) for c in p.parts))
+            ranked = sorted(used, key=lambda c: (published[c], c))
+            victim = ranked[0]
+            for candidate in ranked[:TRIALS]:
+                value = published.pop(candidate)
+                attacker.forget(candidate)
+                safe = not attacker.unsafe(p, k)
+                published[candidate] = value
+                attacker.forget(candidate)
+                if safe:
+                    victim = candidate
+                    break
+            del published[victim]
+            suppressed.add(victim)
+            attacker.forget(victim)
+            changed = True
     return suppressed
 
 
@@ -103,17 +183,18 @@ class Violation:
 
 
 def audit(release: Release) -> list[Violation]:
-    """Every partition of a release whose published figures leave an unsafe difference
-    (empty for every release ``build_release`` makes)."""
+    """Every partition of a release where the attacker (``_Attacker``) can subtract a total
+    that isolates fewer than k organisations (empty for every release ``build_release``
+    makes). ``difference`` is the one-level d (parent minus its published parts)."""
     parts = partitions(release.cells)
     out = []
     for measure in [COUNT, *measures(release.cells)]:
         published = published_values(release.cells, measure)
+        attacker = _Attacker(parts, published)
         for p in parts:
-            if p.parent in published:
-                d, _ = _difference(p, published)
-                if _unsafe(d, release.k):
-                    out.append(Violation(p.parent, measure, d))
+            if p.parent in published and attacker.unsafe(p, release.k):
+                d = published[p.parent] - sum(published.get(c, 0) for c in p.parts)
+                out.append(Violation(p.parent, measure, d))
     return out
 
 
