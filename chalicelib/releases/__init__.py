@@ -22,25 +22,25 @@ Rules (``build_release``):
 3. **Complementary suppression over the lattice, per metric.** Every cell P is the disjoint
    union of its children along any dimension where P is ``*`` (P = (C,*,dach) is
    (C,1-9,dach) + (C,10-49,dach) + ... + organisations without a size), and the ``all`` cell
-   of a cohort is its ``users`` cell plus the non-users. For each such partition and each
-   measure (the cell count, then each metric's n) the published figures must not leave a
-   difference ``d = P - (sum of the published parts)`` with ``0 < d < k``: that difference
-   is a group of fewer than k organisations whose histogram follows by subtraction (sibling
-   differencing, the ``users``-vs-``all`` difference, and their mixture: for an ``all``
-   parent the attacker subtracts a child's ``users`` cell where its ``all`` cell is not
-   published, so that is checked too). Values are the published ones, so a carried-over
-   cell counts with the figures it shows, and then d can be negative (a carried part
-   shows more than its recomputed parent): that is a violation too, because adding other
-   parts back could land between 0 and k. With every d either 0 or >= k, P minus *any*
-   subset of its published parts is 0 or >= k (the parts are >= k each): sibling
-   combinations are covered. A violation suppresses the smallest published part
-   (``suppressed_complement``), one part per step.
+   of a cohort contains its ``users`` cell. For each published P, each such partition and
+   each measure (the cell count, then each metric's n), the attacker subtracts any
+   combination of disjoint published cells inside the parts: a part itself, or, where it is
+   not published, the published cells of any of its own partitions, recursively (and an
+   ``all`` part's ``users`` cell). No achievable total t may leave ``0 < P - t < k``
+   (a group of fewer than k organisations whose histogram follows by subtraction: sibling
+   differencing, ``users`` vs ``all``, their mixture, and differencing through a
+   suppressed intermediate cell such as (C,*,*) - (C,1-9,*) - (C,10-49,dach) with
+   (C,10-49,*) suppressed), nor ``t > P`` (possible when a carried-over part shows more
+   than its recomputed parent). Values are the published ones. The achievable totals are
+   computed exactly as bitsets (``lattice._Attacker``). A violation suppresses the smallest
+   published cell the attacker used whose suppression alone makes the partition safe, else
+   the smallest (``suppressed_complement``), one cell per step.
 
    *Termination.* Each step moves one (cell, measure) pair from published to suppressed and
    nothing is ever un-suppressed, so there are at most as many steps as published pairs;
    the loop stops after a full pass without a violation, which is then the fixed point
    (``audit`` re-checks a finished release and is empty). A violation always has a
-   published part to suppress: with none, ``d`` is the parent's own published n >= k.
+   published cell to suppress: with none inside the parts, t is 0 and P >= k is safe.
    Suppressing a cell suppresses all its metrics; metric passes never touch counts.
 
 Rounding (what a reader gets; ``public_cell``):
@@ -55,8 +55,8 @@ Every public figure except the mean is a function of the coarse shares, so no qu
 rebuild more than them. The exact counts stored in a release (``n``, the change counters)
 are for the next release's checks only and never leave the store.
 
-Known limits (docs/RELEASES.md): one-level partitions, not every linear combination of the
-lattice (no interval audit by linear programming); across releases the guarantee is per
+Known limits (docs/RELEASES.md): sums of disjoint published cells, not every linear
+combination with negative coefficients (no interval audit by linear programming); across releases the guarantee is per
 cell, combinations of different cells from different releases are not audited; an attacker who controls k-1 submissions
 of a cell can still isolate one organisation (no k-anonymity scheme prevents that without
 limiting who may submit); ``changes`` counts events, not distinct organisations.
