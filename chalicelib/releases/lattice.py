@@ -81,6 +81,7 @@ class _Attacker:
         return bits
 
     def sums(self, parts: Iterable[CellKey]) -> int:
+        """The totals of one choice inside each of the disjoint ``parts``."""
         acc = 1
         for part in parts:
             opt = self.options(part)
@@ -96,14 +97,14 @@ class _Attacker:
         return acc
 
     def options(self, cell: CellKey) -> int:
+        """The totals the attacker can subtract inside ``cell`` (0 always)."""
         if cell in self.memo:
             return self.memo[cell]
         bits = 1
         if cell in self.published:
             bits |= 1 << min(self.published[cell], self.cap)
-        for parts in self.below.get(
-            cell, ()
-        ):  # an all cell's users cell is one of them
+        # its partitions; for an all cell one of them is (its users cell,)
+        for parts in self.below.get(cell, ()):
             bits |= self.sums(parts)
         self.memo[cell] = bits
         return bits
