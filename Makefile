@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Deployed through S3 (CloudFormation): only the 250 MiB unzipped limit binds (docs/DEPLOY.md).
 export S3_ONLY ?= 1
 
-.PHONY: run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
+.PHONY: export-images web-screenshots run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,7 +21,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# system packages the tests drive (chromium, poppler-utils, Java 17, npm), installed if missing
+# system packages the tests drive (chromium, poppler-utils, LibreOffice Calc, Java 17, npm), installed if missing
 system-deps:
 	bash scripts/system-deps.sh
 
@@ -63,6 +63,14 @@ package: setup
 # performance figures (docs/PERFORMANCE.md); builds the package to time its cold start
 bench: setup node_modules/.installed package
 	$(BIN)/python bench/run.py
+
+# the screenshots in docs/WEB.md (Playwright + Debian's Chromium against a local server)
+web-screenshots: setup sync-questionnaires
+	$(BIN)/python scripts/web_screenshots.py
+
+# the rendered report pages shown in docs/EXPORTS.md (docs/images/exports/*.png)
+export-images: setup sync-questionnaires
+	$(BIN)/python scripts/export_images.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -543,6 +543,7 @@ class AssessmentService:
             answers=dict(body.answers),
             updated_at=now.isoformat(timespec="seconds"),
             expires_at=expires,
+            elapsed_seconds=body.elapsed_seconds,
         )
         self.store.put_draft(draft)
         return draft

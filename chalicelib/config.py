@@ -33,6 +33,38 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class SiteSettings:
+    """What the web page shows of the operator: the imprint and privacy-policy links German
+    companies expect (``IMPRINT_URL``, ``PRIVACY_URL``: https:// URLs, shown in the footer)
+    and the cohort size k the consent text names. Needs no secret."""
+
+    imprint_url: str | None = None
+    privacy_url: str | None = None
+    k_min: int = 5
+
+    @classmethod
+    def from_env(cls) -> SiteSettings:
+        return cls(
+            imprint_url=_https("IMPRINT_URL"),
+            privacy_url=_https("PRIVACY_URL"),
+            k_min=_int("BENCHMARK_MIN_COHORT", 5, 2, 1000),
+        )
+
+
+def _https(name: str) -> str | None:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return None
+    from chalicelib.branding import check_https_url
+
+    errors: list[tuple[str, str]] = []
+    value = check_https_url(raw, name, errors)
+    if value is None:
+        raise ValueError(f"{name} must be {errors[0][1]}, not {raw!r}")
+    return value
+
+
 def _int(name: str, default: int, lo: int, hi: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":

@@ -1,14 +1,18 @@
 """The ``export`` command of the CLI: consultant exports from the configured store.
 
     python -m chalicelib.cli export assessment --id ID --token TOKEN --format pdf --lang de -o report.pdf
+    python -m chalicelib.cli export assessment --id ID --token TOKEN --format pdf --label "Müller GmbH" -o report.pdf
     python -m chalicelib.cli export clients --tokens-file tokens.txt --format xlsx -o clients.xlsx
+    python -m chalicelib.cli export clients --tokens-file tokens.txt --format csv --csv-locale de -o clients.csv
     python -m chalicelib.cli export cohorts --by industry --format csv --source reference -o cohorts.csv
     python -m chalicelib.cli export cohorts --by size --format xlsx --population all -o sizes.xlsx
 
 ``chalicelib.cli.build_parser`` adds it with ``register(sub)``; ``main`` runs it on its own
 (``python -m chalicelib.export_cli export ...``). Errors are one line on stderr with a
 non-zero exit: 1 for unknown assessments or wrong tokens, 2 for invalid arguments. Tokens
-are never printed.
+are never printed. Display labels (``--label``, or after the token in the tokens file) name
+the assessments in the export instead of their ids; they are used for the file only, never
+stored and never printed.
 """
 
 from __future__ import annotations
@@ -76,7 +80,13 @@ def cmd_assessment(args: argparse.Namespace) -> int:
     try:
         rec = services.assessments.authorize(args.id, args.token)
         export = services.exports.assessment(
-            rec, args.format, args.lang, _cohort_params(args), format_pointer="/format"
+            rec,
+            args.format,
+            args.lang,
+            _cohort_params(args),
+            format_pointer="/format",
+            label=args.label,
+            csv_locale=args.csv_locale,
         )
     except DomainError as exc:
         return _domain_error(exc)
@@ -86,12 +96,19 @@ def cmd_assessment(args: argparse.Namespace) -> int:
 
 def read_tokens(path: str) -> list[tuple[int, str]]:
     """(line number, token) of every non-empty line that is not a ``#`` comment."""
-    out: list[tuple[int, str]] = []
+    return [(n, token) for n, token, _ in read_token_lines(path)]
+
+
+def read_token_lines(path: str) -> list[tuple[int, str, str | None]]:
+    """(line number, token, display label or None) of every non-empty line that is not a
+    ``#`` comment: a line is a token, optionally followed by whitespace and the label."""
+    out: list[tuple[int, str, str | None]] = []
     text = Path(path).read_text(encoding="utf-8-sig")
     for number, line in enumerate(text.splitlines(), 1):
-        token = line.strip()
-        if token and not token.startswith("#"):
-            out.append((number, token))
+        parts = line.strip().split(None, 1)
+        if parts and not parts[0].startswith("#"):
+            label = parts[1].strip() if len(parts) > 1 else ""
+            out.append((number, parts[0], label or None))
     return out
 
 
@@ -128,8 +145,9 @@ def cmd_clients(args: argparse.Namespace) -> int:
     from chalicelib.errors import DomainError
 
     services = Container()
+    lines = read_token_lines(args.tokens_file)
     records, problems = authorize_tokens(
-        services.assessments, read_tokens(args.tokens_file)
+        services.assessments, [(n, t) for n, t, _ in lines]
     )
     if problems:
         for p in problems:
@@ -137,6 +155,9 @@ def cmd_clients(args: argparse.Namespace) -> int:
         return 1
     if not records:
         return _fail(f"{args.tokens_file}: no result tokens", 2)
+    display = {
+        token.partition(".")[0]: label for _, token, label in lines if label is not None
+    }
     try:
         export = services.exports.side_by_side(
             records,
@@ -145,6 +166,8 @@ def cmd_clients(args: argparse.Namespace) -> int:
             _cohort_params(args),
             progress=progress(f"export {args.format}"),
             format_pointer="/format",
+            display_labels=display,
+            csv_locale=args.csv_locale,
         )
     except DomainError as exc:
         return _domain_error(exc)
@@ -166,6 +189,7 @@ def cmd_cohorts(args: argparse.Namespace) -> int:
             _cohort_params(args),
             format_pointer="/format",
             by_pointer="/by",
+            csv_locale=args.csv_locale,
         )
     except DomainError as exc:
         return _domain_error(exc)
@@ -176,6 +200,13 @@ def cmd_cohorts(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser, cohort: bool = True) -> None:
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--lang", choices=("de", "en"), default="en")
+    p.add_argument(
+        "--csv-locale",
+        choices=("de", "en"),
+        default=None,
+        help="CSV number format: de (';' and decimal comma) or en (',' and decimal "
+        "point); default: the one of --lang",
+    )
     p.add_argument(
         "-o", "--output", required=True, help="file to write, '-' for stdout"
     )
@@ -209,6 +240,11 @@ def register(subparsers: Any) -> None:
     a = sub.add_parser("assessment", help="one assessment against its cohort")
     a.add_argument("--id", required=True, help="assessment id")
     a.add_argument("--token", required=True, help="its result token")
+    a.add_argument(
+        "--label",
+        default=None,
+        help="display label shown instead of the id (not stored)",
+    )
     _common(a)
     a.set_defaults(func=cmd_assessment)
 
@@ -216,7 +252,10 @@ def register(subparsers: Any) -> None:
         "clients", help="several assessments side by side (one result token a line)"
     )
     c.add_argument(
-        "--tokens-file", required=True, help="file with one <id>.<secret> per line"
+        "--tokens-file",
+        required=True,
+        help="file with one <id>.<secret> per line, optionally followed by a space and "
+        "the display label shown instead of the id (not stored)",
     )
     _common(c)
     c.set_defaults(func=cmd_clients)

@@ -139,7 +139,16 @@ OPERATIONS: tuple[Op, ...] = (
         "Download the assessment report",
         "exports",
         None,
-        query=("format", "lang", "source", "population", "industry", "size", "region"),
+        query=(
+            "format",
+            "lang",
+            "csv_locale",
+            "source",
+            "population",
+            "industry",
+            "size",
+            "region",
+        ),
         security="token",
         errors=(401, 404, 406, 422),
         binary=(PDF, XLSX, CSV),
@@ -503,6 +512,11 @@ QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "format": (
         "export format",
         {"type": "string", "enum": ["pdf", "xlsx", "csv"], "default": "pdf"},
+    ),
+    "csv_locale": (
+        "format=csv: de (';' and decimal comma) or en (',' and decimal point); "
+        + "by default the one of lang",
+        {"type": "string", "enum": ["de", "en"]},
     ),
 }
 

@@ -213,6 +213,7 @@ class Draft:
     answers: dict[str, str]
     updated_at: str
     expires_at: int  # epoch seconds (DynamoDB TTL attribute)
+    elapsed_seconds: int = 0  # time spent so far, across sessions (older drafts: 0)
 
 
 @dataclass(frozen=True)

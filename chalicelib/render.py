@@ -237,6 +237,17 @@ def render_result(
                     values = x.option_evidence if rules_2 else x.scored_options
                     best = max(s for s in values.values() if s is not None)
                     item["met"] = values.get(answers.get(x.id, "")) == best
+                    # the answer given and the least answer that meets the criterion
+                    given = x.option_index.get(answers.get(x.id, ""))
+                    needed = min(
+                        (o for o in x.options if values.get(o.id) == best),
+                        key=lambda o: o.score or 0.0,
+                    )
+                    item["answer"] = given.id if given else None
+                    item["answer_label"] = given.label.get(language) if given else None
+                    item["needed_answer"] = needed.id
+                    item["needed_label"] = needed.label.get(language)
+                    item["key"] = rules_2 and x.phase_need
                 missing.append(item)
     shown: list[dict[str, Any]] = []
     if rules_2 and answers is not None and r.phase:
@@ -279,6 +290,9 @@ def render_result(
                     "phase": c.phase,
                     "name": phases[c.phase].name.get(language),
                     "score": c.score,
+                    # what the criterion needs (rules 2: per phase, else the default)
+                    "threshold": (phases[c.phase].threshold if rules_2 else None)
+                    or q.thresholds.phase,
                     "met": c.met,
                     "status": c.status,
                     "bridged": c.bridged,

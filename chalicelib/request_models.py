@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 Language = Literal["de", "en"]
 MAX_ANSWERS = 300
@@ -85,6 +92,21 @@ class PartnerSubmissionIn(SubmissionIn):
     )
 
 
+def _display_label(value: str) -> str:
+    from chalicelib.exports.model import label_problem
+
+    problem = label_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value.strip()
+
+
+DisplayLabel = Annotated[
+    str, Field(min_length=1, max_length=80), AfterValidator(_display_label)
+]
+"""A consultant's name for an assessment: 1 to 80 characters, no control characters."""
+
+
 class ExportIn(_In):
     """A partner's export: its own assessments side by side, or a cohort table."""
 
@@ -107,6 +129,25 @@ class ExportIn(_In):
         default="users",
         description="peers: organisations that use social media (default) or all",
     )
+    labels: dict[Annotated[str, Field(max_length=64)], DisplayLabel] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="kind=assessments: display labels (assessment id -> label, 1 to 80 "
+        "characters, no control characters) shown in the export instead of the ids; only "
+        "ids of this export; used for this file only, never stored or logged",
+        examples=[{"0123456789abcdef0123456789abcdef": "Müller GmbH, Workshop März"}],
+    )
+    csv_locale: Literal["de", "en"] | None = Field(
+        default=None,
+        description="format=csv: de (';' between fields, decimal comma) or en (',' and "
+        "decimal point); by default the one of language",
+    )
+
+    @model_validator(mode="after")
+    def _labels_name_assessments(self) -> ExportIn:
+        if self.labels and self.kind != "assessments":
+            raise ValueError("labels name assessments: only with kind=assessments")
+        return self
 
 
 class DraftIn(_In):
@@ -116,6 +157,13 @@ class DraftIn(_In):
     version: str | None = Field(default=None, max_length=32)
     language: Language = "en"
     answers: dict[str, str] = Field(default_factory=dict, max_length=MAX_ANSWERS)
+    elapsed_seconds: Annotated[
+        int, Field(ge=0, le=60 * 60 * 24 * 30), BeforeValidator(_json_integer)
+    ] = Field(
+        default=0,
+        description="time spent filling it in so far, across sessions: a resumed draft "
+        "keeps it, so the submission's duration_seconds counts every session",
+    )
 
 
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -110,6 +110,18 @@ class Criterion(_Out):
     met: bool | None = Field(
         default=None, description="the best option is already chosen"
     )
+    answer: str | None = Field(
+        default=None, description="the option given (null: unanswered)"
+    )
+    answer_label: str | None = None
+    needed_answer: str | None = Field(
+        default=None, description="the least option that meets this criterion"
+    )
+    needed_label: str | None = None
+    key: bool | None = Field(
+        default=None,
+        description="a key item (phase need): the criterion is met only with it",
+    )
 
 
 class NextPhase(_Out):
@@ -125,6 +137,7 @@ class PhaseProfile(_Out):
     phase: int
     name: str
     score: int | None
+    threshold: int = Field(description="the score the criterion needs (0..100)")
     met: bool
     status: Status = Field(
         description="not_assessable: too few answered items, or the 'don't know' answers "
@@ -285,6 +298,9 @@ class DraftOut(_Out):
     answers: dict[str, str]
     updated_at: str
     expires_at: str
+    elapsed_seconds: int = Field(
+        description="time spent filling it in so far, across sessions"
+    )
 
 
 class CohortOut(_Out):

@@ -12,8 +12,10 @@ none of them imports numpy or scipy.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import InvalidInput
@@ -23,6 +25,8 @@ from chalicelib.exports.model import (
     CohortRow,
     Labels,
     build_report,
+    check_csv_locale,
+    check_display_labels,
     cohort_row,
     labels,
 )
@@ -93,6 +97,11 @@ class ExportService:
         self.catalog = catalog
 
     # --- building blocks ----------------------------------------------------------------
+    def _now(self) -> datetime:
+        """When the export is made (the service's clock): printed in the reports and set as
+        the files' creation date."""
+        return self.assessments.clock()
+
     def _questionnaire(self, rec: AssessmentRecord) -> Questionnaire:
         return self.catalog.get(rec.questionnaire_id, rec.version)
 
@@ -101,14 +110,17 @@ class ExportService:
         rec: AssessmentRecord,
         language: str,
         params: Mapping[str, str | None] | None = None,
+        label: str | None = None,
     ) -> AssessmentReport:
-        """The data of one assessment's report: its result and its comparison."""
+        """The data of one assessment's report: its result and its comparison, named by
+        its display ``label`` when the export request gave one."""
         lab = labels(language)
         view = self.assessments.view(rec, language)
         comparison = self.benchmarks.compare_record(
             rec, comparison_params(params), language
         )
-        return build_report(view.questionnaire, view, comparison, lab)
+        report = build_report(view.questionnaire, view, comparison, lab)
+        return dataclasses.replace(report, label=label) if label else report
 
     def _reports(
         self,
@@ -116,11 +128,12 @@ class ExportService:
         language: str,
         params: Mapping[str, str | None] | None,
         progress: Progress | None,
+        display: Mapping[str, str] | None = None,
     ) -> Iterator[AssessmentReport]:
         """One report at a time: the caller writes it out and drops it."""
         total = len(records)
         for i, rec in enumerate(records, 1):
-            yield self.report(rec, language, params)
+            yield self.report(rec, language, params, (display or {}).get(rec.id))
             if progress is not None:
                 progress(i, total)
 
@@ -149,27 +162,38 @@ class ExportService:
         *,
         format_pointer: str = "/query/format",
         branding: Any = None,
+        label: str | None = None,
+        csv_locale: str | None = None,
     ) -> Export:
         """One assessment against its cohort (or the cohort ``params`` select); the PDF in
-        the white label of the partner that created it (``branding``)."""
+        the white label of the partner that created it (``branding``). ``label``: the
+        display name shown instead of the id; ``csv_locale`` (or the ``csv_locale``
+        parameter): the CSV's number format, by default the language's."""
         fmt = check_format(fmt, format_pointer)
         lab = labels(language)
-        report = self.report(rec, language, params)
+        locale = check_csv_locale(
+            csv_locale if csv_locale is not None else (params or {}).get("csv_locale"),
+            language,
+            "/query/csv_locale" if csv_locale is None else "/csv_locale",
+        )
+        display = check_display_labels({rec.id: label} if label else None, [rec.id])
+        report = self.report(rec, language, params, display.get(rec.id))
         name = f"{report.questionnaire_id}-report-{rec.id[:12]}-{language}.{fmt}"
+        now = self._now()
         if fmt == "csv":
             from chalicelib.exports import csv_export
 
-            w = csv_export.CsvWriter(csv_export.ASSESSMENT_COLUMNS)
+            w = csv_export.CsvWriter(csv_export.ASSESSMENT_COLUMNS, locale)
             w.write(csv_export.assessment_rows(report))
             body = w.finish()
         elif fmt == "xlsx":
             from chalicelib.exports import xlsx_export
 
-            body = xlsx_export.assessment_workbook(report, lab)
+            body = xlsx_export.assessment_workbook(report, lab, now)
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            body = pdf_report.assessment_report(report, lab, branding)
+            body = pdf.assessment_report(report, lab, branding, created=now)
         return Export(body, CONTENT_TYPES[fmt], name)
 
     def side_by_side(
@@ -181,37 +205,48 @@ class ExportService:
         progress: Progress | None = None,
         *,
         format_pointer: str = "/query/format",
+        display_labels: Mapping[str, str] | None = None,
+        csv_locale: str | None = None,
     ) -> Export:
         """Several assessments, each against its own cohort (or the cohort ``params``
         select), in the order given. Streams: one assessment's report is built, written and
-        dropped before the next, so memory does not grow with the full reports."""
+        dropped before the next, so memory does not grow with the full reports.
+        ``display_labels``: assessment id -> the name shown instead of the id (ids of this
+        export only; used for this file and dropped)."""
         fmt = check_format(fmt, format_pointer)
         lab = labels(language)
+        locale = check_csv_locale(csv_locale, language, "/csv_locale")
+        display = check_display_labels(display_labels, [r.id for r in records])
         name = f"assessments-{len(records)}-{language}.{fmt}"
+        now = self._now()
         if fmt == "csv":
             from chalicelib.exports import csv_export
 
-            w = csv_export.CsvWriter(csv_export.ASSESSMENT_COLUMNS)
-            for report in self._reports(records, language, params, progress):
+            w = csv_export.CsvWriter(csv_export.ASSESSMENT_COLUMNS, locale)
+            for report in self._reports(records, language, params, progress, display):
                 w.write(csv_export.assessment_rows(report))
             body = w.finish()
         elif fmt == "xlsx":
             from chalicelib.exports import xlsx_export
 
             book = xlsx_export.SideBySideWorkbook(
-                lab, self._metric_columns(records, language), len(records)
+                lab,
+                self._metric_columns(records, language),
+                len(records),
+                now,
+                names=[display.get(r.id, r.id) for r in records],
             )
-            for report in self._reports(records, language, params, progress):
+            for report in self._reports(records, language, params, progress, display):
                 book.add(report)
             body = book.finish()
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            doc = pdf_report.SideBySideReport(lab, len(records))
+            doc = pdf.SideBySideReport(lab, len(records), created=now)
             # The overview comes first in the file but needs every assessment: a first pass
             # keeps only its few figures per assessment (SummaryRow), the second draws pages.
-            doc.summary(self._summaries(records, language, params, lab))
-            for report in self._reports(records, language, params, progress):
+            doc.summary(self._summaries(records, language, params, lab, display))
+            for report in self._reports(records, language, params, progress, display):
                 doc.add(report)
             body = doc.finish()
         return Export(body, CONTENT_TYPES[fmt], name)
@@ -222,10 +257,11 @@ class ExportService:
         language: str,
         params: Mapping[str, str | None] | None,
         lab: Labels,
+        display: Mapping[str, str],
     ) -> Iterator[Any]:
         from chalicelib.exports.model import summary_row
 
-        for report in self._reports(records, language, params, None):
+        for report in self._reports(records, language, params, None, display):
             yield summary_row(report, lab)
 
     def cohort_table(
@@ -239,6 +275,7 @@ class ExportService:
         *,
         format_pointer: str = "/query/format",
         by_pointer: str = "/query/by",
+        csv_locale: str | None = None,
     ) -> Export:
         """Released statistics of every value of one attribute (every industry, size class
         or region), each exactly that cohort (no fallback), with the other attributes and the
@@ -250,6 +287,7 @@ class ExportService:
                 [(by_pointer, f"{by!r} is not a cohort attribute")],
             )
         lab = labels(language)
+        locale = check_csv_locale(csv_locale, language, "/csv_locale")
         q = self.assessments.questionnaire(qid, version, language)
         base = comparison_params(params)
         base.pop(by, None)
@@ -268,18 +306,22 @@ class ExportService:
         if fmt == "csv":
             from chalicelib.exports import csv_export
 
-            w = csv_export.CsvWriter(csv_export.COHORT_COLUMNS)
+            w = csv_export.CsvWriter(csv_export.COHORT_COLUMNS, locale)
             for row in rows:
                 w.write(csv_export.cohort_rows(q.id, q.version, metrics, row))
             body = w.finish()
         elif fmt == "xlsx":
             from chalicelib.exports import xlsx_export
 
-            body = xlsx_export.cohort_workbook(q, by, rows, metrics, base, lab)
+            body = xlsx_export.cohort_workbook(
+                q, by, rows, metrics, base, lab, self._now()
+            )
         else:
-            from chalicelib.exports import pdf_report
+            from chalicelib.exports import pdf
 
-            body = pdf_report.cohort_report(q, by, rows, metrics, base, lab)
+            body = pdf.cohort_report(
+                q, by, rows, metrics, base, lab, created=self._now()
+            )
         return Export(body, CONTENT_TYPES[fmt], name)
 
 
@@ -287,8 +329,6 @@ def _suppress_complements(rows: list[CohortRow]) -> list[CohortRow]:
     """The first row is the roll-up of all values; publishing it with the released rows would
     reveal the suppressed rows taken together by subtraction, so rows are suppressed until
     that remainder is empty or at least k (only rows from the roll-up's own source count)."""
-    import dataclasses
-
     from chalicelib.privacy import COMPLEMENT, RELEASED, complementary_suppression
 
     total = rows[0]

@@ -1,11 +1,20 @@
 """CSV exports: one tidy table (one row per assessment x metric, or per cohort x metric).
 
 Encoding ``utf-8-sig``: UTF-8 with a byte order mark, so Excel shows umlauts correctly when
-the file is opened by double-click; Python reads it with ``encoding="utf-8-sig"``. Comma
-separated, ``.`` as decimal point, ``\\r\\n`` line ends (RFC 4180), empty cell = no value.
-Column names are fixed English identifiers (docs/EXPORTS.md); labels in the cells follow the
-export language. Every row repeats what the figures rest on: questionnaire version, cohort
-and its n, month range, k and the source (real or "reference (synthetic)").
+the file is opened by double-click; Python reads it with ``encoding="utf-8-sig"``.
+``\\r\\n`` line ends (RFC 4180), empty cell = no value. Two number formats (``csv_locale``,
+by default the export's language), so that Excel reads the numbers as numbers:
+
+- ``en``: fields separated by ``,``, decimal point ``.`` (``64.9``), as RFC 4180 and English
+  Excel expect;
+- ``de``: fields separated by ``;``, decimal comma ``,`` (``64,9``), as German Excel expects.
+
+Only the numeric columns (``NUMERIC``) change; dates (``2026-11``), ids, ``true``/``false``
+and labels are the same in both. Column names are fixed English identifiers
+(docs/EXPORTS.md); labels in the cells follow the export language. Every row repeats what the
+figures rest on: questionnaire version, cohort and its n, month range, k and the source
+(real or "reference (synthetic)"). ``assessment_label`` is the display label the export
+request gave for the assessment (empty without one).
 """
 
 from __future__ import annotations
@@ -17,9 +26,12 @@ from collections.abc import Iterable
 from chalicelib.exports.model import AssessmentReport, CohortRow
 
 ENCODING = "utf-8-sig"
+# csv_locale -> (field separator, decimal mark)
+LOCALES: dict[str, tuple[str, str]] = {"en": (",", "."), "de": (";", ",")}
 
 ASSESSMENT_COLUMNS: tuple[str, ...] = (
     "assessment_id",
+    "assessment_label",
     "questionnaire",
     "version",
     "language",
@@ -77,6 +89,24 @@ COHORT_COLUMNS: tuple[str, ...] = (
     "months_to",
 )
 
+# columns holding numbers (decimal mark by locale)
+NUMERIC: frozenset[str] = frozenset(
+    {
+        "value",
+        "percentile_rank",
+        "median",
+        "p25",
+        "p75",
+        "mean",
+        "distance_to_median",
+        "distance_to_top_quartile",
+        "metric_n",
+        "cohort_n",
+        "k_min",
+        "coverage_share",
+    }
+)
+
 
 def cell(v: object) -> str:
     if v is None:
@@ -111,6 +141,7 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
             cell(v)
             for v in (
                 report.id,
+                report.label,
                 report.questionnaire_id,
                 report.version,
                 report.language,
@@ -125,6 +156,7 @@ def assessment_rows(report: AssessmentReport) -> Iterable[list[str]]:
             cell(v)
             for v in (
                 report.id,
+                report.label,
                 report.questionnaire_id,
                 report.version,
                 report.language,
@@ -187,15 +219,24 @@ def cohort_rows(
 
 
 class CsvWriter:
-    """Streams rows into one in-memory text buffer (a few hundred bytes per row)."""
+    """Streams rows into one in-memory text buffer (a few hundred bytes per row), in the
+    number format of ``locale`` (``LOCALES``)."""
 
-    def __init__(self, columns: tuple[str, ...]) -> None:
+    def __init__(self, columns: tuple[str, ...], locale: str = "en") -> None:
+        sep, self._decimal = LOCALES[locale]
+        self._numeric = [i for i, name in enumerate(columns) if name in NUMERIC]
         self._buf = io.StringIO()
-        self._csv = csv.writer(self._buf, lineterminator="\r\n")
+        self._csv = csv.writer(self._buf, delimiter=sep, lineterminator="\r\n")
         self._csv.writerow(columns)
 
     def write(self, rows: Iterable[list[str]]) -> None:
-        self._csv.writerows(rows)
+        if self._decimal == ".":
+            self._csv.writerows(rows)
+            return
+        for row in rows:
+            for i in self._numeric:
+                row[i] = row[i].replace(".", self._decimal)
+            self._csv.writerow(row)
 
     def finish(self) -> bytes:
         return self._buf.getvalue().encode(ENCODING)

@@ -12,6 +12,7 @@ Texts come from the questionnaire, from ``render.py`` (the API's words) or from
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from chalicelib.render import (
 from chalicelib.results import AssessmentView, CohortStatistics, Comparison, Frame
 
 LANGUAGES = ("de", "en")
+CSV_LOCALES = ("de", "en")  # de: ";" and decimal comma; en: "," and decimal point
+LABEL_MAX = 80  # characters of a display label
 RELEASED = "released"
 ATTRIBUTES = ("industry", "size", "region")
 
@@ -83,6 +86,149 @@ def check_language(language: str, pointer: str = "/query/lang") -> str:
             "lang must be de or en", [(pointer, f"{language!r} is not supported")]
         )
     return language
+
+
+def check_csv_locale(
+    locale: str | None, language: str, pointer: str = "/query/csv_locale"
+) -> str:
+    """The CSV number format: ``de`` (``;`` separator, decimal comma) or ``en`` (``,`` and
+    decimal point); by default the one of the export's language."""
+    if locale is None or locale == "":
+        return language
+    if locale not in CSV_LOCALES:
+        raise InvalidInput(
+            "csv_locale must be de or en", [(pointer, f"{locale!r} is not supported")]
+        )
+    return locale
+
+
+def label_problem(label: object) -> str | None:
+    """Why a display label is refused (None: fine): 1 to 80 characters, no control or
+    formatting characters (line breaks, tabs, bidi overrides, zero-width characters)."""
+    if not isinstance(label, str):
+        return "a display label is a string"
+    if not label.strip() or len(label) > LABEL_MAX:
+        return f"1 to {LABEL_MAX} characters"
+    bad = next(
+        (
+            ch
+            for ch in label
+            if unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029"
+        ),
+        None,
+    )
+    if bad is not None:
+        return f"control character U+{ord(bad):04X} is not allowed"
+    return None
+
+
+def check_display_labels(
+    display_labels: Mapping[str, str] | None,
+    ids: list[str],
+    pointer: str = "/labels",
+) -> dict[str, str]:
+    """Display labels for assessments of this export only: every key an id in ``ids``,
+    every label valid (``label_problem``); returned stripped. They exist only for the
+    export being built: nothing stores or logs them."""
+    if not display_labels:
+        return {}
+    known = set(ids)
+    errors: list[tuple[str, str]] = []
+    out: dict[str, str] = {}
+    for aid, label in display_labels.items():
+        where = f"{pointer}/{aid}"
+        if aid not in known:
+            errors.append((where, "not an assessment of this export"))
+            continue
+        problem = label_problem(label)
+        if problem is not None:
+            errors.append((where, problem))
+            continue
+        out[aid] = label.strip()
+    if errors:
+        raise InvalidInput("invalid display labels", errors)
+    return out
+
+
+# --- dates --------------------------------------------------------------------------------
+MONTHS = {
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def long_date(iso: str | None, lab: Labels) -> str:
+    """``2026-12-03`` as a reader writes it: "3. Dezember 2026" / "3 December 2026"."""
+    if not iso:
+        return lab.text("not_available")
+    try:
+        y, m, d = (int(p) for p in iso[:10].split("-"))
+        month = MONTHS[lab.language][m - 1]
+    except (ValueError, IndexError):
+        return iso
+    return f"{d}. {month} {y}" if lab.language == "de" else f"{d} {month} {y}"
+
+
+def month_name(ym: str | None, lab: Labels) -> str:
+    """``2026-11`` as "November 2026"."""
+    if not ym:
+        return lab.text("not_available")
+    try:
+        y, m = (int(p) for p in ym[:7].split("-"))
+        return f"{MONTHS[lab.language][m - 1]} {y}"
+    except (ValueError, IndexError):
+        return ym
+
+
+def month_range(first: str | None, last: str | None, lab: Labels) -> str:
+    """The months a cohort covers, "Januar 2016 – Dezember 2016" (one month: its name)."""
+    if not first:
+        return lab.text("not_available")
+    if not last or last == first:
+        return month_name(first, lab)
+    return f"{month_name(first, lab)} – {month_name(last, lab)}"
+
+
+def data_age(c: CohortInfo, lab: Labels, today: str) -> str:
+    """How old the benchmark figures are: the release they come from when the service names
+    one, else that they were computed when the export was made (``today``, YYYY-MM-DD), with
+    the most recent month the cohort covers."""
+    if c.release_id:
+        return lab.text(
+            "data_release",
+            release=c.release_id,
+            date=long_date(c.released_at, lab),
+            month=month_name(c.months_to, lab),
+        )
+    return lab.text(
+        "data_as_of", date=long_date(today, lab), month=month_name(c.months_to, lab)
+    )
 
 
 # --- cohorts ------------------------------------------------------------------------------
@@ -157,6 +303,9 @@ class CohortInfo:
     fallback: tuple[FallbackStep, ...]
     population: str = "users"  # users (use social media) or all (including non-users)
     population_label: str = ""
+    # the benchmark release the figures come from (none yet: issue 15's releases fill it)
+    release_id: str | None = None
+    released_at: str | None = None  # YYYY-MM-DD
 
     @property
     def months(self) -> str:
@@ -278,6 +427,13 @@ class AssessmentReport:
     coverage_share: float = 1.0
     low_coverage: bool = False
     jagged_note: str | None = None
+    # the consultant's name for the assessment (export request only, never stored)
+    label: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """What the report calls the assessment: its display label, else its id."""
+        return self.label or self.id
 
     def metric(self, name: str) -> MetricRow | None:
         return next((m for m in self.metrics if m.metric == name), None)
@@ -477,6 +633,7 @@ class SummaryRow:
     synthetic: bool
     population_label: str = ""
     flag: str | None = None  # not assessable / low coverage
+    label: str | None = None  # display label (export request only)
 
 
 def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
@@ -497,14 +654,20 @@ def summary_row(report: AssessmentReport, lab: Labels) -> SummaryRow:
         synthetic=c.synthetic,
         population_label=c.population_label,
         flag=report.evidence_flag(lab),
+        label=report.label,
     )
 
 
 # --- methods ------------------------------------------------------------------------------
 def methods_rows(
-    q_id: str, version: str, cohort: CohortInfo | None, lab: Labels
+    q_id: str,
+    version: str,
+    cohort: CohortInfo | None,
+    lab: Labels,
+    today: str | None = None,
 ) -> list[tuple[str, str]]:
-    """The methods box: version, cohort, n, months, k, source, how and under which rules."""
+    """The methods box: version, cohort, n, months, k, source, how old the figures are
+    (with ``today``, the export's date), how and under which rules."""
     na = lab.text("not_available")
     rows = [(lab.text("questionnaire"), f"{q_id} {version}")]
     if cohort is not None:
@@ -516,7 +679,11 @@ def methods_rows(
             ),
             (lab.text("population"), cohort.population_label),
             (lab.text("cohort_n"), str(cohort.n) if cohort.n is not None else na),
-            (lab.text("months"), cohort.months or na),
+            (
+                lab.text("months"),
+                month_range(cohort.months_from, cohort.months_to, lab),
+            ),
+            *([(lab.text("data_age"), data_age(cohort, lab, today))] if today else []),
             (lab.text("k_min"), str(cohort.k_min)),
             (lab.text("source"), cohort.source_label),
             (lab.text("source_reason"), source_reason(cohort, lab)),

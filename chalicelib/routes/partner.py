@@ -290,6 +290,7 @@ def partner_export(principal: Principal) -> Response:
             query,
             format_pointer="/format",
             by_pointer="/by",
+            csv_locale=request_body.csv_locale,
         )
         return download(export)
     if not request_body.assessment_ids:
@@ -304,7 +305,12 @@ def partner_export(principal: Principal) -> Response:
     ]
     return download(
         services.exports.side_by_side(
-            records, request_body.format, request_body.language, query
+            records,
+            request_body.format,
+            request_body.language,
+            query,
+            display_labels=request_body.labels,
+            csv_locale=request_body.csv_locale,
         )
     )
 

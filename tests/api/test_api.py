@@ -171,6 +171,23 @@ def test_drafts_save_and_resume(client, complete_answers) -> None:  # type: igno
     assert bad.status_code == 422
 
 
+def test_draft_keeps_the_elapsed_time_across_sessions(client) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: a resumed draft keeps the time spent so far, so an honest respondent who
+    resumes is not excluded from the benchmark as "too fast"; older drafts read as 0."""
+    r = post(client, "/v1/drafts", {"answers": {}, "elapsed_seconds": 240})
+    assert r.status_code == 201 and r.json_body["elapsed_seconds"] == 240
+    did = r.json_body["id"]
+    assert client.http.get(f"/v1/drafts/{did}").json_body["elapsed_seconds"] == 240
+    put = client.http.put(
+        f"/v1/drafts/{did}", body=json.dumps({"elapsed_seconds": 600.0}), headers=JSON
+    )
+    assert put.status_code == 200
+    assert client.http.get(f"/v1/drafts/{did}").json_body["elapsed_seconds"] == 600
+    assert post(client, "/v1/drafts", {}).json_body["elapsed_seconds"] == 0
+    for bad in (-1, "60", True, 60 * 60 * 24 * 30 + 1):
+        assert post(client, "/v1/drafts", {"elapsed_seconds": bad}).status_code == 422
+
+
 def test_draft_expires(client, complete_answers, clock) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 

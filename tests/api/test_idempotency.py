@@ -164,10 +164,10 @@ def test_readme_examples_use_a_fresh_random_key() -> None:
 
 
 def test_web_page_sends_a_key_the_api_accepts() -> None:
-    """chalicelib/web/app.js uses crypto.randomUUID() or 16 random bytes as 32 hex digits."""
+    """chalicelib/web/submit.js uses crypto.randomUUID() or 16 random bytes as 32 hex digits."""
     from chalicelib.assessments import check_anonymous_idempotency_key
 
-    js = (ROOT / "chalicelib" / "web" / "app.js").read_text()
+    js = (ROOT / "chalicelib" / "web" / "submit.js").read_text()
     start = js.index("function newKey()")
     fn = js[start : js.index("\n}\n", start)]
     assert "crypto.randomUUID()" in fn

@@ -33,6 +33,8 @@ ARGS = [
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+IMPRINT_URL = "https://operator.example/impressum"
+PRIVACY_URL = "https://operator.example/datenschutz"
 WAIT_MS = 20_000  # generous: the machine may be busy with other test suites
 
 Page = Any  # playwright.sync_api.Page
@@ -43,7 +45,14 @@ Page = Any  # playwright.sync_api.Page
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("web")
     # no bytecode writes: chalice local reloads itself when files below the project change
-    env = {"DATA_DIR": str(data), "STORE": "sqlite", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "DATA_DIR": str(data),
+        "STORE": "sqlite",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # the operator's links, rendered into the page (chalicelib/config.SiteSettings)
+        "IMPRINT_URL": IMPRINT_URL,
+        "PRIVACY_URL": PRIVACY_URL,
+    }
     # a small synthetic reference cohort, so the benchmark has figures to show
     subprocess.run(
         [sys.executable, "-m", "chalicelib.cli", "seed-reference", "--size", "300"],
@@ -692,3 +701,386 @@ def test_all_dont_know_shows_not_assessable_not_phase_zero(
     assert "nothing to compare" in pg.locator("#bench-message").inner_text()
     shot(pg, "09-result-not-assessable-en.png", full_page=True)
     assert not console.csp_or_script_errors(), console.lines
+
+
+# --- issue 16: the web result and flow ------------------------------------------------------
+ANSWER_FILL = """(answers) => {
+    for (let guard = 0; guard < 50; guard++) {
+        document.querySelectorAll('#qform .question').forEach((box) => {
+            const qid = box.dataset.qid;
+            const select = box.querySelector('select');
+            if (select) {
+                select.value = answers[qid];
+                select.dispatchEvent(new Event('change', {bubbles: true}));
+            } else {
+                document.getElementById(`o-${qid}-${answers[qid]}`).click();
+            }
+        });
+        if (document.querySelector('#submit-btn')) return;
+        document.querySelector('#next-btn').click();
+    }
+    throw new Error('no last section');
+}"""
+
+
+def answer_all(page: Page, answers: dict[str, str]) -> None:
+    """Give exactly these answers (question id -> option id) through DOM clicks."""
+    page.evaluate(ANSWER_FILL, answers)
+
+
+def phase_two_answers(questionnaire: dict[str, Any]) -> dict[str, str]:
+    """The second option everywhere, except: two of phase 3's questions and every question of
+    phases 4-7 get the first (worst) option, so the organisation stands at phase 2 and phase
+    3 is measurably short (33 of 50 under questionnaire 2.0.0)."""
+    out: dict[str, str] = {}
+    lowered = 0
+    for s in questionnaire["sections"]:
+        for x in s["questions"]:
+            i = min(1, len(x["options"]) - 1)
+            if x["kind"] == "scored" and x.get("phase") == 3 and lowered < 2:
+                i, lowered = 0, lowered + 1
+            if x["kind"] == "scored" and (x.get("phase") or 0) >= 4:
+                i = 0
+            out[x["id"]] = x["options"][i]["id"]
+    return out
+
+
+def test_ladder_shows_how_close_the_next_phase_is(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """The ladder shows each criterion score against its threshold ("33 of 50"), and the next
+    phase's criteria the answer given, the answer needed and what would move it up."""
+    pg, console = page
+    open_form(pg, server)
+    answer_all(pg, phase_two_answers(questionnaire))
+    created = submit_and_wait(pg)
+    phase = created["result"]["phase"]
+    nxt = phase["next"]
+    assert nxt, "the fill should leave a next phase"
+    profile = {p["phase"]: p for p in phase["profile"]}
+    for n, p in profile.items():
+        assert p["threshold"] >= 1
+        if p["score"] is not None:
+            step = pg.locator(f"#ladder .step[data-phase='{n}'] .step-score")
+            assert f"{p['score']} of {p['threshold']} needed" in step.inner_text()
+    p = profile[nxt["number"]]
+    assert p["status"] == "not_met" and p["score"] is not None, (
+        p
+    )  # this fill's next phase
+    figure = pg.locator("#next-score").inner_text()
+    assert (
+        f"Phase {nxt['number']} criteria: {p['score']} of {p['threshold']} needed"
+        in figure
+    )
+    assert f"{p['threshold'] - p['score']} more points" in figure
+    items = pg.locator("#ladder .criteria li")
+    assert items.count() == len(nxt["criteria"])
+    open_ = 0
+    for i, c in enumerate(nxt["criteria"]):
+        text = items.nth(i).inner_text()
+        assert c["text"] in text
+        assert f"Your answer: {c['answer_label'] or 'not answered'}" in text
+        if c["met"]:
+            assert "met" in text
+        else:
+            open_ += 1
+            assert f"needed: {c['needed_label']}" in text
+            assert c["needed_label"] != c["answer_label"]
+    if open_:
+        assert "To move up to phase" in pg.locator("#next-move").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#ladder").screenshot(path=str(SHOTS / "10-ladder-next-phase-en.png"))
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_percentile_wording_counts_half_the_ties(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """The figure is a mid-rank (chalicelib/benchmark.percentile_rank: below plus half of the
+    equal ones): the page must say so, in English and German, and never claim it is the share
+    with a lower value alone."""
+    pg, console = page
+    open_form(pg, server)
+    fast_fill(pg)
+    submit_and_wait(pg)
+    pg.wait_for_selector("#bench-chart")
+    note = pg.locator("#percentile-note").inner_text()
+    assert "plus half of those with exactly your score" in note
+    assert "half of equal ones" in (
+        pg.locator("#bench-chart").get_attribute("aria-label") or ""
+    )
+    pg.click(".lang-switch button[data-lang=de]")
+    pg.wait_for_selector("#percentile-note:has-text('Perzentilrang')")
+    assert (
+        "dazu die Hälfte derer mit genau Ihrem Wert"
+        in pg.locator("#percentile-note").inner_text()
+    )
+    assert "niedrigere Werte plus die Hälfte der gleichen" in (
+        pg.locator("#bench-chart").get_attribute("aria-label") or ""
+    )
+    assert not console.csp_or_script_errors(), console.lines
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_back_and_forward_move_between_sections(
+    server: str, browser: Any, phone: bool
+) -> None:
+    """Each section is a browser history entry: Back and Forward move between sections (and
+    from the first section back to the start page) instead of leaving the questionnaire;
+    on a phone (touch, mobile viewport) too."""
+    kw: dict[str, Any] = {"is_mobile": True, "has_touch": True} if phone else {}
+    ctx, pg, console = _new_page(
+        browser, width=390 if phone else 1280, height=844, **kw
+    )
+    try:
+        _back_and_forward(pg, console, server)
+    finally:
+        ctx.close()
+
+
+def _back_and_forward(pg: Page, console: Console, server: str) -> None:
+    open_form(pg, server)
+    fill_section(pg, second)
+    next_section(pg)
+    fill_section(pg, second)
+    next_section(pg)
+    assert section_number(pg) == 3
+
+    def at(n: int) -> None:
+        pg.wait_for_function(
+            "n => document.querySelector('#section-of')?.textContent.includes(' ' + n + ' ')",
+            arg=n,
+        )
+
+    pg.go_back()
+    at(2)
+    assert pg.evaluate("document.activeElement.id") == "section-title"
+    pg.go_back()
+    at(1)
+    # the answers given are still there
+    assert pg.locator("#qform input[type=radio]:checked").count() >= 1
+    pg.go_forward()
+    at(2)
+    pg.go_forward()
+    at(3)
+    # the table of contents is navigation too
+    pg.click("#toc summary")
+    pg.locator("#toc .toc-item").first.click()
+    at(1)
+    pg.go_back()
+    at(3)
+    pg.go_back()
+    at(2)
+    pg.go_back()
+    at(1)
+    pg.go_back()  # before the first section: the start page, not another site
+    pg.wait_for_selector("#start-btn")
+    assert pg.url.startswith(server)
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_resumed_draft_keeps_the_elapsed_time(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """Time spent in an earlier session travels with the draft: the autosave carries it on,
+    and the submission's duration counts every session, so a respondent who resumes is not
+    excluded from the benchmark as "too fast"."""
+    pg, _ = page
+    first = questionnaire["sections"][0]["questions"][0]
+    earlier = 1800  # half an hour in an earlier session, on another device
+    r = requests.post(
+        f"{server}v1/drafts",
+        json={
+            "answers": {first["id"]: first["options"][1]["id"]},
+            "language": "en",
+            "elapsed_seconds": earlier,
+        },
+        timeout=10,
+    )
+    r.raise_for_status()
+    draft_id = r.json()["id"]
+    pg.goto(f"{server}?draft={draft_id}")
+    pg.wait_for_selector("#section-title")
+    box = pg.locator("#qform .question").nth(1)
+    qid = box.get_attribute("data-qid") or ""
+    with pg.expect_request(
+        lambda q: "/v1/drafts/" in q.url and qid in (q.post_data or "")
+    ) as saved:
+        box.locator("input[type=radio]").nth(1).check()
+    assert json.loads(saved.value.post_data or "{}")["elapsed_seconds"] >= earlier
+    fast_fill(pg)
+    with pg.expect_request(lambda q: q.url.endswith("/v1/assessments")) as sent:
+        pg.click("#submit-btn")
+    body = json.loads(sent.value.post_data or "{}")
+    assert earlier <= body["duration_seconds"] < earlier + 600
+    assert body["draft_id"] == draft_id
+    pg.wait_for_selector("#result-title")
+    assert "unusually fast" not in pg.locator("#benchmark").inner_text()
+
+
+def test_reassessment_links_the_previous_result_and_shows_the_change(
+    server: str, questionnaire: dict[str, Any], page: tuple[Page, Console]
+) -> None:
+    """ "Re-assess" starts a new assessment linked to the result shown (previous_token); the
+    new result shows the change per metric and in the peer ranking as charts and a table."""
+    pg, console = page
+    open_form(pg, server)
+    answer_all(pg, phase_two_answers(questionnaire))
+    first = submit_and_wait(pg)
+    pg.click("#reassess-btn")
+    pg.wait_for_selector("#section-title")
+    assert "Re-assessment" in pg.locator("#notice").inner_text()
+    assert section_number(pg) == 1
+    assert pg.locator("#qform input[type=radio]:checked").count() == 0  # a fresh start
+    fast_fill(pg, "second")
+    with pg.expect_request(lambda q: q.url.endswith("/v1/assessments")) as sent:
+        pg.click("#submit-btn")
+    assert json.loads(sent.value.post_data or "{}")["previous_token"] == first["token"]
+    pg.wait_for_selector("#result-title")
+    pg.wait_for_selector("#progress-table", state="attached")
+    assert (
+        "Compared with your assessment of" in pg.locator("#progress-since").inner_text()
+    )
+    assert "null" not in pg.locator("#progress-panel").inner_text()
+    rows = pg.locator("#progress-table tbody tr")
+    assert rows.count() >= 3
+    overall = pg.locator("#progress-table tr[data-metric=overall]").text_content() or ""
+    before = first["result"]["overall"]
+    assert str(before) in overall and "+" in overall  # "second" scores higher
+    pg.wait_for_function("() => document.querySelector('#progress-chart')?.width > 0")
+    pg.wait_for_function(
+        "() => document.querySelector('#progress-rank-chart')?.width > 0"
+    )
+    assert canvas_pixels(pg, "#progress-chart") > 2000
+    assert canvas_pixels(pg, "#progress-rank-chart") > 2000
+    label = pg.locator("#progress-rank-chart").get_attribute("aria-label") or ""
+    assert "percentile ranks among peers before and now" in label and "→" in label
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#progress-panel").screenshot(path=str(SHOTS / "11-reassessment-en.png"))
+    assert not console.csp_or_script_errors(), console.lines
+
+
+def test_old_draft_link_says_it_was_submitted_and_links_the_result(
+    server: str, browser: Any, page: tuple[Page, Console]
+) -> None:
+    pg, _ = page
+    open_form(pg, server)
+    fill_section(pg, second)
+    pg.wait_for_function("() => location.search.startsWith('?draft=')")
+    draft_id = pg.evaluate("new URLSearchParams(location.search).get('draft')")
+    fast_fill(pg)
+    created = submit_and_wait(pg)
+    overall = pg.locator(".card-value").nth(2).inner_text()
+    # Back from the result leads to a section of the submitted draft: it says so
+    pg.go_back()
+    pg.wait_for_selector("#draft-submitted")
+    assert f"?draft={draft_id}" not in pg.url
+    pg.goto(f"{server}?draft={draft_id}")
+    pg.wait_for_selector("#draft-submitted")
+    assert "has been submitted" in pg.locator("#draft-submitted").inner_text()
+    assert "may have expired" not in pg.locator("body").inner_text()
+    href = pg.locator("#draft-result-link").get_attribute("href") or ""
+    assert href.endswith(f"#result={created['token']}")
+    pg.click("#draft-result-link")
+    pg.wait_for_selector("#result-title")
+    assert pg.locator(".card-value").nth(2).inner_text() == overall
+    # another device knows nothing of the submission: the message says it may have been
+    ctx, other, _ = _new_page(browser)
+    try:
+        other.goto(f"{server}?draft={draft_id}")
+        other.wait_for_selector("#start-btn")
+        assert "submitted already" in other.locator("#notice").inner_text()
+    finally:
+        ctx.close()
+
+
+def test_imprint_privacy_links_and_what_the_consent_covers(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """The operator's imprint and privacy-policy links (IMPRINT_URL, PRIVACY_URL) are in the
+    footer in both languages, and the consent question says what enters the benchmark."""
+    pg, console = page
+    pg.goto(server)
+    pg.wait_for_selector("#start-btn")
+    imprint, privacy = pg.locator("#imprint-link"), pg.locator("#privacy-link")
+    assert imprint.get_attribute("href") == IMPRINT_URL
+    assert privacy.get_attribute("href") == PRIVACY_URL
+    assert (
+        imprint.inner_text() == "Imprint" and privacy.inner_text() == "Privacy policy"
+    )
+    assert imprint.get_attribute("rel") == "noopener noreferrer"
+    pg.click(".lang-switch button[data-lang=de]")
+    pg.wait_for_selector("#imprint-link:has-text('Impressum')")
+    assert pg.locator("#privacy-link").inner_text() == "Datenschutzerklärung"
+    pg.click("#start-btn")
+    pg.wait_for_selector("#section-title")
+    pg.click("#toc summary")
+    pg.locator("#toc .toc-item").last.click()
+    pg.wait_for_selector("#consent-details")
+    text = pg.locator("#consent-details").inner_text()
+    assert "Was in den Benchmark einfließt" in text
+    assert "mindestens 5 Organisationen" in text
+    assert "Nicht Ihre Antworten auf die einzelnen Fragen" in text
+    assert "trotzdem Ihr vollständiges Ergebnis" in text
+    # the consent question still works as before
+    assert pg.locator("#q-consent input[type=radio]").count() == 2
+    assert not console.csp_or_script_errors(), console.lines
+
+
+RADAR_LABELS = """() => {
+    const chart = window.Chart && Chart.getChart(document.querySelector('#radar'));
+    if (!chart) return null;
+    const items = chart.scales.r._pointLabelItems || [];
+    return {width: chart.width, height: chart.height,
+            boxes: items.map((i) => [i.left, i.right, i.top, i.bottom])};
+}"""
+
+
+def test_result_at_390px_in_german_is_tidy(
+    server: str, browser: Any, questionnaire: dict[str, Any]
+) -> None:
+    """On a 390 px phone, after resuming a draft, in German: the radar's labels lie inside
+    the canvas, the "welcome back" banner is gone on the result, one term per concept
+    (Gesamtindex, Pyramidenebene) and no "Phase n von 7" with eight phases 0-7."""
+    first = questionnaire["sections"][0]["questions"][0]
+    r = requests.post(
+        f"{server}v1/drafts",
+        json={"answers": {first["id"]: first["options"][1]["id"]}, "language": "de"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    ctx, pg, console = _new_page(browser, width=390, height=844)
+    try:
+        pg.goto(f"{server}?draft={r.json()['id']}")
+        pg.wait_for_selector("#section-title")
+        assert "Willkommen zurück" in pg.locator("#notice").inner_text()
+        fast_fill(pg, "pattern")
+        submit_and_wait(pg)
+        assert "Willkommen zurück" not in pg.locator("body").inner_text()
+        assert pg.locator("#notice").inner_text().strip() == ""
+        pg.wait_for_function(RADAR_LABELS)
+        radar = pg.evaluate(RADAR_LABELS)
+        assert len(radar["boxes"]) == 6
+        for left, right, top, bottom in radar["boxes"]:
+            assert left >= 0 and right <= radar["width"], radar
+            assert top >= 0 and bottom <= radar["height"], radar
+        pg.wait_for_selector("#bench-chart")
+        no_horizontal_scroll(pg, 390)
+        # every text of the page, the closed table and the hidden labels included
+        text = pg.evaluate("document.body.textContent")
+        labels = " ".join(
+            pg.eval_on_selector_all(
+                "[aria-label]", "els => els.map((e) => e.getAttribute('aria-label'))"
+            )
+        )
+        for term, other in (
+            ("Gesamtindex", "Gesamtwert"),
+            ("Pyramidenebene", "Pyramidenstufe"),
+        ):
+            assert term in text + labels, term
+            assert other not in text + labels, other
+        assert "von 7" not in text and "Phasen 0–7" in text
+        shot(pg, "12-result-390-de.png", full_page=True)
+        assert not console.csp_or_script_errors(), console.lines
+    finally:
+        ctx.close()

@@ -56,7 +56,10 @@ def test_vendor_readme_names_version_license_and_hash() -> None:
     assert lock["packages"]["node_modules/chart.js"]["version"] == package["version"]
 
 
-@pytest.mark.parametrize("name", ["index.html", "app.js", "app.css"])
+PAGE_FILES = ["index.html", "app.css", *web.MODULES]
+
+
+@pytest.mark.parametrize("name", PAGE_FILES)
 def test_page_loads_nothing_from_other_hosts(name: str) -> None:
     text = (WEB / name).read_text()
     assert not re.search(r"https?://", text), f"{name} names an absolute URL"
@@ -70,10 +73,32 @@ def test_index_uses_only_relative_urls_and_no_inline_code() -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
     assert "<style" not in html and " style=" not in html, "inline style"
     assert re.search(r"""\bon[a-z]+\s*=""", html) is None, "inline event handler"
-    js = (WEB / "app.js").read_text()
-    # absolute API paths would break below an API Gateway stage prefix (/api/)
-    assert not re.search(r"""[`'"]/(v1|static)/""", js)
-    assert "setAttribute('style'" not in js and "innerHTML" not in js
+    assert re.search(r'<script type="module" src="static/app.js"></script>', html)
+    for name in web.MODULES:
+        js = (WEB / name).read_text()
+        # absolute API paths would break below an API Gateway stage prefix (/api/)
+        assert not re.search(r"""[`'"]/(v1|static)/""", js), name
+        assert "setAttribute('style'" not in js and "innerHTML" not in js, name
+        assert "eval(" not in js and "new Function" not in js, name
+
+
+def test_every_module_is_served_and_every_import_resolves() -> None:
+    """The page is native ES modules without a build step: every .js file of the page is in
+    the allow-list (the partner snippet embed.js is not a module of the page), and every
+    import names a sibling module that /static/ serves, so no import can 404 in a browser."""
+    on_disk = {p.name for p in WEB.glob("*.js")} - {"embed.js"}
+    assert on_disk == set(web.MODULES)
+    imported: set[str] = set()
+    for name in web.MODULES:
+        js = (WEB / name).read_text()
+        specs = re.findall(r"""^import\s+[^;]*?from\s+'([^']+)';""", js, re.MULTILINE)
+        specs += re.findall(r"""\bimport\s*\(""", js)  # no dynamic imports
+        for spec in specs:
+            assert re.fullmatch(r"\./[a-z0-9-]+\.js", spec), (name, spec)
+            assert spec[2:] in web.STATIC_NAMES, (name, spec)
+            imported.add(spec[2:])
+    # every module but the entry point is reached from it
+    assert imported == set(web.MODULES) - {"app.js"}
 
 
 def test_every_asset_is_served_with_headers(client) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +114,7 @@ def test_every_asset_is_served_with_headers(client) -> None:  # type: ignore[no-
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert b"static/app.js" in page.body
     for name, ctype in [
-        ("app.js", "text/javascript; charset=utf-8"),
+        *((m, "text/javascript; charset=utf-8") for m in web.MODULES),
         ("app.css", "text/css; charset=utf-8"),
         ("chart.umd.min.js", "text/javascript; charset=utf-8"),
     ]:
@@ -123,3 +148,56 @@ def test_asset_function() -> None:
         web.asset("../app.py")
     with pytest.raises(NotFound):
         web.static_asset("index.html")
+
+
+def test_page_carries_the_operators_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMPRINT_URL / PRIVACY_URL (https only) and k go into <html data-site> of the page,
+    HTML-escaped; the ETag follows them; a bad URL is refused with the variable's name."""
+    import html as html_lib
+
+    monkeypatch.delenv("IMPRINT_URL", raising=False)
+    monkeypatch.delenv("PRIVACY_URL", raising=False)
+    _, plain, h1 = web.response("index.html")
+    site = re.search(r'<html data-site="([^"]*)"', plain)
+    assert site and json.loads(html_lib.unescape(site.group(1)))["imprint_url"] is None
+    monkeypatch.setenv("IMPRINT_URL", "https://operator.example/impressum?a=1&b=2")
+    monkeypatch.setenv("PRIVACY_URL", "https://operator.example/datenschutz")
+    monkeypatch.setenv("BENCHMARK_MIN_COHORT", "7")
+    _, body, h2 = web.response("index.html")
+    site = re.search(r'<html data-site="([^"]*)"', body)
+    assert site
+    assert json.loads(html_lib.unescape(site.group(1))) == {
+        "imprint_url": "https://operator.example/impressum?a=1&b=2",
+        "privacy_url": "https://operator.example/datenschutz",
+        "k_min": 7,
+    }
+    assert "&b=2" not in site.group(1)  # escaped inside the attribute
+    assert h1["ETag"] != h2["ETag"]
+    assert web.response("index.html", h2["ETag"])[0] == 304
+    for bad in ("http://operator.example/", "javascript:alert(1)", "https://a b/"):
+        monkeypatch.setenv("IMPRINT_URL", bad)
+        with pytest.raises(ValueError, match="IMPRINT_URL"):
+            web.response("index.html")
+
+
+def test_docs_screenshots_match_the_script() -> None:
+    """docs/WEB.md shows exactly the screenshots scripts/web_screenshots.py writes (``make
+    web-screenshots``), and each is in the repository."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "web_screenshots", ROOT / "scripts" / "web_screenshots.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = (ROOT / "docs" / "WEB.md").read_text()
+    shown = set(re.findall(r"\]\(screenshots/web/([^)]+\.png)\)", doc))
+    assert shown == set(module.SHOTS)
+    on_disk = {p.name for p in (ROOT / "docs" / "screenshots" / "web").glob("*.png")}
+    assert on_disk == set(module.SHOTS)
+    assert "make web-screenshots" in doc
+    make = (ROOT / "Makefile").read_text()
+    assert re.search(
+        r"^web-screenshots:.*\n\t.*scripts/web_screenshots.py", make, re.MULTILINE
+    )
