@@ -55,8 +55,9 @@ Every public figure except the mean is a function of the coarse shares, so no qu
 rebuild more than them. The exact counts stored in a release (``n``, the change counters)
 are for the next release's checks only and never leave the store.
 
-Known limits (docs/RELEASES.md): sums of disjoint published cells, not every linear
-combination with negative coefficients (no interval audit by linear programming); across releases the guarantee is per
+Known limits (docs/RELEASES.md): sums of disjoint published cells reachable by successive
+partitions, not every linear combination (no "pinwheel" families such as (I1,S1,*),
+(*,S2,R1), (I2,*,R2), no interval audit by linear programming); across releases the guarantee is per
 cell, combinations of different cells from different releases are not audited; an attacker who controls k-1 submissions
 of a cell can still isolate one organisation (no k-anonymity scheme prevents that without
 limiting who may submit); ``changes`` counts events, not distinct organisations.
