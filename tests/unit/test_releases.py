@@ -272,10 +272,7 @@ def test_mixed_populations_all_parent_minus_a_users_child_is_checked() -> None:
         assert d == 0 or d >= K, choice
 
 
-def test_two_level_differencing_through_a_suppressed_cell_is_blocked() -> None:
-    """(C,*,*) - (C,1-9,*) - (C,10-49,dach) isolates 3 organisations (2 without a size,
-    1 in 10-49/nordics) although (C,10-49,*) itself is suppressed: the attacker replaces a
-    suppressed part by its published children."""
+def two_level_population() -> Population:
     pop = Population()
     crowd(pop, 10, ("C", "1-9", "dach"), 1, "a")
     crowd(pop, 10, ("C", "1-9", "nordics"), 2, "b")
@@ -283,7 +280,14 @@ def test_two_level_differencing_through_a_suppressed_cell_is_blocked() -> None:
     crowd(pop, 1, ("C", "10-49", "nordics"), 4, "d")
     crowd(pop, 2, ("C", ALL, "dach"), 5, "e")  # size not given
     crowd(pop, 40, ("J", "1-9", "nordics"), 6, "o")
-    r = pop.release("r1")
+    return pop
+
+
+def test_two_level_differencing_through_a_suppressed_cell_is_blocked() -> None:
+    """(C,*,*) - (C,1-9,*) - (C,10-49,dach) isolates 3 organisations (2 without a size,
+    1 in 10-49/nordics) although (C,10-49,*) itself is suppressed: the attacker replaces a
+    suppressed part by its published children."""
+    r = two_level_population().release("r1")
     assert releases.audit(r) == []
     top = published_n(r, Cohort("C", ALL, ALL))
     small = published_n(r, Cohort("C", "1-9", ALL))
@@ -590,6 +594,69 @@ def test_rebuilt_aggregates_with_reset_counters_are_withheld_not_carried() -> No
     }
     r2 = releases.build_release(states, K, r1, "r2", "t2", GRID)
     assert r2.cell(CellKey("all", CH)).status == releases.WITHHELD
+
+
+def _inside(q: CellKey, p: CellKey) -> bool:
+    if p.population == "users" and q.population != "users":
+        return False
+    pairs = zip(
+        (p.cohort.industry, p.cohort.size, p.cohort.region),
+        (q.cohort.industry, q.cohort.size, q.cohort.region),
+        strict=True,
+    )
+    return all(pv in (ALL, qv) for pv, qv in pairs)
+
+
+def _disjoint(a: CellKey, b: CellKey) -> bool:
+    pairs = zip(
+        (a.cohort.industry, a.cohort.size, a.cohort.region),
+        (b.cohort.industry, b.cohort.size, b.cohort.region),
+        strict=True,
+    )
+    return any(ALL not in (x, y) and x != y for x, y in pairs)
+
+
+def family_sums(
+    cells: list[CellKey], pub: Mapping[CellKey, int], most: int
+) -> set[int]:
+    """Totals of every family of up to ``most`` pairwise disjoint cells."""
+    sums: set[int] = set()
+    stack: list[tuple[int, list[CellKey], int]] = [(0, [], 0)]
+    while stack:
+        start, chosen, total = stack.pop()
+        sums.add(total)
+        if len(chosen) == most:
+            continue
+        for i in range(start, len(cells)):
+            q = cells[i]
+            if all(_disjoint(q, c) for c in chosen):
+                stack.append((i + 1, [*chosen, q], total + pub[q]))
+    return sums
+
+
+def disjoint_family_leaks(r: Release, k: int, most: int = 4) -> list[tuple[str, int]]:
+    """Independent of any partition tree: published cells P and totals t of families of
+    pairwise disjoint published cells inside P (pinwheels included) with 0 < P - t < k or
+    t > P."""
+    pub = {key: c.n for key, c in r.cells.items() if isinstance(c, ReleasedCell)}
+    found = []
+    for parent, n in pub.items():
+        cells = [q for q in pub if q != parent and _inside(q, parent)]
+        found += [
+            (parent.key, t)
+            for t in family_sums(cells, pub, most)
+            if 0 < n - t < k or t > n
+        ]
+    return found
+
+
+def test_no_family_of_up_to_four_disjoint_published_cells_isolates_a_small_group() -> (
+    None
+):
+    for seed in range(12):
+        r = random_population(seed, 60 + 5 * seed).release("r1")
+        assert disjoint_family_leaks(r, K) == [], seed
+    assert disjoint_family_leaks(two_level_population().release("r1"), K) == []
 
 
 def test_a_release_is_deterministic() -> None:
