@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from chalicelib.errors import Unavailable
 from chalicelib.records import (
+    SHARD_MARK,
     Aggregate,
     AssessmentQuery,
     AssessmentRecord,
@@ -40,6 +41,7 @@ from chalicelib.records import (
     Webhook,
     aggregate_key,
     metric_bins,
+    shard_index,
 )
 from chalicelib.storage import codec
 
@@ -485,22 +487,37 @@ class SqliteStore:
         version: str,
         cohorts: Iterable[str],
         populations: Iterable[str],
+        sharded: Iterable[str] = (),
     ) -> dict[str, dict[str, Aggregate]]:
         wanted = list(dict.fromkeys(cohorts))
         pops = list(dict.fromkeys(populations))
         out = {p: {k: Aggregate() for k in wanted} for p in pops}
         stored = {aggregate_key(p, k): (p, k) for p in pops for k in wanted}
-        if not stored:
+        # write-sharded cohorts: every shard row, by a range of the primary key
+        shard_of = {
+            aggregate_key(p, k): (p, k) for p in pops for k in dict.fromkeys(sharded)
+        }
+        if not stored and not shard_of:
             return out
-        marks = ",".join("?" for _ in stored)
+        where = ["cohort IN ({})".format(",".join("?" for _ in stored))]
+        args: list[str] = list(stored)
+        for prefix in shard_of:
+            where.append("(cohort >= ? AND cohort < ?)")
+            args += [prefix + SHARD_MARK, prefix + SHARD_MARK[:-1] + "t"]
         rows = self._conn().execute(
             "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
-            f" AND questionnaire = ? AND version = ? AND cohort IN ({marks})",
-            (source, questionnaire_id, version, *stored),
+            f" AND questionnaire = ? AND version = ? AND ({' OR '.join(where)})",
+            (source, questionnaire_id, version, *args),
         )
         for cohort, body in rows:
-            p, k = stored[cohort]
-            out[p][k] = _aggregate(body)
+            if cohort in stored:
+                p, k = stored[cohort]
+                out[p][k] = _aggregate(body)
+                continue
+            for prefix, (p, k) in shard_of.items():
+                shard = shard_index(cohort, prefix)
+                if shard is not None:
+                    out[p][f"{k}{SHARD_MARK}{shard}"] = _aggregate(body)
         return out
 
     @_faults_unavailable
