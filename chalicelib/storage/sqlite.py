@@ -5,8 +5,9 @@ stored together or not at all, the same guarantee as the DynamoDB transaction.
 
 Aggregates: one row per cohort item (``cohort_aggregates``), its counters as compact JSON
 with dense histograms (``{"count": n, "months": {...}, "histograms": {metric: [101
-counts]}}``). A benchmark read is one query over at most 8 + GLOBAL_SHARDS rows of constant
-size, whatever the number of stored assessments; a submission rewrites its 8 rows inside the
+counts]}}``). A benchmark read is one query over the 7 unsharded roll-ups and every stored
+shard row of the global one (a key range: at most 64), rows of constant size, whatever the
+number of stored assessments; a submission rewrites its 8 rows inside the
 ``BEGIN IMMEDIATE`` transaction that serialises writers.
 
 Faults a retry can outlast (the write lock held past the busy timeout, a full disk, a
