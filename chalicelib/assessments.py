@@ -235,6 +235,13 @@ class AssessmentService:
             self.settings.secret, f"idem|{client}|{idempotency_key}".encode(), "sha256"
         ).hexdigest()[:40]
 
+    def shards_of(self, rec: AssessmentRecord) -> int:
+        """The global shard count ``rec`` is (or will be) counted with: its own, so that
+        changing GLOBAL_SHARDS never moves an erasure to another shard."""
+        if rec.global_shards is not None:
+            return rec.global_shards
+        return self.settings.legacy_global_shards
+
     def contribution_for(self, rec: AssessmentRecord) -> Contribution | None:
         if not rec.included:
             return None
@@ -247,9 +254,7 @@ class AssessmentService:
             source=rec.source,
             questionnaire_id=rec.questionnaire_id,
             version=rec.version,
-            cohorts=cohorts.contribution_keys(
-                cohort, rec.id, self.settings.global_shards
-            ),
+            cohorts=cohorts.contribution_keys(cohort, rec.id, self.shards_of(rec)),
             metrics=dict(rec.metrics),
             month=rec.month,
             populations=populations_of(rec),
@@ -317,6 +322,7 @@ class AssessmentService:
             previous_id=previous_id,
             source=source,
             uses_social_media=q.uses_social_media(body.answers),
+            global_shards=self.settings.global_shards,
             partner_ref=getattr(body, "reference", None)
             if partner_id is not None
             else None,

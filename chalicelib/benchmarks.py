@@ -20,6 +20,7 @@ from chalicelib.records import (
     POPULATIONS,
     Aggregate,
     AssessmentRecord,
+    shard_index,
 )
 from chalicelib.results import (
     CohortComparison,
@@ -139,21 +140,29 @@ class BenchmarkService:
         source: str,
         populations: tuple[str, ...],
     ) -> dict[str, dict[Cohort, Aggregate]]:
-        """The cohort's roll-ups in each population, read in one request."""
-        shards = self.settings.global_shards
+        """The cohort's roll-ups in each population, read in one request. The global one is
+        the sum of every shard item stored, whatever GLOBAL_SHARDS wrote them (the setting
+        only picks the shards of new submissions), so changing it never hides one."""
         wanted = cohort.generalisations()
         read = self.store.read_populations(
-            source, q.id, q.version, cohorts.read_keys(wanted, shards), populations
+            source,
+            q.id,
+            q.version,
+            [c.key for c in wanted if not c.is_global],
+            populations,
+            sharded=[cohorts.GLOBAL.key],
         )
         out: dict[str, dict[Cohort, Aggregate]] = {}
         for population, raw in read.items():
             aggs: dict[Cohort, Aggregate] = {}
             for c in wanted:
                 if c.is_global:
-                    keys = [cohorts.storage_key(c, s) for s in range(max(shards, 1))]
+                    parts = [
+                        a for k, a in raw.items() if shard_index(k, c.key) is not None
+                    ]
                 else:
-                    keys = [c.key]
-                aggs[c] = _sum([raw[k] for k in keys if k in raw])
+                    parts = [raw[c.key]] if c.key in raw else []
+                aggs[c] = _sum(parts)
             out[population] = aggs
         return out
 

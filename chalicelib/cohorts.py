@@ -6,6 +6,8 @@ import hashlib
 import itertools
 from dataclasses import dataclass
 
+from chalicelib.records import SHARD_MARK
+
 ALL = "*"
 
 
@@ -63,7 +65,7 @@ def shard_of(assessment_id: str, shards: int) -> int:
 def storage_key(cohort: Cohort, shard: int | None = None) -> str:
     """The aggregate item key of a cohort; the global roll-up is write-sharded."""
     if cohort.is_global and shard is not None:
-        return f"{cohort.key}#s{shard}"
+        return f"{cohort.key}{SHARD_MARK}{shard}"
     return cohort.key
 
 
@@ -78,7 +80,9 @@ def contribution_keys(
 
 
 def read_keys(cohorts: list[Cohort], shards: int) -> list[str]:
-    """Aggregate items to read for these cohorts (the global one summed over its shards)."""
+    """Aggregate items of these cohorts with the global one on shards ``0..shards-1``. The
+    service reads the global shards with ``sharded=`` instead (every shard stored, whatever
+    count wrote it); this names the items of one known count (tests, benchmarks)."""
     keys: list[str] = []
     for c in cohorts:
         if c.is_global:

@@ -15,7 +15,10 @@ MIN_SECRET_LENGTH = 32  # characters of SMM_SECRET or of the generated key file
 class Settings:
     secret: bytes  # HMAC key for idempotent ids/tokens; SMM_SECRET in production
     k_min: int = 5  # minimum cohort size on every released figure
-    global_shards: int = 4  # write shards of the global roll-up
+    global_shards: int = 4  # write shards of the global roll-up (new submissions)
+    # the GLOBAL_SHARDS that records stored before they kept their own were counted with
+    # (LEGACY_GLOBAL_SHARDS; 4, the historical default; docs/STORAGE.md, "Write shards")
+    legacy_global_shards: int = 4
     draft_ttl_days: int = 30
     max_body_bytes: int = 64 * 1024
     reference: bool = True  # serve the reference (synthetic) cohort
@@ -26,6 +29,7 @@ class Settings:
             secret=_secret(),
             k_min=_int("BENCHMARK_MIN_COHORT", 5, 2, 1000),
             global_shards=_int("GLOBAL_SHARDS", 4, 1, 64),
+            legacy_global_shards=_int("LEGACY_GLOBAL_SHARDS", 4, 1, 64),
             draft_ttl_days=_int("DRAFT_TTL_DAYS", 30, 1, 365),
             max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024, 1024, 6 * 1024 * 1024),
             reference=os.environ.get("REFERENCE_COHORT", "1")

@@ -40,6 +40,20 @@ def aggregate_key(population: str, cohort: str) -> str:
     return f"{population}:{cohort}"
 
 
+SHARD_MARK = (
+    "#s"  # a write-sharded cohort's items: ``<cohort key>#s<shard>`` (``*#*#*#s3``)
+)
+
+
+def shard_index(stored_cohort: str, cohort: str) -> int | None:
+    """The shard number when ``stored_cohort`` is a write shard of ``cohort``, else None."""
+    prefix = cohort + SHARD_MARK
+    rest = stored_cohort[len(prefix) :]
+    if not stored_cohort.startswith(prefix) or not rest.isdigit():
+        return None
+    return int(rest)
+
+
 @dataclass(frozen=True)
 class AssessmentRecord:
     """A stored assessment: option ids and scores only (never free text), cohort attributes,
@@ -73,6 +87,10 @@ class AssessmentRecord:
     # the partner's own reference id (CRM or order id) sent with a partner submission:
     # owner data only, returned to that partner and in its webhook event, never aggregated
     partner_ref: str | None = None
+    # GLOBAL_SHARDS when it was counted, so erasure subtracts from the very shard it was
+    # added to whatever the setting is now (None: a record stored before the field existed,
+    # counted with ``Settings.legacy_global_shards``; docs/STORAGE.md, "Write shards")
+    global_shards: int | None = None
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,14 @@ class Store(Protocol):
         version: str,
         cohorts: Iterable[str],
         populations: Iterable[str],
+        sharded: Iterable[str] = (),
     ) -> dict[str, dict[str, Aggregate]]:
         """``read_cohorts`` of several populations in one request (one SQL query, one
-        BatchGetItem): ``{population: {cohort key: Aggregate}}``."""
+        BatchGetItem): ``{population: {cohort key: Aggregate}}``. ``sharded`` names
+        write-sharded cohorts: every stored shard item of each (``<key>#s<i>``, whatever
+        shard count wrote it, at most 64 per population) is returned under its own key
+        (one SQL query still; a bounded Query of the shard items per population and
+        cohort more in DynamoDB), so lowering GLOBAL_SHARDS never hides a shard."""
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
         """Delete every aggregate item (all populations) of one source and questionnaire

@@ -5,8 +5,9 @@ stored together or not at all, the same guarantee as the DynamoDB transaction.
 
 Aggregates: one row per cohort item (``cohort_aggregates``), its counters as compact JSON
 with dense histograms (``{"count": n, "months": {...}, "histograms": {metric: [101
-counts]}}``). A benchmark read is one query over at most 8 + GLOBAL_SHARDS rows of constant
-size, whatever the number of stored assessments; a submission rewrites its 8 rows inside the
+counts]}}``). A benchmark read is one query over the 7 unsharded roll-ups and every stored
+shard row of the global one (a key range: at most 64), rows of constant size, whatever the
+number of stored assessments; a submission rewrites its 8 rows inside the
 ``BEGIN IMMEDIATE`` transaction that serialises writers.
 
 Faults a retry can outlast (the write lock held past the busy timeout, a full disk, a
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 
 from chalicelib.errors import Unavailable
 from chalicelib.records import (
+    SHARD_MARK,
     Aggregate,
     AssessmentQuery,
     AssessmentRecord,
@@ -40,6 +42,7 @@ from chalicelib.records import (
     Webhook,
     aggregate_key,
     metric_bins,
+    shard_index,
 )
 from chalicelib.storage import codec
 
@@ -485,22 +488,37 @@ class SqliteStore:
         version: str,
         cohorts: Iterable[str],
         populations: Iterable[str],
+        sharded: Iterable[str] = (),
     ) -> dict[str, dict[str, Aggregate]]:
         wanted = list(dict.fromkeys(cohorts))
         pops = list(dict.fromkeys(populations))
         out = {p: {k: Aggregate() for k in wanted} for p in pops}
         stored = {aggregate_key(p, k): (p, k) for p in pops for k in wanted}
-        if not stored:
+        # write-sharded cohorts: every shard row, by a range of the primary key
+        shard_of = {
+            aggregate_key(p, k): (p, k) for p in pops for k in dict.fromkeys(sharded)
+        }
+        if not stored and not shard_of:
             return out
-        marks = ",".join("?" for _ in stored)
+        where = ["cohort IN ({})".format(",".join("?" for _ in stored))]
+        args: list[str] = list(stored)
+        for prefix in shard_of:
+            where.append("(cohort >= ? AND cohort < ?)")
+            args += [prefix + SHARD_MARK, prefix + SHARD_MARK[:-1] + "t"]
         rows = self._conn().execute(
             "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
-            f" AND questionnaire = ? AND version = ? AND cohort IN ({marks})",
-            (source, questionnaire_id, version, *stored),
+            f" AND questionnaire = ? AND version = ? AND ({' OR '.join(where)})",
+            (source, questionnaire_id, version, *args),
         )
         for cohort, body in rows:
-            p, k = stored[cohort]
-            out[p][k] = _aggregate(body)
+            if cohort in stored:
+                p, k = stored[cohort]
+                out[p][k] = _aggregate(body)
+                continue
+            for prefix, (p, k) in shard_of.items():
+                shard = shard_index(cohort, prefix)
+                if shard is not None:
+                    out[p][f"{k}{SHARD_MARK}{shard}"] = _aggregate(body)
         return out
 
     @_faults_unavailable

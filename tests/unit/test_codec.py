@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -165,3 +165,16 @@ def test_bodies_of_older_layouts_are_read() -> None:
     hook = Webhook("p1", "https://hooks.example/x", "t")
     old_hook = {"partner_id": "p1", "url": "https://hooks.example/x", "created_at": "t"}
     assert codec.webhook_from_json(json.dumps(old_hook)) == hook
+
+
+def test_assessment_bodies_keep_their_shard_count_and_older_ones_still_read() -> None:
+    """``global_shards`` is additive: a body stored before it existed reads as None (the
+    service then uses ``Settings.legacy_global_shards``), a new one keeps its count."""
+    rec = record()
+    old = json.loads(codec.record_to_json(rec))
+    del old["global_shards"]  # the bytes written before the field existed
+    assert codec.record_from_json(json.dumps(old, sort_keys=True)) == rec
+    assert rec.global_shards is None
+    counted = replace(rec, global_shards=8)
+    assert '"global_shards": 8' in codec.record_to_json(counted)
+    assert codec.record_from_json(codec.record_to_json(counted)).global_shards == 8

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.records import Aggregate, Contribution, Deltas, aggregate_key
+from chalicelib.records import (
+    SHARD_MARK,
+    Aggregate,
+    Contribution,
+    Deltas,
+    aggregate_key,
+    shard_index,
+)
 from chalicelib.storage import codec, packed
 from chalicelib.storage.dynamodb.client import BATCH_GET_SIZE, BATCH_WRITE_SIZE, Table
 from chalicelib.storage.dynamodb.keys import bench_pk, cohort_sk, key
@@ -133,9 +140,12 @@ class RollupsMixin(Table):
         version: str,
         cohorts: Iterable[str],
         populations: Iterable[str],
+        sharded: Iterable[str] = (),
     ) -> dict[str, dict[str, Aggregate]]:
         """One BatchGetItem for up to 100 items (a ``users`` read with its ``all`` counts
-        is 2 x 11 items with 4 shards)."""
+        is 2 x 7 items), and per population and ``sharded`` cohort one Query of its shard
+        items (``begins_with(SK, "COHORT#*#*#*#s")``: at most 64 items, whatever shard
+        count wrote them)."""
         wanted = list(dict.fromkeys(cohorts))
         pops = list(dict.fromkeys(populations))
         out = {p: {k: Aggregate() for k in wanted} for p in pops}
@@ -147,6 +157,16 @@ class RollupsMixin(Table):
             for item in self._batch_get(keys):
                 p, k = by_sk[item["SK"]["S"]]
                 add_item(out[p][k], item)
+        for p in pops:
+            for k in dict.fromkeys(sharded):
+                prefix = cohort_sk(aggregate_key(p, k))
+                for item in self._query_partition(pk, prefix + SHARD_MARK):
+                    shard = shard_index(item["SK"]["S"], prefix)
+                    if shard is not None:
+                        add_item(
+                            out[p].setdefault(f"{k}{SHARD_MARK}{shard}", Aggregate()),
+                            item,
+                        )
         return out
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
