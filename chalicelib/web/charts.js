@@ -55,19 +55,28 @@ export function chartDefaults(Chart) {
   Chart.defaults.maintainAspectRatio = false;
 }
 
-export async function drawRadar(r) {
+/** Chart.js and the canvas to draw on, or null: the library failed to load (the chart's
+ * box then says so) or the page moved on while it loaded (`state.seq` changed). */
+async function chartFor(canvasSel, boxSel) {
   const seq = state.seq;
   let Chart;
   try {
     Chart = await loadChart();
   } catch {
-    const box = $('.chart-radar');
+    const box = boxSel ? $(boxSel) : $(canvasSel)?.parentElement;
     if (box) box.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
-    return;
+    return null;
   }
-  const canvas = $('#radar');
-  if (!canvas || seq !== state.seq) return;
+  const canvas = $(canvasSel);
+  if (!canvas || seq !== state.seq) return null;
   chartDefaults(Chart);
+  return { Chart, canvas };
+}
+
+export async function drawRadar(r) {
+  const drawn = await chartFor('#radar', '.chart-radar');
+  if (!drawn) return;
+  const { Chart, canvas } = drawn;
   const accent = cssVar('--accent');
   const narrow = window.matchMedia('(max-width: 30rem)').matches;
   const chart = new Chart(canvas, {
@@ -131,18 +140,9 @@ function keepLabelsInside(chart) {
 }
 
 export async function drawBars(metrics) {
-  const seq = state.seq;
-  let Chart;
-  try {
-    Chart = await loadChart();
-  } catch {
-    const box = $('.chart-bars');
-    if (box) box.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
-    return;
-  }
-  const canvas = $('#bench-chart');
-  if (!canvas || seq !== state.seq) return;
-  chartDefaults(Chart);
+  const drawn = await chartFor('#bench-chart', '.chart-bars');
+  if (!drawn) return;
+  const { Chart, canvas } = drawn;
   const narrow = window.matchMedia('(max-width: 30rem)').matches;
   state.charts.push(
     new Chart(canvas, {
@@ -179,18 +179,9 @@ export async function drawBars(metrics) {
 
 /** A horizontal bar chart of before/after pairs on a 0..100 axis (re-assessment). */
 export async function drawPairs(id, labels, before, after, beforeLabel, afterLabel, axis) {
-  const seq = state.seq;
-  let Chart;
-  try {
-    Chart = await loadChart();
-  } catch {
-    const canvas = document.getElementById(id);
-    if (canvas) canvas.parentElement.replaceChildren(h('p', { class: 'muted' }, t().chartFailed));
-    return;
-  }
-  const canvas = document.getElementById(id);
-  if (!canvas || seq !== state.seq) return;
-  chartDefaults(Chart);
+  const drawn = await chartFor(`#${CSS.escape(id)}`);
+  if (!drawn) return;
+  const { Chart, canvas } = drawn;
   const narrow = window.matchMedia('(max-width: 30rem)').matches;
   state.charts.push(
     new Chart(canvas, {

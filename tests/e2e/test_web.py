@@ -586,6 +586,26 @@ def test_benchmark_and_report_degrade_gracefully(
     assert "real submissions" in pg.locator("#bench-source").inner_text()
 
 
+def test_charts_that_cannot_load_say_so_and_keep_the_figures(
+    server: str, page: tuple[Page, Console]
+) -> None:
+    """Chart.js failing to load (blocked, offline) leaves a sentence in each chart's box, the
+    radar's and the peer comparison's, instead of an empty canvas."""
+    pg, _ = page
+    pg.route("**/static/chart.umd.min.js", lambda route: route.abort())
+    open_form(pg, server)
+    fast_fill(pg)
+    submit_and_wait(pg)
+    failed = "The chart could not be displayed"
+    for box in (".chart-radar", ".chart-bars"):
+        pg.wait_for_function(
+            "([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
+            arg=[box, failed],
+            timeout=10_000,
+        )
+        assert pg.locator(f"{box} canvas").count() == 0, box
+
+
 def test_report_download_uses_the_token_header(
     server: str, page: tuple[Page, Console]
 ) -> None:
