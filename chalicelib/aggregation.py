@@ -54,21 +54,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.cohorts import Cohort
+from chalicelib.records import POPULATION_ALL, POPULATION_USERS, Deltas, metric_bins
 
-POPULATION_ALL = "all"
-POPULATION_USERS = "users"
+# a stream image lists its populations in this order
 POPULATIONS = (POPULATION_ALL, POPULATION_USERS)
 INSERT, REMOVE, MODIFY = "insert", "remove", "modify"
-# histogram bins per metric: integer scores 0..100, phases 0..7, pyramid levels 0..5 (the same
-# sizes as chalicelib.records.metric_bins; a test keeps them equal)
-SCORE_BINS = 101
-SMALL_METRICS = {"phase": 8, "pyramid_level": 6}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-
-
-def metric_bins(metric: str) -> int:
-    return SMALL_METRICS.get(metric, SCORE_BINS)
 
 
 @dataclass(frozen=True, order=True)
@@ -251,16 +243,15 @@ def parse_record(raw: Any) -> Record:
     return Record(_text(raw, "id"), _text(raw, "shard"), seq, op, old, new)
 
 
-# a planned change of one key: (count, {metric: {bin: delta}}, {month: delta}, changes, removals)
 @dataclass
-class _Delta:
-    count: int = 0
-    bins: dict[str, dict[int, int]] = field(default_factory=dict)
-    months: dict[str, int] = field(default_factory=dict)
+class _Delta(Deltas):
+    """A planned change of one key: the counter deltas (``records.Deltas``) plus how many
+    organisations joined, changed or left it (``changes``) and how many left (``removals``)."""
+
     changes: int = 0
     removals: int = 0
 
-    def add(self, image: Image, sign: int) -> None:
+    def add_image(self, image: Image, sign: int) -> None:
         self.count += sign
         self.months[image.month] = self.months.get(image.month, 0) + sign
         for m, v in image.metrics.items():
@@ -274,10 +265,10 @@ def _deltas(record: Record) -> dict[AggregateKey, _Delta]:
     new_keys = record.new.aggregate_keys() if record.new else ()
     if record.old is not None:
         for key in old_keys:
-            out.setdefault(key, _Delta()).add(record.old, -1)
+            out.setdefault(key, _Delta()).add_image(record.old, -1)
     if record.new is not None:
         for key in new_keys:
-            out.setdefault(key, _Delta()).add(record.new, +1)
+            out.setdefault(key, _Delta()).add_image(record.new, +1)
     for key, d in out.items():
         d.changes = 1
         d.removals = 1 if key in old_keys else 0
@@ -420,13 +411,7 @@ def fold(
 
 
 def _merge(total: _Delta, d: _Delta) -> None:
-    total.count += d.count
-    for mo, v in d.months.items():
-        total.months[mo] = total.months.get(mo, 0) + v
-    for m, h in d.bins.items():
-        t = total.bins.setdefault(m, {})
-        for b, v in h.items():
-            t[b] = t.get(b, 0) + v
+    total.add(d)
     total.changes += d.changes
     total.removals += d.removals
 
@@ -440,7 +425,13 @@ def apply_delta(state: CohortState | None, delta: KeyDelta) -> CohortState | Non
         if current.applied.get(shard) != want:
             return None
     new = current.copy()
-    d = _Delta(delta.count, delta.bins, delta.months, delta.changes, delta.removals)
+    d = _Delta(
+        count=delta.count,
+        months=delta.months,
+        bins=delta.bins,
+        changes=delta.changes,
+        removals=delta.removals,
+    )
     _add(new, d)
     new.applied.update(delta.checkpoints)
     return new

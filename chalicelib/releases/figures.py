@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib import histograms
-from chalicelib.aggregation import POPULATION_USERS, CellKey, metric_bins
+from chalicelib.aggregation import CellKey
 from chalicelib.cohorts import Cohort
 from chalicelib.privacy import RELEASED
+from chalicelib.records import POPULATION_USERS, metric_bins
 from chalicelib.releases.model import (
     N_BANDS,
     QUANTILES,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from chalicelib.aggregation import POPULATION_ALL, POPULATION_USERS, CellKey
+from chalicelib.aggregation import CellKey
 from chalicelib.cohorts import ALL, Cohort
+from chalicelib.records import POPULATION_ALL, POPULATION_USERS
 from chalicelib.releases.model import COUNT, Cell, Release, ReleasedCell
 
 
