@@ -94,14 +94,20 @@ def capture(base: str, out: Path) -> list[Path]:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
+
+        def start(width: int, height: int, locale: str) -> tuple[Any, Any]:
+            """A fresh context at this size and locale, on the start page."""
             ctx = browser.new_context(
-                viewport={"width": 1200, "height": 860}, locale="de-DE"
+                viewport={"width": width, "height": height}, locale=locale
             )
             ctx.set_default_timeout(30_000)
             pg = ctx.new_page()
             pg.goto(base)
             pg.wait_for_selector("#start-btn")
+            return ctx, pg
+
+        try:
+            ctx, pg = start(1200, 860, "de-DE")
             pg.wait_for_selector("#imprint-link")
             save(pg, "intro-de.png", full_page=True)
             pg.click("#start-btn")
@@ -117,13 +123,7 @@ def capture(base: str, out: Path) -> list[Path]:
             save(pg.locator("#q-consent"), "consent-de.png")
             ctx.close()
 
-            ctx = browser.new_context(
-                viewport={"width": 1200, "height": 900}, locale="en-GB"
-            )
-            ctx.set_default_timeout(30_000)
-            pg = ctx.new_page()
-            pg.goto(base)
-            pg.wait_for_selector("#start-btn")
+            ctx, pg = start(1200, 900, "en-GB")
             pg.click("#start-btn")
             pg.wait_for_selector("#section-title")
             pg.evaluate(FILL, phase_two(q))
@@ -147,13 +147,7 @@ def capture(base: str, out: Path) -> list[Path]:
             save(pg.locator("#progress-panel"), "progress-en.png")
             ctx.close()
 
-            ctx = browser.new_context(
-                viewport={"width": 390, "height": 844}, locale="de-DE"
-            )
-            ctx.set_default_timeout(30_000)
-            pg = ctx.new_page()
-            pg.goto(base)
-            pg.wait_for_selector("#start-btn")
+            ctx, pg = start(390, 844, "de-DE")
             pg.click("#start-btn")
             pg.wait_for_selector("#section-title")
             pg.evaluate(FILL, None)
