@@ -53,8 +53,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.cohorts import Cohort
-from chalicelib.records import POPULATION_ALL, POPULATION_USERS, Deltas, metric_bins
+from chalicelib.cohorts import ALL, Cohort
+from chalicelib.records import (
+    POPULATION_ALL,
+    POPULATION_USERS,
+    AssessmentRecord,
+    Deltas,
+    metric_bins,
+)
 
 # a stream image lists its populations in this order
 POPULATIONS = (POPULATION_ALL, POPULATION_USERS)
@@ -471,3 +477,39 @@ def first_failures(
         if failed & set(_deltas(record)):
             return [record.item_id]
     return []
+
+
+def image_of(rec: AssessmentRecord) -> dict[str, Any]:
+    """The stream image of a stored assessment (the format of the module docstring): what
+    its insert adds and its removal subtracts. Stores write it with the assessment (SQLite:
+    in the outbox row of the same transaction; DynamoDB: derived from the compact item in
+    the stream's NEW_AND_OLD_IMAGES), so the fold never needs the full record."""
+    pops = (
+        [POPULATION_ALL, POPULATION_USERS]
+        if rec.uses_social_media
+        else [POPULATION_ALL]
+    )
+    return {
+        "a": rec.id,
+        "src": rec.source,
+        "q": rec.questionnaire_id,
+        "v": rec.version,
+        "c": [rec.industry or ALL, rec.size or ALL, rec.region or ALL],
+        "p": pops,
+        "m": dict(rec.metrics),
+        "mo": rec.month,
+        "inc": bool(rec.included),
+    }
+
+
+@dataclass(frozen=True)
+class AggregationRun:
+    """What one ``Store.aggregate_pending`` call did: stream records read, (record, key)
+    applications made and skipped as already applied, the item ids that failed (left for a
+    retry or the dead-letter path), and whether records are still pending (``more``)."""
+
+    records: int = 0
+    applied: int = 0
+    skipped: int = 0
+    failures: tuple[str, ...] = ()
+    more: bool = False

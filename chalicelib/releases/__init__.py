@@ -97,6 +97,7 @@ from chalicelib.releases.model import (
     MetricFigures,
     Release,
     ReleasedCell,
+    ReleaseHeader,
     SuppressedCell,
 )
 
@@ -109,6 +110,7 @@ __all__ = [
     "MetricFigures",
     "Partition",
     "Release",
+    "ReleaseHeader",
     "ReleasedCell",
     "SuppressedCell",
     "Violation",

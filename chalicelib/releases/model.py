@@ -98,3 +98,17 @@ def last_published(cell: Cell | None) -> ReleasedCell | None:
     if isinstance(cell, ReleasedCell):
         return cell
     return cell.held if cell is not None else None
+
+
+@dataclass(frozen=True)
+class ReleaseHeader:
+    """What a store keeps about one stored release besides its cells: the id (sortable by
+    time: ``rYYYYMMDDTHHMMSSZ-<hex>``), when it was computed, k, its grid, how many cells it
+    has and how many of them are released."""
+
+    id: str
+    created_at: str
+    k: int
+    grid: Grid
+    cells: int
+    released: int

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from chalicelib.records import POPULATION_ALL
 
 if TYPE_CHECKING:  # records are imported from chalicelib.records, never from here
+    from chalicelib.aggregation import AggregationRun, CellKey, CohortState, Grid
     from chalicelib.records import (
         Aggregate,
         AssessmentQuery,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         RateWindow,
         Webhook,
     )
+    from chalicelib.releases.model import Cell, Release, ReleaseHeader
 
 
 class Store(Protocol):
@@ -142,6 +144,49 @@ class Store(Protocol):
 
     def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
         """One of the partner's deliveries by id (None for another partner's)."""
+
+
+class AggregateStore(Protocol):
+    """Issue 15: the stream side of a store (docs/RELEASES.md). A stored or erased
+    assessment emits one stream record (``aggregation.image_of`` is its image): SQLite in an
+    outbox row written in the same transaction, DynamoDB through the table's stream. The
+    fold (``aggregation.fold``) turns them into one ``CohortState`` per (grid, cell), with
+    the per-shard checkpoints in the same item, exactly once."""
+
+    def aggregate_pending(self, limit: int = 1000) -> AggregationRun:
+        """Fold up to ``limit`` pending stream records into the cell aggregates (SQLite: the
+        outbox; DynamoDB: every shard of the table's stream, from its checkpoint). Safe to
+        run concurrently with itself and to repeat: nothing is applied twice."""
+
+    def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]:
+        """Every cell aggregate of one grid (roll-ups included), without reading
+        assessments: the input of ``releases.build_release``."""
+
+    def list_grids(self) -> list[Grid]:
+        """Every grid that has at least one cell aggregate."""
+
+
+class ReleaseStore(Protocol):
+    """Issue 15: stored benchmark releases. A release is written whole (header and one item
+    per cell) under its id before the grid's latest pointer moves to it, so a reader never
+    sees half a release; old releases stay readable by id."""
+
+    def put_release(self, release: Release) -> ReleaseHeader:
+        """Store ``release`` (its ``grid`` must be set) and make it the grid's latest."""
+
+    def latest_release(self, grid: Grid) -> ReleaseHeader | None: ...
+
+    def read_release_cells(
+        self, grid: Grid, release_id: str, cells: Iterable[CellKey]
+    ) -> dict[CellKey, Cell]:
+        """The named cells of one release (absent cells are missing from the result); one
+        request (one SQL query, one BatchGetItem) whatever the release's size."""
+
+    def read_release(self, grid: Grid, release_id: str) -> Release | None:
+        """A whole release (the ``previous`` of the next build)."""
+
+    def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]:
+        """The grid's releases, newest first."""
 
 
 def store_from_env() -> Store:
