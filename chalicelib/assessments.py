@@ -33,7 +33,7 @@ from chalicelib.records import (
 from chalicelib.request_models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
 from chalicelib.scoring import ScoreResult
-from chalicelib.storage import Store
+from chalicelib.storage import AggregateStore, Store
 
 logger = logging.getLogger(__name__)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
@@ -391,6 +391,8 @@ class AssessmentService:
         ):
             return None
         logger.info("assessment stored", extra={"included": rec.included})
+        if rec.included:
+            self.fold_inline()
         if body.draft_id:
             self.store.delete_draft(body.draft_id)
         view = AssessmentView(
@@ -522,6 +524,22 @@ class AssessmentService:
         rec = self.authorize(assessment_id, token, partner_id)
         if not self.store.delete_assessment(rec, self.contribution_for(rec)):
             raise NotFound("no such assessment", [("/id", "already erased")])
+        if rec.included:
+            self.fold_inline()
+
+    def fold_inline(self) -> None:
+        """With ``AGGREGATE_INLINE``, fold the store's pending stream records into the
+        cell aggregates now (after the write committed, in this process). The write has
+        succeeded whatever happens here: a failure is logged and the next run (the next
+        write, the release job) folds the records, exactly once."""
+        if not self.settings.aggregate_inline or not isinstance(
+            self.store, AggregateStore
+        ):
+            return
+        try:
+            self.store.aggregate_pending()
+        except Exception:
+            logger.exception("inline aggregation failed; the next run catches up")
 
     def view(
         self,

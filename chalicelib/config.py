@@ -22,6 +22,9 @@ class Settings:
     draft_ttl_days: int = 30
     max_body_bytes: int = 64 * 1024
     reference: bool = True  # serve the reference (synthetic) cohort
+    # fold the store's stream into the cell aggregates after each submission and erasure
+    # (AGGREGATE_INLINE; on by default for the embedded store; docs/STORAGE.md)
+    aggregate_inline: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +37,10 @@ class Settings:
             max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024, 1024, 6 * 1024 * 1024),
             reference=os.environ.get("REFERENCE_COHORT", "1")
             not in ("0", "false", "no"),
+            aggregate_inline=_flag(
+                "AGGREGATE_INLINE",
+                os.environ.get("STORE", "sqlite").lower() == "sqlite",
+            ),
         )
 
 
@@ -67,6 +74,17 @@ def _https(name: str) -> str | None:
     if value is None:
         raise ValueError(f"{name} must be {errors[0][1]}, not {raw!r}")
     return value
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def _int(name: str, default: int, lo: int, hi: int) -> int:

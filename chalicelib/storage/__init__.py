@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from chalicelib.records import POPULATION_ALL
 
@@ -146,6 +146,7 @@ class Store(Protocol):
         """One of the partner's deliveries by id (None for another partner's)."""
 
 
+@runtime_checkable
 class AggregateStore(Protocol):
     """Issue 15: the stream side of a store (docs/RELEASES.md). A stored or erased
     assessment emits one stream record (``aggregation.image_of`` is its image): SQLite in an

@@ -14,6 +14,12 @@ DynamoDB items hold and must keep (tests/unit/test_codec.py pins them):
 - ``h#<metric>#<word>`` (:class:`WordName`): one packed histogram word of the DynamoDB
   adapter (chalicelib/storage/packed.py).
 
+Cell aggregates of the stream fold (issue 15, ``aggregation.CohortState``) are one JSON
+object per (grid, cell): ``cohort_state_to_dict``/``cohort_state_from_dict`` (short names:
+``n`` count, ``h`` dense histograms, ``mo`` months, ``ch`` changes, ``rm`` removals, ``ap``
+the per-shard checkpoints), and ``contribution_image`` is the stream image of a pre-summed
+``Contribution`` (reference seeding, which stores no assessment records).
+
 Pure: no boto3, no I/O.
 """
 
@@ -24,14 +30,18 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from chalicelib.aggregation import CohortState
+from chalicelib.cohorts import ALL, Cohort
 from chalicelib.records import (
     AssessmentRecord,
+    Contribution,
     Delivery,
     Deltas,
     Draft,
     PartnerKey,
     Webhook,
     WebhookSecret,
+    metric_bins,
 )
 
 COUNT = "count"
@@ -208,3 +218,75 @@ def branding_to_json(branding: dict[str, Any]) -> str:
 
 def branding_from_json(body: str) -> dict[str, Any]:
     return dict(json.loads(body))
+
+
+# --- cell aggregates (issue 15) ---------------------------------------------------------------
+def cohort_state_to_dict(state: CohortState) -> dict[str, Any]:
+    """A cell aggregate as a JSON-ready object (months with a zero count are dropped; a
+    histogram stays dense, ``metric_bins(metric)`` counts, so every cell has the same size)."""
+    return {
+        "n": state.count,
+        "h": {m: list(h) for m, h in sorted(state.bins.items())},
+        "mo": {mo: v for mo, v in sorted(state.months.items()) if v},
+        "ch": state.changes,
+        "rm": state.removals,
+        "ap": dict(sorted(state.applied.items())),
+    }
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"cell aggregate: {name} must be an integer, not {value!r}")
+    return value
+
+
+def cohort_state_from_dict(d: Any) -> CohortState:
+    """The inverse of ``cohort_state_to_dict``; TypeError or ValueError for anything it
+    did not write."""
+    if not isinstance(d, dict):
+        raise TypeError("cell aggregate must be an object")
+    bins: dict[str, list[int]] = {}
+    for m, h in d.get("h", {}).items():
+        if not isinstance(h, list) or len(h) != metric_bins(m):
+            raise ValueError(
+                f"cell aggregate: histogram {m} must have {metric_bins(m)} bins"
+            )
+        bins[m] = [_count(v, f"h.{m}") for v in h]
+    return CohortState(
+        count=_count(d.get("n"), "n"),
+        bins=bins,
+        months={mo: _count(v, f"mo.{mo}") for mo, v in d.get("mo", {}).items()},
+        changes=_count(d.get("ch", 0), "ch"),
+        removals=_count(d.get("rm", 0), "rm"),
+        applied={s: _count(v, f"ap.{s}") for s, v in d.get("ap", {}).items()},
+    )
+
+
+def cohort_state_to_json(state: CohortState) -> str:
+    return json.dumps(cohort_state_to_dict(state), separators=(",", ":"))
+
+
+def cohort_state_from_json(body: str) -> CohortState:
+    return cohort_state_from_dict(json.loads(body))
+
+
+def contribution_image(con: Contribution, assessment_id: str) -> dict[str, Any]:
+    """The stream image (``aggregation`` module docstring) of a pre-summed contribution: its
+    cohort is the most specific of its roll-up keys (shard suffixes dropped), ``inc`` is
+    true (only included assessments have contributions)."""
+    cohorts = [Cohort.from_key(k) for k in con.cohorts]
+    cohort = [
+        next((getattr(c, dim) for c in cohorts if getattr(c, dim) != ALL), ALL)
+        for dim in ("industry", "size", "region")
+    ]
+    return {
+        "a": assessment_id,
+        "src": con.source,
+        "q": con.questionnaire_id,
+        "v": con.version,
+        "c": cohort,
+        "p": list(con.populations),
+        "m": dict(con.metrics),
+        "mo": con.month,
+        "inc": True,
+    }

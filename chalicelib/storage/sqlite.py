@@ -10,6 +10,15 @@ shard row of the global one (a key range: at most 64), rows of constant size, wh
 number of stored assessments; a submission rewrites its 8 rows inside the
 ``BEGIN IMMEDIATE`` transaction that serialises writers.
 
+Stream aggregation (issue 15, docs/RELEASES.md): every insert and erasure of an included
+assessment also writes one row to ``stream_outbox`` in its own transaction (the image of
+``aggregation.image_of``), so the outbox is the store's stream: ``seq`` (AUTOINCREMENT, never
+reused) is the sequence number of the one shard ``"sqlite"``. ``aggregate_pending`` folds
+the oldest rows with ``aggregation.fold`` into ``cell_aggregates`` (one row per grid and
+cell: ``codec.cohort_state_to_json``, checkpoints included) and deletes them, in one
+``BEGIN IMMEDIATE`` transaction; a row the fold refuses moves to ``stream_dead_letters``
+with the reason. Excluded assessments contribute nothing and write no row.
+
 Faults a retry can outlast (the write lock held past the busy timeout, a full disk, a
 read-only file, an I/O error) raise ``Unavailable`` (503 with Retry-After) after the original
 SQLite error is logged; the transaction is rolled back, so nothing is half-written. Any other
@@ -26,8 +35,24 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from chalicelib.aggregation import (
+    INSERT,
+    REMOVE,
+    AggregateKey,
+    AggregationRun,
+    CellKey,
+    CohortState,
+    Grid,
+    MalformedRecord,
+    fold,
+    image_of,
+    parse_record,
+    record_keys,
+)
+from chalicelib.cohorts import Cohort
 from chalicelib.errors import Unavailable
 from chalicelib.records import (
+    POPULATION_ALL,
     SHARD_MARK,
     Aggregate,
     AssessmentQuery,
@@ -102,7 +127,40 @@ CREATE TABLE IF NOT EXISTS partner_keys (
     partner_id TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stream_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    old_image TEXT,
+    new_image TEXT
+);
+CREATE TABLE IF NOT EXISTS stream_dead_letters (
+    seq INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    old_image TEXT,
+    new_image TEXT,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cell_aggregates (
+    source TEXT NOT NULL,
+    questionnaire TEXT NOT NULL,
+    version TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (source, questionnaire, version, cell)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS store_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+STREAM_SHARD = "sqlite"  # the outbox is one ordered stream shard
+# sources stored as pre-summed aggregates only (no assessment records): their cells are
+# built from the legacy roll-ups when an existing file gets the stream tables
+_RECORDLESS_SOURCES = ("reference",)
+_IN_CHUNK = 400  # cells per IN (...) list (SQLite's default limit is 999 variables)
 
 ItemKey = tuple[str, str, str, str]  # source, questionnaire, version, cohort
 logger = logging.getLogger(__name__)
@@ -194,6 +252,103 @@ def _aggregate(body: str) -> Aggregate:
     )
 
 
+def _dumps_image(image: dict[str, Any]) -> str:
+    return json.dumps(image, separators=(",", ":"), sort_keys=True)
+
+
+def _loads_image(text: str | None) -> Any:
+    """A stored image; text that is not JSON comes back as the string, which the fold
+    refuses as malformed (a dead letter) instead of failing the whole batch."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _emit(
+    c: sqlite3.Connection,
+    op: str,
+    item_id: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> None:
+    """One stream record, in the caller's transaction."""
+    c.execute(
+        "INSERT INTO stream_outbox (item_id, op, old_image, new_image)"
+        " VALUES (?, ?, ?, ?)",
+        (
+            item_id,
+            op,
+            None if old is None else _dumps_image(old),
+            None if new is None else _dumps_image(new),
+        ),
+    )
+
+
+def _refusal(raw: dict[str, Any]) -> str:
+    """Why the fold refused a record (it reports only the id)."""
+    try:
+        parse_record(raw)
+    except MalformedRecord as exc:
+        return f"malformed: {exc}"
+    return "a counter would go negative (a removal of something never added)"
+
+
+def _write_states(
+    c: sqlite3.Connection, states: dict[AggregateKey, CohortState]
+) -> None:
+    c.executemany(
+        "INSERT OR REPLACE INTO cell_aggregates"
+        " (source, questionnaire, version, cell, body) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                g.source,
+                g.questionnaire_id,
+                g.version,
+                cell.key,
+                codec.cohort_state_to_json(state),
+            )
+            for (g, cell), state in states.items()
+        ],
+    )
+
+
+def _legacy_cells(
+    c: sqlite3.Connection, sources: Iterable[str]
+) -> dict[AggregateKey, CohortState]:
+    """Cell aggregates summed from the legacy roll-up rows of ``sources`` (shard rows of
+    the global roll-up added up; every counted organisation is one change)."""
+    out: dict[AggregateKey, CohortState] = {}
+    for source in sources:
+        rows = c.execute(
+            "SELECT questionnaire, version, cohort, body FROM cohort_aggregates"
+            " WHERE source = ?",
+            (source,),
+        ).fetchall()
+        for questionnaire, version, stored, body in rows:
+            population, sep, cohort = stored.partition(":")
+            if not sep:
+                population, cohort = POPULATION_ALL, stored
+            key = (
+                Grid(source, questionnaire, version),
+                CellKey(population, Cohort.from_key(cohort)),
+            )
+            item = json.loads(body)
+            state = out.setdefault(key, CohortState())
+            state.count += item["count"]
+            state.changes += item["count"]
+            for month, v in item["months"].items():
+                if v:
+                    state.months[month] = state.months.get(month, 0) + v
+            for metric, h in item["histograms"].items():
+                dense = state.bins.setdefault(metric, [0] * metric_bins(metric))
+                for b, v in enumerate(h):
+                    dense[b] += v
+    return out
+
+
 class SqliteStore:
     """Store adapter on one SQLite file; safe to share between threads of one process."""
 
@@ -207,6 +362,7 @@ class SqliteStore:
         c.executescript(_SCHEMA)
         self._migrate(c)
         self._index_partner_assessments(c)
+        self._start_stream(c)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -347,6 +503,8 @@ class SqliteStore:
                 )
             if contribution is not None:
                 self._apply(c, contribution, +1)
+            if rec.included:
+                _emit(c, INSERT, rec.id, None, image_of(rec))
             if delivery is not None:
                 self._put_delivery(c, delivery)
             c.execute("COMMIT")
@@ -455,12 +613,17 @@ class SqliteStore:
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
-            cur = c.execute("DELETE FROM assessments WHERE id = ?", (rec.id,))
-            if cur.rowcount == 0:
+            row = c.execute(
+                "DELETE FROM assessments WHERE id = ? RETURNING body", (rec.id,)
+            ).fetchone()
+            if row is None:
                 _rollback(c)
                 return False
             if contribution is not None:
                 self._apply(c, contribution, -1)
+            stored = codec.record_from_json(row[0])  # what its insert added
+            if stored.included:
+                _emit(c, REMOVE, stored.id, image_of(stored), None)
             c.execute("COMMIT")
             return True
         except BaseException:
@@ -523,12 +686,35 @@ class SqliteStore:
 
     @_faults_unavailable
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
-        cur = self._conn().execute(
-            "DELETE FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
-            " AND version = ?",
-            (source, questionnaire_id, version),
-        )
-        return int(cur.rowcount)
+        """Also empties the grid's cell aggregates (after folding what is pending), as
+        the removal of everyone counted: ``changes`` and ``removals`` grow by each cell's
+        count, so the monotonic counters a release compares never go backwards."""
+        c = self._conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            self._drain(c)
+            grid = Grid(source, questionnaire_id, version)
+            emptied = {}
+            for cell, state in self._grid_states(c, grid).items():
+                emptied[(grid, cell)] = CohortState(
+                    0,
+                    {m: [0] * len(h) for m, h in state.bins.items()},
+                    {},
+                    state.changes + state.count,
+                    state.removals + state.count,
+                    dict(state.applied),
+                )
+            _write_states(c, emptied)
+            cur = c.execute(
+                "DELETE FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
+                " AND version = ?",
+                (source, questionnaire_id, version),
+            )
+            c.execute("COMMIT")
+            return int(cur.rowcount)
+        except BaseException:
+            _rollback(c)
+            raise
 
     @_faults_unavailable
     def bulk_load(
@@ -559,6 +745,193 @@ class SqliteStore:
                         Deltas(),
                     ).add(deltas)
             self._add(c, summed)
+            start = c.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM stream_outbox"
+            ).fetchone()[0]
+            c.executemany(
+                "INSERT INTO stream_outbox (item_id, op, new_image) VALUES (?, ?, ?)",
+                [
+                    (
+                        f"bulk-{start + i}",
+                        INSERT,
+                        _dumps_image(
+                            codec.contribution_image(con, f"bulk-{start + i}")
+                        ),
+                    )
+                    for i, con in enumerate(contributions, 1)
+                ],
+            )
+            self._drain(c)  # the cell aggregates are filled in the same transaction
+            c.execute("COMMIT")
+        except BaseException:
+            _rollback(c)
+            raise
+
+    # --- stream aggregation (issue 15) --------------------------------------------------------
+    @_faults_unavailable
+    def aggregate_pending(self, limit: int = 1000) -> AggregationRun:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        c = self._conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            run = self._fold_pending(c, limit)
+            c.execute("COMMIT")
+            return run
+        except BaseException:
+            _rollback(c)
+            raise
+
+    def _drain(self, c: sqlite3.Connection, chunk: int = 2000) -> None:
+        """Fold everything pending, inside the caller's transaction."""
+        while self._fold_pending(c, chunk).more:
+            pass
+
+    def _fold_pending(self, c: sqlite3.Connection, limit: int) -> AggregationRun:
+        """One batch of the oldest outbox rows folded, written and removed; the caller holds
+        the write lock (BEGIN IMMEDIATE), so no row below the batch's last ``seq`` can be
+        committed later and the rows come in stream order."""
+        rows = c.execute(
+            "SELECT seq, item_id, op, old_image, new_image FROM stream_outbox"
+            " ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        if not rows:
+            return AggregationRun()
+        batch = [
+            {
+                "id": str(seq),
+                "shard": STREAM_SHARD,
+                "seq": seq,
+                "op": op,
+                "old": _loads_image(old),
+                "new": _loads_image(new),
+            }
+            for seq, _, op, old, new in rows
+        ]
+        result = fold(self._read_states(c, record_keys(batch)), batch)
+        _write_states(c, result.states)
+        failed = set(result.failures)
+        dead = [
+            (*row, _refusal(raw))
+            for row, raw in zip(rows, batch)
+            if raw["id"] in failed
+        ]
+        self._mark_folded(c, rows[-1][0], dead)
+        more = c.execute("SELECT EXISTS (SELECT 1 FROM stream_outbox)").fetchone()[0]
+        return AggregationRun(
+            records=len(rows),
+            applied=result.applied,
+            skipped=result.skipped,
+            failures=tuple(d[1] for d in dead),
+            more=bool(more),
+        )
+
+    def _mark_folded(
+        self, c: sqlite3.Connection, last_seq: int, dead: list[tuple[Any, ...]]
+    ) -> None:
+        """Remove the folded rows (up to ``last_seq``), keeping the refused ones as dead
+        letters: a refusal never blocks the rows after it."""
+        c.executemany(
+            "INSERT OR REPLACE INTO stream_dead_letters"
+            " (seq, item_id, op, old_image, new_image, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            dead,
+        )
+        c.execute("DELETE FROM stream_outbox WHERE seq <= ?", (last_seq,))
+
+    @staticmethod
+    def _read_states(
+        c: sqlite3.Connection, keys: Iterable[AggregateKey]
+    ) -> dict[AggregateKey, CohortState]:
+        by_grid: dict[Grid, list[str]] = {}
+        for grid, cell in keys:
+            by_grid.setdefault(grid, []).append(cell.key)
+        out: dict[AggregateKey, CohortState] = {}
+        for grid, cells in by_grid.items():
+            for i in range(0, len(cells), _IN_CHUNK):
+                part = cells[i : i + _IN_CHUNK]
+                rows = c.execute(
+                    "SELECT cell, body FROM cell_aggregates WHERE source = ?"
+                    " AND questionnaire = ? AND version = ?"
+                    f" AND cell IN ({','.join('?' for _ in part)})",
+                    (grid.source, grid.questionnaire_id, grid.version, *part),
+                )
+                for cell, body in rows:
+                    out[(grid, CellKey.from_key(cell))] = codec.cohort_state_from_json(
+                        body
+                    )
+        return out
+
+    @staticmethod
+    def _grid_states(c: sqlite3.Connection, grid: Grid) -> dict[CellKey, CohortState]:
+        rows = c.execute(
+            "SELECT cell, body FROM cell_aggregates WHERE source = ? AND questionnaire = ?"
+            " AND version = ?",
+            (grid.source, grid.questionnaire_id, grid.version),
+        )
+        return {
+            CellKey.from_key(cell): codec.cohort_state_from_json(body)
+            for cell, body in rows
+        }
+
+    @_faults_unavailable
+    def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]:
+        return self._grid_states(self._conn(), grid)
+
+    @_faults_unavailable
+    def list_grids(self) -> list[Grid]:
+        rows = self._conn().execute(
+            "SELECT DISTINCT source, questionnaire, version FROM cell_aggregates"
+            " ORDER BY source, questionnaire, version"
+        )
+        return [Grid(*r) for r in rows]
+
+    @_faults_unavailable
+    def pending_records(self) -> int:
+        """Outbox rows not folded yet."""
+        return int(
+            self._conn().execute("SELECT COUNT(*) FROM stream_outbox").fetchone()[0]
+        )
+
+    @_faults_unavailable
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Outbox rows the fold refused, oldest first, with the reason (for an operator)."""
+        rows = self._conn().execute(
+            "SELECT seq, item_id, op, old_image, new_image, reason"
+            " FROM stream_dead_letters ORDER BY seq LIMIT ?",
+            (limit,),
+        )
+        return [
+            {
+                "seq": seq,
+                "item_id": item,
+                "op": op,
+                "old": _loads_image(old),
+                "new": _loads_image(new),
+                "reason": reason,
+            }
+            for seq, item, op, old, new, reason in rows
+        ]
+
+    def _start_stream(self, c: sqlite3.Connection) -> None:
+        """Once per file: a file written before the stream existed gets one insert row per
+        stored included assessment (folded by the next run) and the cells of the
+        record-less reference cohort built from its legacy roll-ups, so the cell aggregates
+        count what the legacy ones do; a new file just gets the marker."""
+        marker = "SELECT 1 FROM store_meta WHERE name = 'stream_started'"
+        if c.execute(marker).fetchone():
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if not c.execute(marker).fetchone():  # another process may have been first
+                for (body,) in c.execute("SELECT body FROM assessments").fetchall():
+                    rec = codec.record_from_json(body)
+                    if rec.included:
+                        _emit(c, INSERT, rec.id, None, image_of(rec))
+                _write_states(c, _legacy_cells(c, _RECORDLESS_SOURCES))
+                c.execute(
+                    "INSERT INTO store_meta (name, value) VALUES ('stream_started', '1')"
+                )
             c.execute("COMMIT")
         except BaseException:
             _rollback(c)

@@ -9,8 +9,10 @@ from dataclasses import asdict, replace
 
 import pytest
 
+from chalicelib.aggregation import CellKey, Grid
 from chalicelib.cohorts import Cohort, contribution_keys, read_keys
 from chalicelib.records import AssessmentRecord, Contribution, Draft, PartnerKey
+from tests.cells import drain, of_records, stored_counts
 
 ADAPTERS = ["sqlite", "dynamodb"]
 
@@ -533,3 +535,102 @@ def test_deliveries_page_after_a_position(store) -> None:  # type: ignore[no-unt
     first = store.list_deliveries("p1", 2)
     rest = store.list_deliveries("p1", 10, (first[-1].created_at, first[-1].id))
     assert [d.id for d in first + rest] == [d.id for d in expected]
+
+
+# --- stream aggregation (issue 15: AggregateStore) ------------------------------------------
+@pytest.fixture(params=ADAPTERS)
+def agg_store(request, tmp_path):  # type: ignore[no-untyped-def]
+    """The stores that implement ``AggregateStore`` (DynamoDB: branch ``dyn``, not yet)."""
+    if request.param == "dynamodb":
+        from chalicelib.storage.dynamodb import DynamoStore
+
+        if not hasattr(DynamoStore, "aggregate_pending"):
+            pytest.skip("DynamoDB AggregateStore: not implemented yet (branch dyn)")
+        yield request.getfixturevalue("dynamo_store")
+        return
+    from chalicelib.storage.sqlite import SqliteStore
+
+    s = SqliteStore(str(tmp_path / "contract.sqlite3"))
+    yield s
+    s.close()
+
+
+REAL = Grid("real", "smm", "1.0.0")
+
+
+def test_folded_cells_equal_a_direct_count(agg_store) -> None:  # type: ignore[no-untyped-def]
+    store = agg_store
+    recs = [
+        record(
+            500 + i, size="10-49" if i % 3 else "50-249", uses_social_media=i % 2 == 0
+        )
+        for i in range(9)
+    ]
+    excluded = record(520, included=False, exclusion_reasons=("no-consent",))
+    for r in recs:
+        assert store.create_assessment(r, contribution(r))
+    assert store.create_assessment(excluded, None)
+    drain(store)
+    cells = store.read_grid(REAL)
+    assert stored_counts(cells) == of_records(recs, REAL)
+    assert len(cells) == 2 * (8 + 8 - 4)  # two sizes share 4 roll-ups; 2 populations
+    everyone = cells[CellKey("all", Cohort())]
+    assert (everyone.count, everyone.changes, everyone.removals) == (9, 9, 0)
+    assert cells[CellKey("users", Cohort())].count == 5
+    assert store.list_grids() == [REAL]
+    assert store.read_grid(Grid("real", "smm", "9.9.9")) == {}
+
+    gone = recs[0]
+    assert store.delete_assessment(gone, contribution(gone))
+    assert store.delete_assessment(gone, contribution(gone)) is False  # no second event
+    drain(store)
+    cells = store.read_grid(REAL)
+    assert stored_counts(cells) == of_records(recs[1:], REAL)
+    everyone = cells[CellKey("all", Cohort())]
+    assert (everyone.count, everyone.changes, everyone.removals) == (8, 10, 1)
+    # folding again changes nothing: every record is applied once
+    assert store.aggregate_pending().records == 0
+    assert store.read_grid(REAL) == cells
+
+
+def test_bulk_load_fills_the_cell_aggregates(agg_store) -> None:  # type: ignore[no-untyped-def]
+    store = agg_store
+    recs = [record(600 + i, uses_social_media=i % 3 == 0) for i in range(12)]
+    cons = [
+        replace(
+            contribution(r),
+            source="reference",
+            populations=("all", "users") if r.uses_social_media else ("all",),
+        )
+        for r in recs
+    ]
+    store.bulk_load([], cons)
+    drain(store)
+    ref = Grid("reference", "smm", "1.0.0")
+    expected = of_records([replace(r, source="reference") for r in recs], ref)
+    assert stored_counts(store.read_grid(ref)) == expected
+    assert store.read_grid(REAL) == {}
+
+
+def test_clear_aggregates_empties_cells_and_keeps_counters_monotonic(agg_store) -> None:  # type: ignore[no-untyped-def]
+    store = agg_store
+    recs = [record(700 + i) for i in range(4)]
+    cons = [replace(contribution(r), source="reference") for r in recs]
+    store.bulk_load([], cons)
+    drain(store)
+    ref = Grid("reference", "smm", "1.0.0")
+    before = store.read_grid(ref)[CellKey("all", Cohort())]
+    assert (before.count, before.changes) == (4, 4)
+    store.clear_aggregates("reference", "smm", "1.0.0")
+    after = store.read_grid(ref)
+    assert stored_counts(after) == {}
+    top = after[CellKey("all", Cohort())]
+    assert (top.count, top.changes, top.removals) == (
+        0,
+        8,
+        4,
+    )  # everyone left: 4 events
+    store.bulk_load([], cons[:2])
+    drain(store)
+    top = store.read_grid(ref)[CellKey("all", Cohort())]
+    assert (top.count, top.changes, top.removals) == (2, 10, 4)
