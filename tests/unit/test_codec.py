@@ -178,3 +178,61 @@ def test_assessment_bodies_keep_their_shard_count_and_older_ones_still_read() ->
     counted = replace(rec, global_shards=8)
     assert '"global_shards": 8' in codec.record_to_json(counted)
     assert codec.record_from_json(codec.record_to_json(counted)).global_shards == 8
+
+
+# --- cell aggregates (issue 15) -------------------------------------------------------------
+def test_cell_aggregate_roundtrips_and_is_pinned() -> None:
+    from chalicelib.aggregation import CohortState
+
+    state = CohortState(
+        count=3,
+        bins={"phase": [0, 1, 2, 0, 0, 0, 0, 0]},
+        months={"2026-11": 3, "2026-10": 0},
+        changes=5,
+        removals=2,
+        applied={"sqlite": 41},
+    )
+    body = codec.cohort_state_to_json(state)
+    assert body == (
+        '{"n":3,"h":{"phase":[0,1,2,0,0,0,0,0]},"mo":{"2026-11":3},"ch":5,"rm":2,'
+        '"ap":{"sqlite":41}}'
+    )
+    back = codec.cohort_state_from_json(body)
+    assert back == replace(state, months={"2026-11": 3})  # empty months dropped
+    assert back.counters() == state.counters()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"h": {}}',  # no count
+        '{"n": true}',
+        '{"n": 1, "h": {"phase": [1, 2]}}',  # not dense
+        '{"n": 1, "ap": {"sqlite": "7"}}',
+        "[1]",
+    ],
+)
+def test_cell_aggregate_refuses_what_it_did_not_write(bad: str) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        codec.cohort_state_from_json(bad)
+
+
+def test_contribution_image_names_the_most_specific_cohort() -> None:
+    from chalicelib.aggregation import parse_image
+    from chalicelib.cohorts import Cohort, contribution_keys
+
+    con = Contribution(
+        "reference",
+        "smm",
+        "2.0.0",
+        contribution_keys(Cohort("C", "50-249", "dach"), "ref-1", 4),
+        {"overall": 57, "phase": 3},
+        "2026-11",
+        ("all", "users"),
+    )
+    image = parse_image(codec.contribution_image(con, "bulk-9"))
+    assert image.cohort == Cohort("C", "50-249", "dach")
+    assert image.included and image.populations == ("all", "users")
+    assert {k[1].cohort for k in image.aggregate_keys()} == set(
+        Cohort("C", "50-249", "dach").generalisations()
+    )
