@@ -251,7 +251,9 @@ def cohort_state_from_dict(d: Any) -> CohortState:
             raise ValueError(
                 f"cell aggregate: histogram {m} must have {metric_bins(m)} bins"
             )
-        bins[m] = [_count(v, f"h.{m}") for v in h]
+        if not set(map(type, h)) <= {int}:  # exact ints (no bool), checked in C
+            raise TypeError(f"cell aggregate: histogram {m} must hold integers")
+        bins[m] = h
     return CohortState(
         count=_count(d.get("n"), "n"),
         bins=bins,

@@ -614,11 +614,12 @@ class SqliteStore:
         c.execute("BEGIN IMMEDIATE")
         try:
             row = c.execute(
-                "DELETE FROM assessments WHERE id = ? RETURNING body", (rec.id,)
+                "SELECT body FROM assessments WHERE id = ?", (rec.id,)
             ).fetchone()
             if row is None:
                 _rollback(c)
                 return False
+            c.execute("DELETE FROM assessments WHERE id = ?", (rec.id,))
             if contribution is not None:
                 self._apply(c, contribution, -1)
             stored = codec.record_from_json(row[0])  # what its insert added

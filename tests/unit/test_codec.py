@@ -209,6 +209,7 @@ def test_cell_aggregate_roundtrips_and_is_pinned() -> None:
         '{"n": true}',
         '{"n": 1, "h": {"phase": [1, 2]}}',  # not dense
         '{"n": 1, "ap": {"sqlite": "7"}}',
+        '{"n": 1, "h": {"phase": [true, 0, 0, 0, 0, 0, 0, 0]}}',
         "[1]",
     ],
 )
