@@ -36,6 +36,7 @@ from chalicelib.scoring import ScoreResult
 from chalicelib.storage import AggregateStore, Store
 
 logger = logging.getLogger(__name__)
+INLINE_FOLD_LIMIT = 100  # stream records folded after one write (AGGREGATE_INLINE)
 # Every assessment id is 32 lowercase hex digits (random, or an HMAC of the idempotency key);
 # anything else is unknown without a store lookup (and cannot reach a store's key limits).
 _ASSESSMENT_ID = re.compile(r"[0-9a-f]{32}")
@@ -536,8 +537,8 @@ class AssessmentService:
             self.store, AggregateStore
         ):
             return
-        try:
-            self.store.aggregate_pending()
+        try:  # a bounded batch: a backlog (an upgraded file) drains over several writes
+            self.store.aggregate_pending(INLINE_FOLD_LIMIT)
         except Exception:
             logger.exception("inline aggregation failed; the next run catches up")
 

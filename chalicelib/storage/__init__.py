@@ -43,7 +43,9 @@ class Store(Protocol):
         """Store ``rec``, apply ``contribution``, queue ``delivery`` (a webhook event, the
         outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
         an assessment with this id already exists, or when ``idempotency.key_id`` is held by
-        an entry that has not expired at ``idempotency.created_at``."""
+        an entry that has not expired at ``idempotency.created_at``. A store that is an
+        ``AggregateStore`` also emits the stream record of an included ``rec`` with it
+        (SQLite: the outbox row in the same transaction)."""
 
     def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
         """The stored entry (possibly expired: compare ``expires_at``), or None."""
@@ -66,7 +68,9 @@ class Store(Protocol):
     def delete_assessment(
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
-        """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone."""
+        """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone.
+        An ``AggregateStore`` emits the removal's stream record (old image: the stored
+        record) with it."""
 
     def read_cohorts(
         self,
