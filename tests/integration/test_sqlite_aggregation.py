@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.aggregation import CellKey, Grid, image_of
+from chalicelib.aggregation import CellKey, Grid, image_of, parse_image
 from chalicelib.cohorts import Cohort
 from chalicelib.config import Settings
 from chalicelib.container import Container
@@ -277,3 +282,96 @@ def test_aggregate_inline_rejects_other_words(monkeypatch, tmp_path) -> None:  #
     monkeypatch.setenv("AGGREGATE_INLINE", "sometimes")
     with pytest.raises(ValueError, match="AGGREGATE_INLINE"):
         Settings.from_env()
+
+
+# --- any interleaving (hypothesis) ----------------------------------------------------------
+class CrashingStore(SqliteStore):
+    """Raises after the fold wrote everything but before COMMIT, when told to."""
+
+    crash_next = False
+
+    def _mark_folded(self, c, last_seq, dead):  # type: ignore[no-untyped-def]
+        super()._mark_folded(c, last_seq, dead)
+        if self.crash_next:
+            self.crash_next = False
+            raise RuntimeError("crash before COMMIT")
+
+
+_OPS = st.one_of(
+    st.tuples(
+        st.just("create"),
+        st.integers(0, 11),
+        st.sampled_from(["1-9", "10-49", "50-249"]),
+        st.booleans(),
+        st.booleans(),
+    ),
+    st.tuples(st.just("delete"), st.integers(0, 11)),
+    st.tuples(st.just("fold"), st.integers(1, 5)),
+    st.tuples(st.just("crash"), st.integers(1, 5)),
+    st.tuples(st.just("replay"), st.integers(1, 6)),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_OPS, max_size=40))
+def test_any_interleaving_folds_to_the_direct_count(ops) -> None:  # type: ignore[no-untyped-def]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = CrashingStore(str(Path(tmp) / "h.sqlite3"))
+        live: dict[int, Any] = {}
+        events: Counter[Any] = Counter()
+        removals: Counter[Any] = Counter()
+        history: dict[int, tuple] = {}  # type: ignore[type-arg]
+        for op in ops:
+            for row in _rows(store):
+                history[row[0]] = row
+            if op[0] == "create" and op[1] not in live:
+                _, i, size, user, inc = op
+                rec = record(
+                    900 + i,
+                    size=size,
+                    uses_social_media=user,
+                    included=inc,
+                    metrics={"overall": (i * 37) % 101, "phase": i % 8},
+                )
+                assert store.create_assessment(rec, contribution(rec) if inc else None)
+                live[i] = rec
+                if inc:
+                    events.update(_keys(rec))
+            elif op[0] == "delete" and op[1] in live:
+                rec = live.pop(op[1])
+                assert store.delete_assessment(rec, contribution(rec))
+                if rec.included:
+                    events.update(_keys(rec))
+                    removals.update(_keys(rec))
+            elif op[0] == "fold":
+                store.aggregate_pending(limit=op[1])
+            elif op[0] == "crash":
+                store.crash_next = True
+                try:
+                    store.aggregate_pending(limit=op[1])
+                except RuntimeError:
+                    pass
+                store.crash_next = False
+            elif op[0] == "replay":
+                pending = {r[0] for r in _rows(store)}
+                folded = [r for s, r in sorted(history.items()) if s not in pending]
+                with sqlite3.connect(store.path) as c:
+                    c.executemany(
+                        "INSERT OR IGNORE INTO stream_outbox"
+                        " (seq, item_id, op, old_image, new_image) VALUES (?, ?, ?, ?, ?)",
+                        folded[-op[1] :],
+                    )
+        drain(store)
+        cells = store.read_grid(REAL)
+        assert stored_counts(cells) == of_records(live.values(), REAL)
+        for cell, state in cells.items():
+            assert (state.changes, state.removals) == (
+                events[(REAL, cell)],
+                removals[(REAL, cell)],
+            )
+        assert store.dead_letters() == []
+        store.close()
+
+
+def _keys(rec: Any) -> tuple[Any, ...]:
+    return parse_image(image_of(rec)).aggregate_keys()
