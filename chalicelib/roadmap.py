@@ -513,12 +513,12 @@ def roadmap(
             opt = tentative.get(x.id)
             if x.option_kinds.get(opt or "", "dont_know") == "not_applicable":
                 continue
-            need = _needed(q, x, opt, "overall")
-            if need is None:
+            top = _needed(q, x, opt, "overall")
+            if top is None:
                 continue
             gate = "overall" if x.in_overall else _dimension_gate(x)
-            pts = _points(q, gate, x, tentative, opt, need)
-            rest.append((-pts / _effort(x, opt, need), order[x.id], x, need, gate, pts))
+            pts = _points(q, gate, x, tentative, opt, top)
+            rest.append((-pts / _effort(x, opt, top), order[x.id], x, top, gate, pts))
         rest.sort(key=lambda r: (r[0], r[1]))
         for _, _, x, need, gate, pts in rest:
             drafts[x.id] = _Draft(
