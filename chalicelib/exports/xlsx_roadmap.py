@@ -121,6 +121,7 @@ def roadmap_sheet(wb: Any, f: _Formats, report: RoadmapReport, lab: Labels) -> N
     _fit_row(ws, head, list(zip(titles, widths, strict=True)))
     ws.freeze_panes(head + 1, 0)
     r = head + 1
+    impact = wb.add_format({"num_format": "0.0", "valign": "top"})
     for s in steps:
         fmt = f.warn if s.kind == "blocking" else f.wrap
         ws.write_number(r, 0, s.rank, f.rank)
@@ -133,8 +134,8 @@ def roadmap_sheet(wb: Any, f: _Formats, report: RoadmapReport, lab: Labels) -> N
         ws.write_string(r, 7, s.advice, f.wrap)
         ws.write_string(r, 8, s.owner, f.wrap)
         ws.write_string(r, 9, s.due_quarter, f.wrap)
-        ws.write_number(r, 10, s.impact, f.pct)
-        ws.write_number(r, 11, s.effort, f.int)
+        ws.write_number(r, 10, s.impact, impact)
+        ws.write_number(r, 11, s.effort, f.rank)
         _fit_row(
             ws,
             r,
