@@ -7,14 +7,15 @@ Two entry points:
   that have their own result and rounds (an organisation's combined result and its
   assessment rounds).
 - ``assessment_roadmap(exports, rec, target, fmt, language, ...)`` builds it from one
-  stored assessment: its answers, its result, and as history the chain of earlier
-  assessments it links to (``previous_id``), each with its overall percentile rank from
-  the benchmark comparison when one is released. The CLI ``export roadmap`` uses it.
+  stored assessment: its answers, its result, and as history the given records (an
+  organisation's rounds) or the chain of earlier assessments it links to
+  (``previous_id``), each with its overall percentile rank from the benchmark comparison
+  when one is released. The CLI ``export roadmap`` uses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,27 @@ def roadmap_file(
     return Export(body, CONTENT_TYPES[fmt], name)
 
 
+def round_of(
+    exports: ExportService,
+    rec: AssessmentRecord,
+    language: str,
+    params: Mapping[str, str | None] | None = None,
+) -> Round:
+    """One stored assessment as a history round: scored by its own version's rules, with
+    its overall percentile rank where the benchmark releases one (None otherwise)."""
+    view = exports.assessments.view(rec, language)
+    cmp = exports.benchmarks.compare_record(
+        rec, comparison_params(params), language
+    ).metric("overall")
+    return Round(
+        date=(rec.created_at or rec.month)[:10],
+        questionnaire=view.questionnaire,
+        result=view.score,
+        percentile=cmp.percentile_rank if cmp is not None else None,
+        label=rec.id,
+    )
+
+
 def rounds_of(
     exports: ExportService,
     rec: AssessmentRecord,
@@ -73,27 +95,13 @@ def rounds_of(
     params: Mapping[str, str | None] | None = None,
 ) -> list[Round]:
     """``rec`` and the earlier assessments it links to (``previous_id``, newest first,
-    at most ``HISTORY_LIMIT``; an erased one ends the chain), each scored by its own
-    version's rules, with its overall percentile rank where the benchmark releases one."""
+    at most ``HISTORY_LIMIT``; an erased one ends the chain), each a ``round_of``."""
     out: list[Round] = []
     seen: set[str] = set()
     current: AssessmentRecord | None = rec
-    cohort = comparison_params(params)
     while current is not None and current.id not in seen and len(out) < HISTORY_LIMIT:
         seen.add(current.id)
-        view = exports.assessments.view(current, language)
-        cmp = exports.benchmarks.compare_record(current, cohort, language).metric(
-            "overall"
-        )
-        out.append(
-            Round(
-                date=(current.created_at or current.month)[:10],
-                questionnaire=view.questionnaire,
-                result=view.score,
-                percentile=cmp.percentile_rank if cmp is not None else None,
-                label=current.id,
-            )
-        )
+        out.append(round_of(exports, current, language, params))
         prev = current.previous_id
         current = exports.assessments.store.get_assessment(prev) if prev else None
     return out
@@ -109,12 +117,15 @@ def assessment_roadmap(
     *,
     label: str | None = None,
     with_history: bool = True,
+    history_records: Sequence[AssessmentRecord] | None = None,
     format_pointer: str = "/query/format",
     branding: Any = None,
 ) -> Export:
     """The roadmap of one stored assessment towards ``target`` (``roadmap.target_of``
     checked it against the assessment's questionnaire). ``label``: the display name
-    instead of the id (used for this file only)."""
+    instead of the id (used for this file only). History: the assessments in
+    ``history_records`` (e.g. an organisation's closed rounds, ``rec`` among them), else
+    ``rec`` and its ``previous_id`` chain; none with ``with_history=False``."""
     fmt = check_roadmap_format(fmt, format_pointer)
     lab = labels(language)
     display = check_display_labels({rec.id: label} if label else None, [rec.id])
@@ -122,7 +133,11 @@ def assessment_roadmap(
     view = exports.assessments.view(rec, language)
     q = view.questionnaire
     steps = roadmap(q, rec.answers, target, language=language, today=now.date())
-    rounds = rounds_of(exports, rec, language, params) if with_history else []
+    rounds: list[Round] = []
+    if with_history and history_records is not None:
+        rounds = [round_of(exports, r, language, params) for r in history_records]
+    elif with_history:
+        rounds = rounds_of(exports, rec, language, params)
     report = build_roadmap_report(
         q,
         view.score,

@@ -306,3 +306,14 @@ def test_cli_roadmap(
     )
     assert rc == 1
     assert capsys.readouterr().err.strip() == "error: unknown assessment or wrong token"
+
+
+def test_history_from_given_records(world: World) -> None:
+    """An organisation's rounds (records it names) instead of the previous_id chain."""
+    first = world.store.get_assessment(world.tokens[0].split(".")[0])
+    assert first is not None and world.last is not None
+    e = export(world, "xlsx", "en", history_records=[world.last, first], label="Org A")
+    hs = load_workbook(io.BytesIO(e.body))["History"]
+    rows = [r for r in hs.iter_rows(min_row=2, values_only=True) if r[1]]
+    assert [r[1] for r in rows] == ["2026-03-02", "2027-03-01"]  # by date
+    assert [r[3] for r in rows] == [None, "new version 2.0.0"]
