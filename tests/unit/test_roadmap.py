@@ -38,6 +38,9 @@ targets = st.builds(
     phase=st.one_of(st.none(), st.integers(1, 7)),
     tier=st.one_of(st.none(), st.sampled_from(TIER_ORDER)),
 )
+dimension_targets = st.dictionaries(
+    st.sampled_from([d.id for d in Q2.dimensions]), st.integers(0, 95), max_size=3
+)
 
 
 def _level(r: scoring.ScoreResult) -> int:
@@ -72,6 +75,21 @@ def test_blocking_steps_reach_the_target(
             x.scored_options.get(s.current or "") or 0
         )
         assert s.current != s.needed and s.effort >= 1
+
+
+@FAST
+@given(answer_sets(Q2), targets, dimension_targets)
+def test_blocking_and_target_steps_reach_the_dimension_targets(
+    answers: dict[str, str], target: rm.Target, dims: dict[str, int]
+) -> None:
+    target = rm.Target(target.phase, target.tier, dims)
+    steps = rm.roadmap(Q2, answers, target, today=TODAY, further=False)
+    assert {s.kind for s in steps} <= {rm.BLOCKING, rm.TOWARDS}
+    after = scoring.score(Q2, rm.apply(answers, steps))
+    assert rm.gap(after, target).reached, rm.gap(after, target)
+    for s in steps:
+        if s.kind == rm.TOWARDS:
+            assert s.gate.partition(":")[2] in dims
 
 
 @FAST
