@@ -317,3 +317,44 @@ def test_history_from_given_records(world: World) -> None:
     rows = [r for r in hs.iter_rows(min_row=2, values_only=True) if r[1]]
     assert [r[1] for r in rows] == ["2026-03-02", "2027-03-01"]  # by date
     assert [r[3] for r in rows] == [None, "new version 2.0.0"]
+
+
+def test_reached_target_and_a_single_round(tmp_path: Path) -> None:
+    """Built from a result directly (as the organisation routes do): a reached target
+    has no steps and says so on page 1; one round draws its points and says the history
+    starts with the next one."""
+    from datetime import date
+
+    from chalicelib import scoring
+    from chalicelib.exports.model import Labels
+    from chalicelib.exports.roadmap_export import roadmap_file
+    from chalicelib.exports.roadmap_report import build_roadmap_report
+
+    answers = orgs.build(Q2, orgs.best)
+    lab = Labels("en")
+    result = scoring.score(Q2, answers, "en")
+    t = rm.Target(phase=5)
+    steps = rm.roadmap(Q2, answers, t, today=date(2026, 12, 3))
+    assert steps == []
+    report = build_roadmap_report(
+        Q2,
+        result,
+        t,
+        steps,
+        lab,
+        name="Best AG",
+        completed="2026-11-30",
+        today="2026-12-03",
+        history=rm.history([rm.Round("2026-11-30", Q2, result, None)]),
+    )
+    assert report.reached and report.start_quarter == "2027-Q1"
+    pdf = roadmap_file(report, "pdf", lab)
+    assert pdf.filename == "smm-roadmap-en.pdf"
+    pages = pages_text(pdf.body, tmp_path)
+    assert len(pages) == 1
+    flat = " ".join(pages[0].split())
+    assert lab.text("no_steps") in flat and "November 2026" in flat
+    assert lab.text("no_history") in flat and "reached" in flat
+    wb = load_workbook(io.BytesIO(roadmap_file(report, "xlsx", lab).body))
+    cells = [c for row in wb["Roadmap"].iter_rows(values_only=True) for c in row if c]
+    assert lab.text("no_steps") in cells and "Best AG" in " ".join(map(str, cells))

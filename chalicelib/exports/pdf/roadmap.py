@@ -318,7 +318,8 @@ def roadmap_report(
             gap_table(report, doc),
             Spacer(1, 8),
             *history_section(report, doc),
-            PageBreak(),
+            # the steps on pages of their own; "no open steps" stays on page 1
+            PageBreak() if report.steps else Spacer(1, 8),
             *roadmap_section(report, doc),
         ]
     )
