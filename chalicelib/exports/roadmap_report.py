@@ -24,6 +24,8 @@ from chalicelib.roadmap import (
 )
 from chalicelib.scoring import ScoreResult
 
+# colours of the dimension lines in both formats' history charts
+LINE_COLOURS = ("#4C9F70", "#C77C2E", "#7E57C2", "#2E86C1", "#C0392B", "#7F8C8D")
 KIND_KEYS = {BLOCKING: "kind_blocking", TOWARDS: "kind_target", FURTHER: "kind_further"}
 
 

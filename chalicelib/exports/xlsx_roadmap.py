@@ -13,7 +13,12 @@ from typing import Any
 import xlsxwriter
 
 from chalicelib.exports.model import Labels
-from chalicelib.exports.roadmap_report import RoadmapReport, completed_line, pace_line
+from chalicelib.exports.roadmap_report import (
+    LINE_COLOURS,
+    RoadmapReport,
+    completed_line,
+    pace_line,
+)
 from chalicelib.exports.xlsx_export import (
     ACCENT,
     CHART_COL_PX,
@@ -30,9 +35,6 @@ from chalicelib.exports.xlsx_export import (
     _sheet_name,
     _width,
 )
-
-# colours of the dimension lines (after the accent of the overall index)
-LINE_COLOURS = ("#4C9F70", "#C77C2E", "#7E57C2", "#2E86C1", "#C0392B", "#7F8C8D")
 
 
 def roadmap_workbook(

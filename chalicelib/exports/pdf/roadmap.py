@@ -25,12 +25,12 @@ from chalicelib.exports.pdf.engine import (
 )
 from chalicelib.exports.pdf.sections import block, grid_style, head_cells
 from chalicelib.exports.roadmap_report import (
+    LINE_COLOURS,
     HistoryRow,
     RoadmapReport,
     completed_line,
     pace_line,
 )
-from chalicelib.exports.xlsx_roadmap import LINE_COLOURS
 
 PERCENTILE = colors.HexColor("#9AA5B1")
 
