@@ -73,6 +73,7 @@ def roadmap_sheet(wb: Any, f: _Formats, report: RoadmapReport, lab: Labels) -> N
         lab.column("due_quarter"),
         lab.column("impact"),
         lab.column("effort"),
+        lab.column("question_id"),
     ]
     steps = report.steps
     widths = [
@@ -88,6 +89,7 @@ def roadmap_sheet(wb: Any, f: _Formats, report: RoadmapReport, lab: Labels) -> N
         11.0,
         9.0,
         9.0,
+        _width([s.question_id for s in steps] + [titles[12]], 12, 34),
     ]
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
@@ -138,6 +140,7 @@ def roadmap_sheet(wb: Any, f: _Formats, report: RoadmapReport, lab: Labels) -> N
         ws.write_string(r, 9, s.due_quarter, f.wrap)
         ws.write_number(r, 10, s.impact, impact)
         ws.write_number(r, 11, s.effort, f.rank)
+        ws.write_string(r, 12, s.question_id, f.muted)
         _fit_row(
             ws,
             r,

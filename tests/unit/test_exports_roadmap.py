@@ -143,6 +143,7 @@ def test_xlsx_roadmap_and_history_sheets(world: World, lang: str) -> None:
         assert row[0] == s.rank and row[3] == s.question
         assert row[5] == s.needed_label and row[9] == s.due_quarter
         assert (row[8] or "") == s.owner
+        assert row[12] == s.question_id  # what an owner assignment names
     by_q = {r[3]: r for r in rows}
     monitor = Q2.question_index["round_the_clock_monitoring"].text.get(lang)
     assert by_q[monitor][8] == OWNER and by_q[monitor][9] == "2027-Q4"
