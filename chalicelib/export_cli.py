@@ -6,6 +6,8 @@
     python -m chalicelib.cli export clients --tokens-file tokens.txt --format csv --csv-locale de -o clients.csv
     python -m chalicelib.cli export cohorts --by industry --format csv --source reference -o cohorts.csv
     python -m chalicelib.cli export cohorts --by size --format xlsx --population all -o sizes.xlsx
+    python -m chalicelib.cli export roadmap --id ID --token TOKEN --phase 4 --tier safety \
+        --dimension crisis=70 --owner crisis_drills="Leitung PR" --format pdf -o roadmap.pdf
 
 ``chalicelib.cli.build_parser`` adds it with ``register(sub)``; ``main`` runs it on its own
 (``python -m chalicelib.export_cli export ...``). Errors are one line on stderr with a
@@ -197,6 +199,83 @@ def cmd_cohorts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    """``KEY=VALUE`` arguments (``--dimension crisis=70``) as a dict."""
+    out: dict[str, str] = {}
+    for v in values or []:
+        key, eq, value = v.partition("=")
+        if not eq or not key:
+            raise ValueError(f"{flag} {v!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def target_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The JSON body of a ``TargetIn`` from the command line's target arguments."""
+    body: dict[str, Any] = {}
+    if args.phase is not None:
+        body["phase"] = args.phase
+    if args.tier is not None:
+        body["tier"] = args.tier
+    dims = _pairs(args.dimension, "--dimension")
+    if dims:
+        try:
+            body["dimensions"] = {k: int(v) for k, v in dims.items()}
+        except ValueError:
+            raise ValueError("--dimension: the score is an integer 0..100") from None
+    if args.start_quarter is not None:
+        body["start_quarter"] = args.start_quarter
+    if args.pace is not None:
+        body["pace"] = args.pace
+    assignments: dict[str, dict[str, str]] = {}
+    for qid, owner in _pairs(args.owner, "--owner").items():
+        assignments.setdefault(qid, {})["owner"] = owner
+    for qid, due in _pairs(args.due, "--due").items():
+        assignments.setdefault(qid, {})["due_quarter"] = due
+    if assignments:
+        body["assignments"] = assignments
+    return body
+
+
+def cmd_roadmap(args: argparse.Namespace) -> int:
+    """A roadmap of one assessment towards a target, with the history of the assessments
+    it links to (docs/ROADMAP.md)."""
+    from pydantic import ValidationError
+
+    from chalicelib.errors import DomainError
+    from chalicelib.exports.roadmap_export import assessment_roadmap
+    from chalicelib.request_models import TargetIn
+    from chalicelib.roadmap import target_of
+
+    try:
+        body = TargetIn.model_validate(target_body(args))
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            e = exc.errors()[0]
+            where = "/".join(str(p) for p in e["loc"]) or "target"
+            return _fail(f"invalid target ({where}: {e['msg']})", 2)
+        return _fail(str(exc), 2)
+    services = Container()
+    try:
+        rec = services.assessments.authorize(args.id, args.token)
+        q = services.assessments.questionnaire_of(rec)
+        export = assessment_roadmap(
+            services.exports,
+            rec,
+            target_of(q, body),
+            args.format,
+            args.lang,
+            _cohort_params(args),
+            label=args.label,
+            with_history=not args.no_history,
+            format_pointer="/format",
+        )
+    except DomainError as exc:
+        return _domain_error(exc)
+    _write(export, args.output, f"roadmap of {rec.id}, {export.filename}")
+    return 0
+
+
 def _common(p: argparse.ArgumentParser, cohort: bool = True) -> None:
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--lang", choices=("de", "en"), default="en")
@@ -231,7 +310,7 @@ def _common(p: argparse.ArgumentParser, cohort: bool = True) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``export assessment|clients|cohorts`` to the CLI's sub-commands."""
+    """Add ``export assessment|clients|cohorts|roadmap`` to the CLI's sub-commands."""
     p = subparsers.add_parser(
         "export", help="consultant exports (CSV, XLSX, PDF); see docs/EXPORTS.md"
     )
@@ -270,6 +349,54 @@ def register(subparsers: Any) -> None:
             f"--{name}", default=None, help=f"only cohorts within this {name}"
         )
     h.set_defaults(func=cmd_cohorts)
+
+    r = sub.add_parser(
+        "roadmap",
+        help="one assessment's roadmap towards a target, with its history (xlsx, pdf)",
+    )
+    r.add_argument("--id", required=True, help="assessment id")
+    r.add_argument("--token", required=True, help="its result token")
+    r.add_argument("--format", choices=("xlsx", "pdf"), required=True)
+    r.add_argument("--lang", choices=("de", "en"), default="en")
+    r.add_argument(
+        "-o", "--output", required=True, help="file to write, '-' for stdout"
+    )
+    r.add_argument("--label", default=None, help="display label (not stored)")
+    r.add_argument("--phase", type=int, default=None, help="target phase 1..7")
+    r.add_argument(
+        "--tier",
+        default=None,
+        help="target pyramid tier: foundation, safety, formation, enablement, "
+        "enlightenment",
+    )
+    r.add_argument(
+        "--dimension",
+        action="append",
+        metavar="ID=SCORE",
+        help="target score of a dimension (repeatable), e.g. crisis=70",
+    )
+    r.add_argument("--start-quarter", default=None, help="first quarter, YYYY-Qn")
+    r.add_argument("--pace", type=int, default=None, help="steps a quarter (default 3)")
+    r.add_argument(
+        "--owner",
+        action="append",
+        metavar="QUESTION=NAME",
+        help="owner of a step (repeatable)",
+    )
+    r.add_argument(
+        "--due",
+        action="append",
+        metavar="QUESTION=YYYY-Qn",
+        help="due quarter of a step (repeatable)",
+    )
+    r.add_argument(
+        "--no-history",
+        action="store_true",
+        help="leave out the earlier assessments it links to",
+    )
+    r.add_argument("--source", choices=("auto", "real", "reference"), default=None)
+    r.add_argument("--population", choices=("users", "all"), default=None)
+    r.set_defaults(func=cmd_roadmap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

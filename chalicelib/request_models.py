@@ -302,3 +302,78 @@ class BrandingIn(_In):
     language: Language | None = Field(
         default=None, description="the widget's language unless the page asks for one"
     )
+
+
+QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"  # roadmap.QUARTER
+
+
+def _owner(value: str) -> str:
+    from chalicelib.exports.model import label_problem
+
+    if value == "":
+        return value
+    problem = label_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value.strip()
+
+
+class AssignmentIn(_In):
+    """Who does one roadmap step and by when."""
+
+    owner: Annotated[str, Field(max_length=80), AfterValidator(_owner)] = Field(
+        default="",
+        description="who is responsible (a name or role, at most 80 characters, no "
+        "control characters; empty: nobody yet)",
+        examples=["Leitung Kundenservice"],
+    )
+    due_quarter: str | None = Field(
+        default=None,
+        pattern=QUARTER_PATTERN,
+        description="YYYY-Qn; by default assigned in order at the target's pace",
+        examples=["2027-Q2"],
+    )
+
+
+class TargetIn(_In):
+    """An organisation's target: a phase and/or a pyramid tier and/or a score per
+    dimension, and how its roadmap is scheduled (docs/ROADMAP.md). Checked against the
+    questionnaire by ``roadmap.target_of`` (dimension and question ids)."""
+
+    phase: Annotated[int, Field(ge=1, le=7), BeforeValidator(_json_integer)] | None = (
+        Field(default=None, description="target engagement phase 1..7")
+    )
+    tier: (
+        Literal["foundation", "safety", "formation", "enablement", "enlightenment"]
+        | None
+    ) = Field(
+        default=None, description="target pyramid tier (reached with all beneath)"
+    )
+    dimensions: dict[
+        Annotated[str, Field(max_length=64)],
+        Annotated[int, Field(ge=0, le=100), BeforeValidator(_json_integer)],
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="target score 0..100 per dimension id",
+        examples=[{"crisis": 70}],
+    )
+    start_quarter: str | None = Field(
+        default=None,
+        pattern=QUARTER_PATTERN,
+        description="the first step's quarter (YYYY-Qn); default: the next quarter",
+    )
+    pace: Annotated[int, Field(ge=1, le=50), BeforeValidator(_json_integer)] = Field(
+        default=3, description="steps a quarter when due quarters are assigned"
+    )
+    assignments: dict[Annotated[str, Field(max_length=64)], AssignmentIn] = Field(
+        default_factory=dict,
+        max_length=MAX_ANSWERS,
+        description="question id -> owner and due quarter of its step",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_reach(self) -> TargetIn:
+        if self.phase is None and self.tier is None and not self.dimensions:
+            raise ValueError("set a target phase, tier or dimension score")
+        return self

@@ -8,7 +8,8 @@ cohort median, the percentile ranks against the cohort (n and source label; "ref
 (synthetic)" as a banner), the metric table, ranked recommendations and a methods box.
 
 Modules: ``engine`` (colours, font, styles, the page loop), ``charts`` (drawings),
-``sections`` (the building blocks of a page), ``documents`` (the three documents).
+``sections`` (the building blocks of a page), ``documents`` (the three documents),
+``roadmap`` (the roadmap report: target, gap, history chart, steps).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from chalicelib.exports.pdf.documents import (
     cohort_report,
 )
 from chalicelib.exports.pdf.engine import num
+from chalicelib.exports.pdf.roadmap import history_drawing, roadmap_report
 
 __all__ = [
     "SideBySideReport",
     "assessment_report",
     "cohort_report",
+    "history_drawing",
     "ladder_drawing",
     "num",
     "percentile_drawing",
     "pyramid_drawing",
     "radar_drawing",
+    "roadmap_report",
 ]
