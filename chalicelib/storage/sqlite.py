@@ -45,6 +45,7 @@ from chalicelib.records import (
     shard_index,
 )
 from chalicelib.storage import codec
+from chalicelib.storage.sqlite_organisations import SqliteOrganisations
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assessments (
@@ -194,7 +195,7 @@ def _aggregate(body: str) -> Aggregate:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteOrganisations):
     """Store adapter on one SQLite file; safe to share between threads of one process."""
 
     @_faults_unavailable
@@ -205,6 +206,7 @@ class SqliteStore:
         self._local = threading.local()
         c = self._conn()
         c.executescript(_SCHEMA)
+        self._create_organisation_tables(c)  # issue 18: sqlite_organisations.py
         self._migrate(c)
         self._index_partner_assessments(c)
 

@@ -1,0 +1,234 @@
+"""Organisation workspaces (issue 18): one partition ``ORG#<id>`` per organisation, so an
+erasure is one Query and batched deletes, and no organisation's items share a key with
+another's. Items (``body``: the JSON of organisation_codec.py):
+
+- ``O``: the organisation, with ``current_round`` (N) as its own attribute for conditions;
+- ``R#<respondent id>``: a respondent (role, owned sections, hash of the invite token);
+- ``A#<round, 6 digits>#<respondent id>``: a respondent's answers in a round;
+- ``N#<round, 6 digits>``: a closed round.
+
+Answers are written in a transaction with a ConditionCheck that the round is still open;
+closing a round advances ``current_round`` conditionally and puts the round item in the same
+transaction, so a round is closed once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.organisations import Organisation, Respondent, RespondentAnswers, Round
+from chalicelib.storage import organisation_codec as codec
+from chalicelib.storage.dynamodb.client import Cancelled, Table
+from chalicelib.storage.dynamodb.keys import Key, key, s
+
+ORGANISATION_SK = "O"
+
+
+def organisation_pk(organisation_id: str) -> str:
+    return f"ORG#{organisation_id}"
+
+
+def organisation_key(organisation_id: str) -> Key:
+    return key(organisation_pk(organisation_id), ORGANISATION_SK)
+
+
+def respondent_key(organisation_id: str, respondent_id: str) -> Key:
+    return key(organisation_pk(organisation_id), f"R#{respondent_id}")
+
+
+def answers_key(organisation_id: str, round_number: int, respondent_id: str) -> Key:
+    return key(
+        organisation_pk(organisation_id), f"A#{round_number:06d}#{respondent_id}"
+    )
+
+
+def round_key(organisation_id: str, round_number: int) -> Key:
+    return key(organisation_pk(organisation_id), f"N#{round_number:06d}")
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+class OrganisationsMixin(Table):
+    def create_organisation(self, org: Organisation) -> bool:
+        # a one-item transaction: its ClientRequestToken makes a retried, already applied
+        # put succeed instead of failing its own condition
+        try:
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **organisation_key(org.id),
+                                "body": s(codec.organisation_to_json(org)),
+                                "current_round": _n(org.current_round),
+                            },
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
+                ]
+            )
+        except Cancelled:
+            return False
+        return True
+
+    def get_organisation(self, organisation_id: str) -> Organisation | None:
+        item = self._get(organisation_key(organisation_id))
+        if item is None:
+            return None
+        org = codec.organisation_from_json(item["body"]["S"])
+        return Organisation(
+            **{**org.__dict__, "current_round": int(item["current_round"]["N"])}
+        )
+
+    def _org_exists(self, organisation_id: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table_name,
+                "Key": organisation_key(organisation_id),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        }
+
+    def add_respondent(self, respondent: Respondent) -> bool:
+        try:
+            self._transact(
+                [
+                    self._org_exists(respondent.organisation_id),
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **respondent_key(
+                                    respondent.organisation_id, respondent.id
+                                ),
+                                "body": s(codec.respondent_to_json(respondent)),
+                            },
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except Cancelled:
+            return False
+        return True
+
+    def get_respondent(
+        self, organisation_id: str, respondent_id: str
+    ) -> Respondent | None:
+        item = self._get(respondent_key(organisation_id, respondent_id))
+        return None if item is None else codec.respondent_from_json(item["body"]["S"])
+
+    def list_respondents(self, organisation_id: str) -> list[Respondent]:
+        found = [
+            codec.respondent_from_json(item["body"]["S"])
+            for item in self._query_partition(organisation_pk(organisation_id), "R#")
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    def put_respondent_answers(self, answers: RespondentAnswers) -> bool:
+        try:
+            self._transact(
+                [
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table_name,
+                            "Key": organisation_key(answers.organisation_id),
+                            "ConditionExpression": "current_round = :n",
+                            "ExpressionAttributeValues": {":n": _n(answers.round)},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **answers_key(
+                                    answers.organisation_id,
+                                    answers.round,
+                                    answers.respondent_id,
+                                ),
+                                "body": s(codec.answers_to_json(answers)),
+                            },
+                        }
+                    },
+                ]
+            )
+        except Cancelled:
+            return False
+        return True
+
+    def get_respondent_answers(
+        self, organisation_id: str, respondent_id: str, round_number: int
+    ) -> RespondentAnswers | None:
+        item = self._get(answers_key(organisation_id, round_number, respondent_id))
+        return None if item is None else codec.answers_from_json(item["body"]["S"])
+
+    def list_respondent_answers(
+        self, organisation_id: str, round_number: int
+    ) -> list[RespondentAnswers]:
+        return [
+            codec.answers_from_json(item["body"]["S"])
+            for item in self._query_partition(
+                organisation_pk(organisation_id), f"A#{round_number:06d}#"
+            )
+        ]
+
+    def close_round(self, closed: Round) -> bool:
+        try:
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": organisation_key(closed.organisation_id),
+                            "UpdateExpression": "SET current_round = :next",
+                            "ConditionExpression": "current_round = :n",
+                            "ExpressionAttributeValues": {
+                                ":n": _n(closed.number),
+                                ":next": _n(closed.number + 1),
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **round_key(closed.organisation_id, closed.number),
+                                "body": s(codec.round_to_json(closed)),
+                            },
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except Cancelled:
+            return False
+        return True
+
+    def list_rounds(self, organisation_id: str) -> list[Round]:
+        return [
+            codec.round_from_json(item["body"]["S"])
+            for item in self._query_partition(organisation_pk(organisation_id), "N#")
+        ]
+
+    def delete_organisation(self, organisation_id: str) -> int:
+        keys: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": s(organisation_pk(organisation_id))},
+            "ProjectionExpression": "PK, SK",
+            "ConsistentRead": True,
+        }
+        while True:  # the whole partition: every item of the organisation
+            resp = self._call("query", **query)
+            keys += [{"PK": i["PK"], "SK": i["SK"]} for i in resp.get("Items", [])]
+            if not resp.get("LastEvaluatedKey"):
+                break
+            query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for start in range(0, len(keys), 25):  # BatchWriteItem's limit
+            self._batch_write(
+                [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+            )
+        return len(keys)
