@@ -186,8 +186,9 @@ def invite(oid: str, partner_id: str | None) -> Response:
     from chalicelib.organisation_service import RespondentState
 
     service = container().organisations
+    invitation = body(RespondentIn)  # reads nothing: a bad body is a 4xx for anyone
     org = _owner(oid, partner_id)
-    respondent, token = service.invite(org, body(RespondentIn))
+    respondent, token = service.invite(org, invitation)
     out = _respondent_json(RespondentState(respondent, None))
     return json_response({**out, "invite_token": token}, 201)
 
@@ -313,6 +314,7 @@ def save_respondent_answers() -> Response:
     from chalicelib.organisation_models import RespondentAnswersIn
 
     service = container().organisations
+    answers = body(RespondentAnswersIn)  # reads nothing: a bad body is a 4xx for anyone
     org, respondent = service.respondent_of(header("x-respondent-token"))
-    service.save_answers(org, respondent, body(RespondentAnswersIn))
+    service.save_answers(org, respondent, answers)
     return json_response(_respondent_view(org, respondent))
