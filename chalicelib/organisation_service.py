@@ -363,7 +363,12 @@ class OrganisationService:
                 ],
             )
         rounds = self.store.list_rounds(org.id)
-        previous = rounds[-1].assessment_id if rounds else None
+        done_already = [r for r in rounds if r.number == org.current_round]
+        if done_already:  # a stale or repeated close of a round that is closed
+            aid = done_already[0].assessment_id
+            return ClosedRound(done_already[0], self.assessments.keyed_token(aid))
+        earlier = [r for r in rounds if r.number < org.current_round]
+        previous = earlier[-1].assessment_id if earlier else None
         answers = {
             **org.profile,
             **{k: v.option_id for k, v in result.combined.items()},

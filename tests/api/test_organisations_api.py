@@ -329,3 +329,48 @@ def test_every_mistake_is_a_problem_naming_the_field(client) -> None:  # type: i
         r.status_code == 422
         and json.loads(r.body)["errors"][0]["pointer"] == "/answers/monitoring_tools"
     )
+
+
+def test_responses_match_their_documented_models(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+    """Every organisation response validates against its OpenAPI model (extra fields
+    forbidden), so the document cannot drift from the code."""
+    from chalicelib import organisation_models as m
+
+    q = questionnaire
+    r = call(client, "POST", "/v1/organisations", {"name": "Acme", "profile": PROFILE})
+    m.OrganisationCreatedOut.model_validate(json.loads(r.body))
+    oid, token = json.loads(r.body)["id"], json.loads(r.body)["token"]
+    r = call(
+        client,
+        "POST",
+        f"/v1/organisations/{oid}/respondents",
+        {"role": "IT", "sections": ["listening"]},
+        X_Organisation_Token=token,
+    )
+    m.InvitationOut.model_validate(json.loads(r.body))
+    inv = json.loads(r.body)["invite_token"]
+    m.RespondentViewOut.model_validate(
+        json.loads(call(client, "GET", "/v1/respondent", X_Respondent_Token=inv).body)
+    )
+    other = invite(client, oid, token, "marketing")
+    answer(client, other, scored(q, orgs.middle))
+    m.RespondentViewOut.model_validate(
+        json.loads(answer(client, inv, scored(q, orgs.best, ["listening"])).body)
+    )
+    owner = {"X_Organisation_Token": token}
+    base = f"/v1/organisations/{oid}"
+    m.OrganisationOut.model_validate(
+        json.loads(call(client, "GET", base, **owner).body)
+    )
+    m.AnswersListOut.model_validate(
+        json.loads(call(client, "GET", base + "/answers", **owner).body)
+    )
+    m.ResultOut.model_validate(
+        json.loads(call(client, "GET", base + "/result", **owner).body)
+    )
+    m.RoundClosedOut.model_validate(
+        json.loads(call(client, "POST", base + "/rounds", **owner).body)
+    )
+    m.RoundListOut.model_validate(
+        json.loads(call(client, "GET", base + "/rounds", **owner).body)
+    )

@@ -174,3 +174,51 @@ def test_erasing_an_organisation_removes_all_of_it_and_nothing_else(store) -> No
     assert len(store.list_respondents(other.id)) == 15  # the other is untouched
     assert len(store.list_respondent_answers(other.id, 1)) == 15
     assert store.get_organisation(other.id).current_round == 2
+
+
+def test_a_whole_round_on_dynamodb_counts_once_and_erases(
+    dynamo_store, catalog, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The service on DynamoDB Local: three respondents, one round closed twice (the second
+    close replays the same assessment), the organisation erased with its contribution."""
+    from chalicelib.container import Container
+    from chalicelib.organisation_models import (
+        OrganisationIn,
+        RespondentAnswersIn,
+        RespondentIn,
+    )
+    from tests import orgs
+
+    services = Container(
+        store=dynamo_store, catalog=catalog, settings=settings, clock=clock
+    )
+    svc = services.organisations
+    q = catalog.get("smm")
+    view = svc.create(OrganisationIn(name="Acme", profile=dict(orgs.CONTEXT)))
+    o = view.organisation
+    for role, rule in (("a", orgs.best), ("b", orgs.middle), ("c", orgs.worst)):
+        r, _ = svc.invite(o, RespondentIn(role=role))
+        answers = {x.id: rule(x) for x in q.scored_questions}
+        svc.save_answers(o, r, RespondentAnswersIn(answers=answers, submit=True))
+    result = svc.result(o)
+    assert result.submitted == 3 and not result.uncovered
+    done = svc.close_round(o)
+    rec = dynamo_store.get_assessment(done.round.assessment_id)
+    assert rec is not None
+    assert rec.answers == dict(
+        sorted(
+            {
+                **orgs.CONTEXT,
+                **{x.id: orgs.middle(x) for x in q.scored_questions},
+            }.items()
+        )
+    )
+    again = svc.close_round(
+        o
+    )  # the stale view of round 1: the same assessment replayed
+    assert again.round.assessment_id == done.round.assessment_id
+    assert [r.number for r in svc.rounds(o)] == [1]
+    svc.erase(o)
+    assert dynamo_store.get_assessment(done.round.assessment_id) is None
+    assert dynamo_store.get_organisation(o.id) is None
+    assert dynamo_store.list_respondents(o.id) == []
