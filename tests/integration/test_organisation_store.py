@@ -222,3 +222,31 @@ def test_a_whole_round_on_dynamodb_counts_once_and_erases(
     assert dynamo_store.get_assessment(done.round.assessment_id) is None
     assert dynamo_store.get_organisation(o.id) is None
     assert dynamo_store.list_respondents(o.id) == []
+
+
+def test_an_erasure_that_stops_part_way_can_be_repeated(dynamo_store) -> None:  # type: ignore[no-untyped-def]
+    """DynamoDB: the organisation item is closed to writes first and deleted last, so a
+    failure between the batches leaves it readable (the owner repeats the erasure) and no
+    respondent or answer can be added behind the erasure."""
+    o = org()
+    dynamo_store.create_organisation(o)
+    r = respondent(o, 1)
+    dynamo_store.add_respondent(r)
+    real = dynamo_store._batch_write
+
+    def fail(requests):  # type: ignore[no-untyped-def]
+        raise RuntimeError("lost")
+
+    dynamo_store._batch_write = fail
+    try:
+        with pytest.raises(RuntimeError):
+            dynamo_store.delete_organisation(o.id)
+    finally:
+        dynamo_store._batch_write = real
+    assert dynamo_store.get_organisation(o.id) is not None  # still there to erase again
+    assert dynamo_store.add_respondent(respondent(o, 2)) is False  # closed to writes
+    assert dynamo_store.put_respondent_answers(answers(o, r)) is False
+    assert dynamo_store.close_round(closed(o, 1)) is False
+    assert dynamo_store.delete_organisation(o.id) == 2
+    assert dynamo_store.get_organisation(o.id) is None
+    assert dynamo_store.list_respondents(o.id) == []

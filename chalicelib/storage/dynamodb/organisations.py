@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
 from chalicelib.organisations import Organisation, Respondent, RespondentAnswers, Round
 from chalicelib.storage import organisation_codec as codec
-from chalicelib.storage.dynamodb.client import Cancelled, Table
+from chalicelib.storage.dynamodb.client import Cancelled, Table, error_code
 from chalicelib.storage.dynamodb.keys import Key, key, s
 
 ORGANISATION_SK = "O"
@@ -87,7 +89,8 @@ class OrganisationsMixin(Table):
             "ConditionCheck": {
                 "TableName": self.table_name,
                 "Key": organisation_key(organisation_id),
-                "ConditionExpression": "attribute_exists(PK)",
+                "ConditionExpression": "current_round >= :one",
+                "ExpressionAttributeValues": {":one": _n(1)},
             }
         }
 
@@ -213,6 +216,22 @@ class OrganisationsMixin(Table):
         ]
 
     def delete_organisation(self, organisation_id: str) -> int:
+        # close the organisation to writes first (current_round 0: every write of a
+        # respondent, its answers or a round is conditional on current_round >= 1), then
+        # delete its other items, then the organisation item last: a failure part-way
+        # leaves the organisation readable, so the owner's erasure can be repeated
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=organisation_key(organisation_id),
+                UpdateExpression="SET current_round = :z",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":z": _n(0)},
+            )
+        except ClientError as exc:  # only "it does not exist" is expected
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
         keys: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table_name,
@@ -223,7 +242,11 @@ class OrganisationsMixin(Table):
         }
         while True:  # the whole partition: every item of the organisation
             resp = self._call("query", **query)
-            keys += [{"PK": i["PK"], "SK": i["SK"]} for i in resp.get("Items", [])]
+            keys += [
+                {"PK": i["PK"], "SK": i["SK"]}
+                for i in resp.get("Items", [])
+                if i["SK"]["S"] != ORGANISATION_SK
+            ]
             if not resp.get("LastEvaluatedKey"):
                 break
             query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -231,4 +254,10 @@ class OrganisationsMixin(Table):
             self._batch_write(
                 [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
             )
-        return len(keys)
+        gone = self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=organisation_key(organisation_id),
+            ReturnValues="ALL_OLD",
+        )
+        return len(keys) + (1 if gone.get("Attributes") else 0)
