@@ -490,7 +490,7 @@ def _organisation_operations() -> tuple[Op, ...]:
             "Every respondent's own answers (owner only)",
             response=m.AnswersListOut,
             query=("round",),
-            errors=(401, 404, 422),
+            errors=(401, 404, 422),  # 404 also for a round that does not exist
             **owner,
         ),
         Op(
@@ -596,7 +596,7 @@ OPERATIONS = OPERATIONS + _organisation_operations()
 QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
     "round": (
         "the round whose answers to list (1 to the open round; default the open one)",
-        {"type": "string", "pattern": "^[0-9]{1,6}$"},
+        {"type": "string", "pattern": "^[1-9][0-9]{0,5}$"},
     ),
     "lang": (
         "response language",
@@ -793,6 +793,7 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             **props["version"],
             "anyOf": [{"type": "string", "enum": versions}, {"type": "null"}],
         }
+    _organisation_bodies(components, installed, ids, versions)
     export = components["ExportIn"]
     export["if"] = {"properties": {"kind": {"const": "assessments"}}}
     export["then"] = {
@@ -813,6 +814,54 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             "origins": {"minItems": 1},
         }
     }
+
+
+def _organisation_bodies(
+    components: dict[str, Any],
+    installed: list[Any],
+    ids: list[str],
+    versions: list[str],
+) -> None:
+    """The organisation bodies as strict as the service: the profile answers every context
+    question (its options), a respondent's answers name scored questions and their options
+    (which sections a respondent owns is the owner's choice, not a schema rule)."""
+    context: dict[str, set[str]] = {}
+    scored: dict[str, set[str]] = {}
+    required: set[str] | None = None
+    for q in installed:
+        here = {x.id for x in q.questions if x.kind == "context" and x.required}
+        required = here if required is None else required & here
+        for x in q.questions:
+            target = context if x.kind == "context" else scored
+            target.setdefault(x.id, set()).update(o.id for o in x.options)
+    organisation = components["OrganisationIn"]["properties"]
+    organisation["profile"] = {
+        **organisation["profile"],
+        "type": "object",
+        "properties": {
+            qid: {"type": "string", "enum": sorted(options)}
+            for qid, options in context.items()
+        },
+        "required": sorted(required or ()),
+        "additionalProperties": False,
+    }
+    organisation["profile"].pop("maxProperties", None)
+    organisation["questionnaire"] = {**organisation["questionnaire"], "enum": ids}
+    organisation["version"] = {
+        **organisation["version"],
+        "anyOf": [{"type": "string", "enum": versions}, {"type": "null"}],
+    }
+    answers = components["RespondentAnswersIn"]["properties"]
+    answers["answers"] = {
+        **answers["answers"],
+        "type": "object",
+        "properties": {
+            qid: {"type": "string", "enum": sorted(options)}
+            for qid, options in scored.items()
+        },
+        "additionalProperties": False,
+    }
+    answers["answers"].pop("maxProperties", None)
 
 
 ACCEPT_DOC = (

@@ -295,8 +295,8 @@ class OrganisationService:
     ) -> OrganisationView:
         """Every respondent's answers of a round (the open one by default): owner only."""
         if round_number is not None and not 1 <= round_number <= org.current_round:
-            raise InvalidInput(
-                f"round must be 1..{org.current_round}",
+            raise NotFound(
+                f"no such round; rounds are 1..{org.current_round}",
                 [("/query/round", f"1..{org.current_round}")],
             )
         return self.view(org, round_number)
