@@ -549,6 +549,12 @@ def _organisation_operations() -> tuple[Op, ...]:
             errors=(400, 401, 403, 404, 413, 415, 422, 503),
         ),
         partner_op(
+            "partner_list_organisations",
+            "The organisations this partner created, oldest first",
+            m.OrganisationListOut,
+            errors=(401, 403),
+        ),
+        partner_op(
             "partner_get_organisation",
             "An organisation this partner manages",
             m.OrganisationOut,

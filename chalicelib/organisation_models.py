@@ -98,6 +98,21 @@ class InvitationOut(RespondentOut):
     )
 
 
+class OrganisationSummaryOut(_Out):
+    id: str
+    name: str
+    questionnaire: QuestionnaireRefOut
+    language: str
+    profile: dict[str, str]
+    created_at: str
+    current_round: int
+    managed_by_partner: bool
+
+
+class OrganisationListOut(_Out):
+    items: list[OrganisationSummaryOut]
+
+
 class OrganisationOut(_Out):
     id: str
     name: str

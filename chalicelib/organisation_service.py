@@ -192,6 +192,10 @@ class OrganisationService:
             )
         return org, respondent
 
+    def partner_organisations(self, partner_id: str) -> list[Organisation]:
+        """The organisations this partner created (only those)."""
+        return self.store.list_partner_organisations(partner_id)
+
     # --- respondents ------------------------------------------------------------------------
     def view(
         self, org: Organisation, round_number: int | None = None

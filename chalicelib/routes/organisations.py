@@ -47,7 +47,8 @@ def _respondent_json(state: RespondentState) -> dict[str, Any]:
     }
 
 
-def organisation_json(view: OrganisationView) -> dict[str, Any]:
+def organisation_json(view: OrganisationView, brief: bool = False) -> dict[str, Any]:
+    """The organisation; ``brief`` (lists): without its respondents."""
     org = view.organisation
     out: dict[str, Any] = {
         "id": org.id,
@@ -60,6 +61,8 @@ def organisation_json(view: OrganisationView) -> dict[str, Any]:
         "managed_by_partner": org.partner_id is not None,
         "respondents": [_respondent_json(s) for s in view.respondents],
     }
+    if brief:
+        del out["respondents"]
     if view.token is not None:
         out["token"] = view.token
     return out
@@ -166,6 +169,19 @@ def create(partner_id: str | None) -> Response:
         organisation_json(view),
         201,
         {"Location": f"{base}/{view.organisation.id}"},
+    )
+
+
+def partner_list(partner_id: str) -> Response:
+    from chalicelib.organisation_service import OrganisationView
+
+    found = container().organisations.partner_organisations(partner_id)
+    return json_response(
+        {
+            "items": [
+                organisation_json(OrganisationView(o, ()), brief=True) for o in found
+            ]
+        }
     )
 
 

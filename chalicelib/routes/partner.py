@@ -436,6 +436,14 @@ def partner_create_organisation(principal: Principal) -> Response:
     return organisations.create(principal.partner_id)
 
 
+@partner.endpoint("/organisations", "GET", "organisations")
+def partner_list_organisations(principal: Principal) -> Response:
+    """The organisations this partner created, oldest first."""
+    from chalicelib.routes import organisations
+
+    return organisations.partner_list(principal.partner_id)
+
+
 @partner.endpoint("/organisations/{oid}", "GET", "organisations")
 def partner_get_organisation(principal: Principal, oid: str) -> Response:
     from chalicelib.routes import organisations

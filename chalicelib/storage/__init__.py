@@ -206,6 +206,9 @@ class OrganisationStore(Protocol):
 
     def get_organisation(self, organisation_id: str) -> Organisation | None: ...
 
+    def list_partner_organisations(self, partner_id: str) -> list[Organisation]:
+        """The organisations a partner created, oldest first (created_at, then id)."""
+
     def add_respondent(self, respondent: Respondent) -> bool:
         """Store a new respondent of an existing organisation; False when the organisation
         is gone or the respondent id exists."""

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS organisations (
     current_round INTEGER NOT NULL,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS organisations_partner
+    ON organisations (partner_id) WHERE partner_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS organisation_respondents (
     organisation_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -110,6 +112,27 @@ class SqliteOrganisations:
             return None
         org = codec.organisation_from_json(row[0])
         return Organisation(**{**org.__dict__, "current_round": int(row[1])})
+
+    @_faults
+    def list_partner_organisations(self, partner_id: str) -> list[Organisation]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT body, current_round FROM organisations WHERE partner_id = ?",
+                (partner_id,),
+            )
+            .fetchall()
+        )
+        found = [
+            Organisation(
+                **{
+                    **codec.organisation_from_json(r[0]).__dict__,
+                    "current_round": int(r[1]),
+                }
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda o: (o.created_at, o.id))
 
     @_faults
     def add_respondent(self, respondent: Respondent) -> bool:

@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/respondent"): respondent_route(200),
     ("PUT", "/v1/respondent/answers"): respondent_route(200),
     ("POST", P): {**partner_route(201), "other_partner": 201},
+    ("GET", P): {**partner_route(200), "other_partner": 200},  # its own list
     ("GET", P + "/{oid}"): partner_route(200),
     ("DELETE", P + "/{oid}"): partner_route(204),
     ("POST", P + "/{oid}/respondents"): partner_route(201),
@@ -242,6 +243,31 @@ def test_forged_tokens_are_refused(world) -> None:  # type: ignore[no-untyped-de
             "/v1/respondent", headers={"X-Respondent-Token": token}
         )
         assert r.status_code == 404, token
+
+
+def test_a_partner_lists_only_its_own_organisations(world) -> None:  # type: ignore[no-untyped-def]
+    owner, _, _ = world.organisation(world.a_id)
+    world.organisation(None)  # nobody's list
+    mine = owner.split(".")[0]
+    r = world.client.http.get(
+        P, headers={"Authorization": "Bearer " + world.partner_key}
+    )
+    assert r.status_code == 200
+    from chalicelib.organisation_models import OrganisationListOut
+
+    OrganisationListOut.model_validate(json.loads(r.body))  # the documented model
+    assert [o["id"] for o in json.loads(r.body)["items"]] == [mine]
+    r = world.client.http.get(
+        P, headers={"Authorization": "Bearer " + world.other_partner_key}
+    )
+    assert json.loads(r.body)["items"] == []
+    world.client.http.delete(
+        f"{P}/{mine}", headers={"Authorization": "Bearer " + world.partner_key}
+    )
+    r = world.client.http.get(
+        P, headers={"Authorization": "Bearer " + world.partner_key}
+    )
+    assert json.loads(r.body)["items"] == []
 
 
 def test_only_the_owner_sees_the_respondents_answers(world) -> None:  # type: ignore[no-untyped-def]

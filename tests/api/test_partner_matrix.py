@@ -121,6 +121,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("PUT", "/v1/respondent/answers"): dict.fromkeys(CALLERS, 401),
     # partner A manages the organisation; B's key (every scope) meets an unknown one
     ("POST", "/v1/partner/organisations"): partner("organisations", 201, 201),
+    # each partner lists its own (B: an empty list)
+    ("GET", "/v1/partner/organisations"): partner("organisations", 200, 200),
     ("GET", "/v1/partner/organisations/{oid}"): partner("organisations", 200, 404),
     ("DELETE", "/v1/partner/organisations/{oid}"): partner("organisations", 204, 404),
     ("POST", "/v1/partner/organisations/{oid}/respondents"): partner(

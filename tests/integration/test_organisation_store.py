@@ -90,6 +90,25 @@ def test_organisations_are_created_once_and_read_back(store) -> None:  # type: i
     assert store.get_organisation(o.id) == o
 
 
+def test_a_partner_lists_the_organisations_it_created(store) -> None:  # type: ignore[no-untyped-def]
+    pid = "p_0123456789ab"
+    mine = [
+        org(n, partner_id=pid, created_at=f"2026-12-0{n}T10:00:00+00:00")
+        for n in (2, 1)
+    ]
+    for o in (*mine, org(3), org(4, partner_id="p_ffffffffffff")):
+        store.create_organisation(o)
+    assert [o.id for o in store.list_partner_organisations(pid)] == [
+        f"{1:032x}",
+        f"{2:032x}",
+    ]
+    store.close_round(closed(mine[0], 1))
+    assert store.list_partner_organisations(pid)[1].current_round == 2
+    store.delete_organisation(mine[1].id)
+    assert [o.id for o in store.list_partner_organisations(pid)] == [f"{2:032x}"]
+    assert store.list_partner_organisations("p_000000000000") == []
+
+
 def test_respondents_belong_to_an_existing_organisation(store) -> None:  # type: ignore[no-untyped-def]
     o = org()
     r = respondent(o, 1)

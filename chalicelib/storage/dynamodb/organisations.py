@@ -47,6 +47,12 @@ def round_key(organisation_id: str, round_number: int) -> Key:
     return key(organisation_pk(organisation_id), f"N#{round_number:06d}")
 
 
+def partner_copy_key(partner_id: str, organisation_id: str) -> Key:
+    """A partner's list of its organisations: one small item per organisation in the
+    partner's own partition (written and deleted with the organisation)."""
+    return key(f"PARTNER#{partner_id}", f"ORG#{organisation_id}")
+
+
 def _n(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
@@ -55,25 +61,59 @@ class OrganisationsMixin(Table):
     def create_organisation(self, org: Organisation) -> bool:
         # a one-item transaction: its ClientRequestToken makes a retried, already applied
         # put succeed instead of failing its own condition
-        try:
-            self._transact(
-                [
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": {
-                                **organisation_key(org.id),
-                                "body": s(codec.organisation_to_json(org)),
-                                "current_round": _n(org.current_round),
-                            },
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        **organisation_key(org.id),
+                        "body": s(codec.organisation_to_json(org)),
+                        "current_round": _n(org.current_round),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ]
+        if org.partner_id is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            **partner_copy_key(org.partner_id, org.id),
+                            "created_at": s(org.created_at),
+                        },
                     }
-                ]
+                }
             )
+        try:
+            self._transact(items)
         except Cancelled:
             return False
         return True
+
+    def list_partner_organisations(self, partner_id: str) -> list[Organisation]:
+        ids = [
+            item["SK"]["S"][4:]
+            for item in self._query_partition(
+                f"PARTNER#{partner_id}", "ORG#", projection="SK"
+            )
+        ]
+        found: list[Organisation] = []
+        for start in range(0, len(ids), 100):  # BatchGetItem's limit
+            for item in self._batch_get(
+                [organisation_key(i) for i in ids[start : start + 100]]
+            ):
+                org = codec.organisation_from_json(item["body"]["S"])
+                found.append(
+                    Organisation(
+                        **{
+                            **org.__dict__,
+                            "current_round": int(item["current_round"]["N"]),
+                        }
+                    )
+                )
+        return sorted(found, key=lambda o: (o.created_at, o.id))
 
     def get_organisation(self, organisation_id: str) -> Organisation | None:
         item = self._get(organisation_key(organisation_id))
@@ -259,5 +299,14 @@ class OrganisationsMixin(Table):
             TableName=self.table_name,
             Key=organisation_key(organisation_id),
             ReturnValues="ALL_OLD",
-        )
-        return len(keys) + (1 if gone.get("Attributes") else 0)
+        ).get("Attributes")
+        if gone is None:
+            return len(keys)
+        partner_id = codec.organisation_from_json(gone["body"]["S"]).partner_id
+        if partner_id is not None:  # its entry in the partner's list goes last
+            self._call(
+                "delete_item",
+                TableName=self.table_name,
+                Key=partner_copy_key(partner_id, organisation_id),
+            )
+        return len(keys) + 1
