@@ -20,6 +20,7 @@ from chalicelib.routes.common import (
     installed_container,
     use_container,
 )
+from chalicelib.routes.organisations import organisations
 from chalicelib.routes.pages import pages
 from chalicelib.routes.partner import partner, partner_key, registered_origin_cors
 from chalicelib.routes.public import public
@@ -41,6 +42,7 @@ app.api.binary_types += [
 ]
 app.log.setLevel(logging.INFO)
 app.register_blueprint(public)
+app.register_blueprint(organisations)
 app.register_blueprint(partner)
 app.register_blueprint(pages)
 

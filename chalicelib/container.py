@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.exports import ExportService
     from chalicelib.listing import PartnerLists
+    from chalicelib.organisation_service import OrganisationService
     from chalicelib.partners import PartnerService
     from chalicelib.questionnaire import Catalog
     from chalicelib.ratelimit import RateLimiter
@@ -125,6 +126,21 @@ class Container:
         from chalicelib.exports import ExportService
 
         return ExportService(self.assessments, self.benchmarks, self.catalog)
+
+    @cached_property
+    def organisations(self) -> OrganisationService:
+        """Organisation workspaces: respondents, combined result, rounds (issue 18)."""
+        from typing import cast
+
+        from chalicelib.organisation_service import OrganisationService
+        from chalicelib.storage import OrganisationStore
+
+        return OrganisationService(
+            cast(OrganisationStore, self.store),
+            self.assessments,
+            self.settings.secret,
+            self.clock,
+        )
 
     # --- partners ---------------------------------------------------------------------------
     @cached_property

@@ -436,7 +436,174 @@ OPERATIONS: tuple[Op, ...] = (
     ),
 )
 
+
+def _organisation_operations() -> tuple[Op, ...]:
+    """Issue 18: organisation workspaces (docs/ORGANISATIONS.md), the owner's, the
+    respondent's and the partner's routes."""
+    from chalicelib import organisation_models as m
+
+    org = "/v1/organisations"
+    owner: dict[str, Any] = {"tag": "organisations", "security": "owner"}
+    body_errors = (400, 401, 404, 413, 415, 422)
+    ops = (
+        Op(
+            "post",
+            org,
+            "Create an organisation workspace (the owner token is shown once)",
+            "organisations",
+            m.OrganisationCreatedOut,
+            status=201,
+            body=m.OrganisationIn,
+            errors=(400, 404, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            org + "/{oid}",
+            "The organisation with its respondents",
+            response=m.OrganisationOut,
+            errors=(401, 404),
+            **owner,
+        ),
+        Op(
+            "delete",
+            org + "/{oid}",
+            "Erase the organisation, every respondent's data and its benchmark "
+            "contributions",
+            response=None,
+            status=204,
+            errors=(401, 404, 503),
+            **owner,
+        ),
+        Op(
+            "post",
+            org + "/{oid}/respondents",
+            "Invite a respondent (the invite token is shown once)",
+            response=m.InvitationOut,
+            status=201,
+            body=m.RespondentIn,
+            errors=(*body_errors, 409),
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/answers",
+            "Every respondent's own answers (owner only)",
+            response=m.AnswersListOut,
+            query=("round",),
+            errors=(401, 404, 422),  # 404 also for a round that does not exist
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/result",
+            "The combined answers, their score and the perception gap",
+            response=m.ResultOut,
+            errors=(401, 404),
+            **owner,
+        ),
+        Op(
+            "post",
+            org + "/{oid}/rounds",
+            "Close the round: the combined answers count once in the benchmark",
+            response=m.RoundClosedOut,
+            status=201,
+            errors=(401, 404, 409, 422, 503),
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/rounds",
+            "The closed rounds (history)",
+            response=m.RoundListOut,
+            errors=(401, 404),
+            **owner,
+        ),
+        Op(
+            "get",
+            "/v1/respondent",
+            "The invitation: organisation, role, sections and own answers",
+            "organisations",
+            m.RespondentViewOut,
+            security="respondent",
+            errors=(401, 404),
+        ),
+        Op(
+            "put",
+            "/v1/respondent/answers",
+            "Save (draft) or submit the respondent's answers",
+            "organisations",
+            m.RespondentViewOut,
+            body=m.RespondentAnswersIn,
+            security="respondent",
+            errors=(*body_errors, 409),
+        ),
+    )
+    partner_errors = (401, 403, 404)
+    return ops + (
+        partner_op(
+            "partner_create_organisation",
+            "Create an organisation on behalf of a company",
+            m.OrganisationCreatedOut,
+            status=201,
+            body=m.OrganisationIn,
+            errors=(400, 401, 403, 404, 413, 415, 422, 503),
+        ),
+        partner_op(
+            "partner_list_organisations",
+            "The organisations this partner created, oldest first",
+            m.OrganisationListOut,
+            errors=(401, 403),
+        ),
+        partner_op(
+            "partner_get_organisation",
+            "An organisation this partner manages",
+            m.OrganisationOut,
+            errors=partner_errors,
+        ),
+        partner_op(
+            "partner_erase_organisation",
+            "Erase an organisation this partner manages",
+            None,
+            status=204,
+            errors=(*partner_errors, 503),
+        ),
+        partner_op(
+            "partner_invite_respondent",
+            "Invite a respondent to an organisation this partner manages",
+            m.InvitationOut,
+            status=201,
+            body=m.RespondentIn,
+            errors=(400, 401, 403, 404, 409, 413, 415, 422),
+        ),
+        partner_op(
+            "partner_organisation_result",
+            "The combined result and perception gap (roles, not individual answers)",
+            m.ResultOut,
+            errors=partner_errors,
+        ),
+        partner_op(
+            "partner_close_organisation_round",
+            "Close the organisation's round (counted once in the benchmark)",
+            m.RoundClosedOut,
+            status=201,
+            errors=(*partner_errors, 409, 422, 503),
+        ),
+        partner_op(
+            "partner_list_organisation_rounds",
+            "The organisation's closed rounds",
+            m.RoundListOut,
+            errors=partner_errors,
+        ),
+    )
+
+
+OPERATIONS = OPERATIONS + _organisation_operations()
+
 QUERY_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
+    "round": (
+        "the round whose answers to list (1 to the open round; default the open one)",
+        {"type": "string", "pattern": "^[1-9][0-9]{0,5}$"},
+    ),
     "lang": (
         "response language",
         {"type": "string", "enum": ["de", "en"], "default": "en"},
@@ -632,6 +799,7 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             **props["version"],
             "anyOf": [{"type": "string", "enum": versions}, {"type": "null"}],
         }
+    _organisation_bodies(components, installed, ids, versions)
     export = components["ExportIn"]
     export["if"] = {"properties": {"kind": {"const": "assessments"}}}
     export["then"] = {
@@ -652,6 +820,54 @@ def _strict_bodies(components: dict[str, Any]) -> None:
             "origins": {"minItems": 1},
         }
     }
+
+
+def _organisation_bodies(
+    components: dict[str, Any],
+    installed: list[Any],
+    ids: list[str],
+    versions: list[str],
+) -> None:
+    """The organisation bodies as strict as the service: the profile answers every context
+    question (its options), a respondent's answers name scored questions and their options
+    (which sections a respondent owns is the owner's choice, not a schema rule)."""
+    context: dict[str, set[str]] = {}
+    scored: dict[str, set[str]] = {}
+    required: set[str] | None = None
+    for q in installed:
+        here = {x.id for x in q.questions if x.kind == "context" and x.required}
+        required = here if required is None else required & here
+        for x in q.questions:
+            target = context if x.kind == "context" else scored
+            target.setdefault(x.id, set()).update(o.id for o in x.options)
+    organisation = components["OrganisationIn"]["properties"]
+    organisation["profile"] = {
+        **organisation["profile"],
+        "type": "object",
+        "properties": {
+            qid: {"type": "string", "enum": sorted(options)}
+            for qid, options in context.items()
+        },
+        "required": sorted(required or ()),
+        "additionalProperties": False,
+    }
+    organisation["profile"].pop("maxProperties", None)
+    organisation["questionnaire"] = {**organisation["questionnaire"], "enum": ids}
+    organisation["version"] = {
+        **organisation["version"],
+        "anyOf": [{"type": "string", "enum": versions}, {"type": "null"}],
+    }
+    answers = components["RespondentAnswersIn"]["properties"]
+    answers["answers"] = {
+        **answers["answers"],
+        "type": "object",
+        "properties": {
+            qid: {"type": "string", "enum": sorted(options)}
+            for qid, options in scored.items()
+        },
+        "additionalProperties": False,
+    }
+    answers["answers"].pop("maxProperties", None)
 
 
 ACCEPT_DOC = (
@@ -754,8 +970,8 @@ def document() -> dict[str, Any]:
                 if op.security == "partner"
                 else _ANONYMOUS_IDEMPOTENCY_KEY
             )
-        if op.security == "token":
-            entry["security"] = [{"resultToken": []}]
+        if op.security in _SECURITY:
+            entry["security"] = [{_SECURITY[op.security]: []}]
         elif op.security == "partner":
             entry["security"] = [{"partnerKey": []}]
         body_ref = op.body.__name__ if op.body else op.extra.get("body_schema")
@@ -823,6 +1039,7 @@ def document() -> dict[str, Any]:
                 "drafts",
                 "exports",
                 "partner",
+                "organisations",
                 "meta",
             )
         ],
@@ -837,11 +1054,25 @@ def document() -> dict[str, Any]:
                     "description": "the token returned once when the assessment "
                     "was created",
                 },
+                "organisationToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Organisation-Token",
+                    "description": "the owner token returned once when the organisation "
+                    "was created (docs/ORGANISATIONS.md)",
+                },
+                "respondentToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Respondent-Token",
+                    "description": "the invite token returned once when the respondent "
+                    "was invited",
+                },
                 "partnerKey": {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "partner key smmk_<id>_<secret>; scopes: "
-                    "submit, read, benchmarks, export, admin. Browser-safe credentials "
+                    "submit, read, benchmarks, export, admin, organisations. Browser-safe credentials "
                     "(POST /v1/partner/assessments only, from the partner's registered "
                     "origins): a publishable key smmp_<id>_<secret> or a session client "
                     "secret smms_... (POST /v1/partner/sessions); docs/PARTNERS.md",
@@ -850,6 +1081,12 @@ def document() -> dict[str, Any]:
         },
     }
 
+
+_SECURITY = {
+    "token": "resultToken",
+    "owner": "organisationToken",
+    "respondent": "respondentToken",
+}
 
 # The replay answers with the result token, so an anonymous key is a bearer secret
 # (chalicelib.assessments.check_anonymous_idempotency_key); a partner's keys are its own.

@@ -27,7 +27,7 @@ from chalicelib.ratelimit import PLANS
 from chalicelib.records import PartnerKey
 from chalicelib.storage import Store
 
-SCOPES = ("submit", "read", "benchmarks", "export", "admin")
+SCOPES = ("submit", "read", "benchmarks", "export", "admin", "organisations")
 TIERS = tuple(PLANS)  # free, standard, premium: limits in chalicelib/ratelimit.py
 # A partner may hold several active keys (e.g. a server key with "submit", a reporting key with
 # "export"); rotation adds one more with the same settings before the old one is revoked.

@@ -202,7 +202,9 @@ class WebhookSecretIn(_In):
     )
 
 
-Scope = Literal["submit", "read", "benchmarks", "export", "admin"]  # = partners.SCOPES
+Scope = Literal[
+    "submit", "read", "benchmarks", "export", "admin", "organisations"
+]  # = partners.SCOPES
 
 
 class KeyIn(_In):

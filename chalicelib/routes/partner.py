@@ -425,6 +425,67 @@ def partner_delete_branding(principal: Principal) -> Response:
     return no_content()
 
 
+# --- organisations (the twins of chalicelib/routes/organisations.py, without the respondents'
+# own answers: those are the owner's alone) ---------------------------------------------------
+@partner.endpoint("/organisations", "POST", "organisations")
+def partner_create_organisation(principal: Principal) -> Response:
+    """An organisation managed by this partner; its owner token (shown once) is for the
+    company."""
+    from chalicelib.routes import organisations
+
+    return organisations.create(principal.partner_id)
+
+
+@partner.endpoint("/organisations", "GET", "organisations")
+def partner_list_organisations(principal: Principal) -> Response:
+    """The organisations this partner created, oldest first."""
+    from chalicelib.routes import organisations
+
+    return organisations.partner_list(principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}", "GET", "organisations")
+def partner_get_organisation(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.get(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}", "DELETE", "organisations")
+def partner_erase_organisation(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.erase(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/respondents", "POST", "organisations")
+def partner_invite_respondent(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.invite(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/result", "GET", "organisations")
+def partner_organisation_result(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.result(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/rounds", "POST", "organisations")
+def partner_close_organisation_round(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.close_round(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/rounds", "GET", "organisations")
+def partner_list_organisation_rounds(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.list_rounds(oid, principal.partner_id)
+
+
 # --- CORS -----------------------------------------------------------------------------------
 def registered_origin_cors(origin: str | None) -> dict[str, str]:
     """CORS headers for a refusal the local gateway answers itself (no key, bad key, unknown

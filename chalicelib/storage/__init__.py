@@ -15,6 +15,12 @@ from chalicelib.records import POPULATION_ALL
 
 if TYPE_CHECKING:  # records are imported from chalicelib.records, never from here
     from chalicelib.aggregation import AggregationRun, CellKey, CohortState, Grid
+    from chalicelib.organisations import (
+        Organisation,
+        Respondent,
+        RespondentAnswers,
+        Round,
+    )
     from chalicelib.records import (
         Aggregate,
         AssessmentQuery,
@@ -192,6 +198,56 @@ class ReleaseStore(Protocol):
 
     def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]:
         """The grid's releases, newest first."""
+
+
+class OrganisationStore(Protocol):
+    """Issue 18: organisation workspaces (chalicelib/organisations.py, docs/ORGANISATIONS.md).
+    Everything of one organisation lives under its id (SQLite: rows keyed by it; DynamoDB:
+    one partition ``ORG#<id>``), so erasing it removes every respondent's data. Writes that
+    depend on the open round are conditional on it in the same atomic write."""
+
+    def create_organisation(self, org: Organisation) -> bool:
+        """Store a new organisation; False (nothing changed) when its id exists."""
+
+    def get_organisation(self, organisation_id: str) -> Organisation | None: ...
+
+    def list_partner_organisations(self, partner_id: str) -> list[Organisation]:
+        """The organisations a partner created, oldest first (created_at, then id)."""
+
+    def add_respondent(self, respondent: Respondent) -> bool:
+        """Store a new respondent of an existing organisation; False when the organisation
+        is gone or the respondent id exists."""
+
+    def get_respondent(
+        self, organisation_id: str, respondent_id: str
+    ) -> Respondent | None: ...
+
+    def list_respondents(self, organisation_id: str) -> list[Respondent]:
+        """Every respondent of the organisation, oldest first (created_at, then id)."""
+
+    def put_respondent_answers(self, answers: RespondentAnswers) -> bool:
+        """Insert or replace a respondent's answers of ``answers.round``, only while that
+        round is the organisation's open round (False otherwise, nothing changed)."""
+
+    def get_respondent_answers(
+        self, organisation_id: str, respondent_id: str, round_number: int
+    ) -> RespondentAnswers | None: ...
+
+    def list_respondent_answers(
+        self, organisation_id: str, round_number: int
+    ) -> list[RespondentAnswers]:
+        """Every respondent's answers of one round (drafts included)."""
+
+    def close_round(self, closed: Round) -> bool:
+        """Store ``closed`` and advance the open round from ``closed.number`` to the next,
+        atomically; False (nothing changed) when that round is not open any more."""
+
+    def list_rounds(self, organisation_id: str) -> list[Round]:
+        """The closed rounds, oldest first."""
+
+    def delete_organisation(self, organisation_id: str) -> int:
+        """Delete the organisation, its respondents, their answers and its rounds; the number
+        of items removed (0: it did not exist)."""
 
 
 def store_from_env() -> Store:

@@ -70,6 +70,7 @@ from chalicelib.records import (
     shard_index,
 )
 from chalicelib.storage import codec
+from chalicelib.storage.sqlite_organisations import SqliteOrganisations
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assessments (
@@ -349,7 +350,7 @@ def _legacy_cells(
     return out
 
 
-class SqliteStore:
+class SqliteStore(SqliteOrganisations):
     """Store adapter on one SQLite file; safe to share between threads of one process."""
 
     @_faults_unavailable
@@ -360,6 +361,7 @@ class SqliteStore:
         self._local = threading.local()
         c = self._conn()
         c.executescript(_SCHEMA)
+        self._create_organisation_tables(c)  # issue 18: sqlite_organisations.py
         self._migrate(c)
         self._index_partner_assessments(c)
         self._start_stream(c)

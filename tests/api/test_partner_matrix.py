@@ -13,6 +13,7 @@ from chalicelib.partners import SCOPES, PartnerService, verify
 from tests import orgs
 
 ORIGIN = "https://shop.example"
+PARTNER = "/v1/partner/"
 # publishable: partner A's publishable key (smmp_); session: a client secret partner A minted
 CALLERS = (
     "anonymous",
@@ -106,6 +107,36 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/v1/partner/webhook/deliveries/{delivery_id}/replay"): partner(
         "admin", 200, 404
     ),
+    # organisation workspaces (tests/api/test_organisation_matrix.py walks their own callers:
+    # owner, respondent, another organisation): here no caller holds an owner or invite token
+    ("POST", "/v1/organisations"): dict.fromkeys(CALLERS, 201),
+    ("GET", "/v1/organisations/{oid}"): dict.fromkeys(CALLERS, 401),
+    ("DELETE", "/v1/organisations/{oid}"): dict.fromkeys(CALLERS, 401),
+    ("POST", "/v1/organisations/{oid}/respondents"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/organisations/{oid}/answers"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/organisations/{oid}/result"): dict.fromkeys(CALLERS, 401),
+    ("POST", "/v1/organisations/{oid}/rounds"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/organisations/{oid}/rounds"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/respondent"): dict.fromkeys(CALLERS, 401),
+    ("PUT", "/v1/respondent/answers"): dict.fromkeys(CALLERS, 401),
+    # partner A manages the organisation; B's key (every scope) meets an unknown one
+    ("POST", "/v1/partner/organisations"): partner("organisations", 201, 201),
+    # each partner lists its own (B: an empty list)
+    ("GET", "/v1/partner/organisations"): partner("organisations", 200, 200),
+    ("GET", "/v1/partner/organisations/{oid}"): partner("organisations", 200, 404),
+    ("DELETE", "/v1/partner/organisations/{oid}"): partner("organisations", 204, 404),
+    ("POST", "/v1/partner/organisations/{oid}/respondents"): partner(
+        "organisations", 201, 404
+    ),
+    ("GET", "/v1/partner/organisations/{oid}/result"): partner(
+        "organisations", 200, 404
+    ),
+    ("POST", "/v1/partner/organisations/{oid}/rounds"): partner(
+        "organisations", 201, 404
+    ),
+    ("GET", "/v1/partner/organisations/{oid}/rounds"): partner(
+        "organisations", 200, 404
+    ),
 }
 for _p in {p for m, p in MATRIX if p.startswith("/v1/partner/")}:
     MATRIX[("OPTIONS", _p)] = PREFLIGHT
@@ -185,6 +216,27 @@ class World:
         assert r.status_code == 201, r.body
         return str(r.json_body["id"])
 
+    def organisation(self, of_partner_a: bool) -> str:
+        """An organisation with one respondent who submitted complete answers."""
+        from chalicelib.organisation_models import (
+            OrganisationIn,
+            RespondentAnswersIn,
+            RespondentIn,
+        )
+
+        services = app_module.container()
+        view = services.organisations.create(
+            OrganisationIn(name="Matrix", profile=dict(orgs.CONTEXT)),
+            self.a_id if of_partner_a else None,
+        )
+        org = view.organisation
+        respondent, _ = services.organisations.invite(org, RespondentIn(role="all"))
+        answers = {x.id: orgs.middle(x) for x in self.q.scored_questions}
+        services.organisations.save_answers(
+            org, respondent, RespondentAnswersIn(answers=answers, submit=True)
+        )
+        return org.id
+
     def request(self, caller: str, method: str, path: str) -> Any:
         token = None
         body: Any = None
@@ -205,6 +257,8 @@ class World:
                 a = self.public_assessment()
                 token = a["token"]
                 path = path.replace("{aid}", a["id"])
+        if "{oid}" in path:  # a fresh organisation (partner A's on partner routes)
+            path = path.replace("{oid}", self.organisation(path.startswith(PARTNER)))
         if "{did}" in path:
             d = self.client.http.post(
                 "/v1/drafts",
@@ -255,6 +309,14 @@ class World:
                 body = {"reference": "matrix-1"}
             elif path.endswith("/branding"):
                 body = {"display_name": "Partner", "primary_color": "#1f5fbf"}
+            elif path.endswith("/organisations"):
+                body = {"name": "Acme", "profile": dict(orgs.CONTEXT)}
+            elif path.endswith("/respondents"):
+                body = {"role": "marketing"}
+            elif path.endswith("/rounds"):
+                body = None
+            elif path.endswith("/respondent/answers"):
+                body = {"answers": {}}
             else:
                 body = {"answers": orgs.middling(self.q)}
         return self._send(method, path, body, caller, token)

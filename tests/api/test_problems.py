@@ -68,7 +68,19 @@ class World:
         draft = client.http.post(
             "/v1/drafts", body="{}", headers={"Content-Type": "application/json"}
         ).json_body
+        organisation = client.http.post(
+            "/v1/partner/organisations",
+            body=json.dumps({"name": "Acme", "profile": dict(orgs.CONTEXT)}),
+            headers=self.headers(),
+        ).json_body
+        self.owner_token = organisation["token"]
+        self.invite_token = client.http.post(
+            f"/v1/organisations/{organisation['id']}/respondents",
+            body=json.dumps({"role": "marketing"}),
+            headers=self.headers(),
+        ).json_body["invite_token"]
         self.ids = {
+            "oid": organisation["id"],
             "public": public["id"],
             "partner": own["id"],
             "did": draft["id"],
@@ -80,6 +92,8 @@ class World:
             "Content-Type": "application/json",
             "Authorization": f"Bearer {self.key}",
             "X-Result-Token": self.token,
+            "X-Organisation-Token": getattr(self, "owner_token", ""),
+            "X-Respondent-Token": getattr(self, "invite_token", ""),
             **extra,
         }
 
@@ -90,6 +104,7 @@ class World:
             .replace("{qid}", "smm")
             .replace("{version}", "1.0.0")
             .replace("{did}", self.ids["did"])
+            .replace("{oid}", self.ids["oid"])
             .replace("{key_id}", self.ids["key_id"])
             .replace("{asset}", "docs.js")
             .replace("{name}", "app.js")

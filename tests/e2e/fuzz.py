@@ -60,7 +60,38 @@ def _resources(base: str, key: str) -> dict[str, Any]:
     earlier = post("/v1/assessments", body, {})  # never in a path, so never erased
     own = post("/v1/partner/assessments", body, auth)
     draft = post("/v1/drafts", {}, {})
+    # an organisation (managed by the fuzzer's partner, so both its public and its partner
+    # routes reach it) with one respondent who submitted complete answers
+    scored = {
+        qid: option
+        for qid, option in answers.items()
+        if qid not in ("industry", "size", "country", "consent")
+    }
+    organisation = post(
+        "/v1/partner/organisations",
+        {
+            "name": "Fuzz",
+            "profile": {
+                k: answers[k] for k in ("industry", "size", "country", "consent")
+            },
+        },
+        auth,
+    )
+    owner = {"X-Organisation-Token": organisation["token"]}
+    invite = post(
+        f"/v1/organisations/{organisation['id']}/respondents", {"role": "all"}, owner
+    )["invite_token"]
+    r = requests.put(
+        f"{base}/v1/respondent/answers",
+        json={"answers": scored, "submit": True},
+        headers={"X-Respondent-Token": invite},
+        timeout=30,
+    )
+    r.raise_for_status()
     return {
+        "oid": organisation["id"],
+        "owner_token": organisation["token"],
+        "invite_token": invite,
         "public": public,
         "previous_token": earlier["token"],
         "partner_aid": own["id"],
@@ -78,6 +109,7 @@ def config_file(base_config: Path, out: Path, res: dict[str, Any]) -> Path:
 "path.key_id" = {_toml(res["spare_key_id"])}
 "path.asset" = "docs.js"
 "path.name" = "app.js"
+"path.oid" = {_toml(res["oid"])}
 "body.previous_token" = {_toml(res["previous_token"])}
 "header.Idempotency-Key" = {_toml(str(uuid.uuid4()))}
 
@@ -142,6 +174,10 @@ def run(data_dir: Path, report_dir: Path, max_examples: int) -> Outcome:
             f"Authorization: Bearer {key}",
             "--header",
             f"X-Result-Token: {res['public']['token']}",
+            "--header",
+            f"X-Organisation-Token: {res['owner_token']}",
+            "--header",
+            f"X-Respondent-Token: {res['invite_token']}",
             "--request-timeout",
             "20",
             "--workers",

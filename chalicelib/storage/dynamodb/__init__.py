@@ -16,6 +16,7 @@ from chalicelib.storage.dynamodb.assessments import AssessmentsMixin
 from chalicelib.storage.dynamodb.client import DEFAULT_REGION, is_loopback, make_client
 from chalicelib.storage.dynamodb.drafts import DraftsMixin
 from chalicelib.storage.dynamodb.keys import bench_pk, cohort_sk
+from chalicelib.storage.dynamodb.organisations import OrganisationsMixin
 from chalicelib.storage.dynamodb.partners import PartnersMixin
 from chalicelib.storage.dynamodb.rates import RatesMixin
 from chalicelib.storage.dynamodb.rollups import (
@@ -44,6 +45,7 @@ class DynamoStore(
     RatesMixin,
     PartnersMixin,
     WebhooksMixin,
+    OrganisationsMixin,
 ):
     """Store adapter on one DynamoDB table. Thread-safe (botocore clients are).
 
