@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         RespondentAnswers,
         Round,
     )
+    from chalicelib.roadmap import Target
     from chalicelib.records import (
         Aggregate,
         AssessmentQuery,
@@ -245,9 +246,15 @@ class OrganisationStore(Protocol):
     def list_rounds(self, organisation_id: str) -> list[Round]:
         """The closed rounds, oldest first."""
 
+    def put_target(self, organisation_id: str, target: Target) -> bool:
+        """Store (replace) the organisation's target and its step assignments; False
+        (nothing changed) when the organisation is gone or being erased."""
+
+    def get_target(self, organisation_id: str) -> Target | None: ...
+
     def delete_organisation(self, organisation_id: str) -> int:
-        """Delete the organisation, its respondents, their answers and its rounds; the number
-        of items removed (0: it did not exist)."""
+        """Delete the organisation, its respondents, their answers, its rounds and its
+        target; the number of items removed (0: it did not exist)."""
 
 
 def store_from_env() -> Store:
