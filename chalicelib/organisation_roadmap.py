@@ -147,7 +147,15 @@ class OrganisationRoadmaps:
         today = self.organisations.clock().date()
         steps = rm.roadmap(q, answers, target, language=lang, today=today)
         return Plan(
-            q, lang, target, basis, number, day, result, rm.gap(result, target), tuple(steps)
+            q,
+            lang,
+            target,
+            basis,
+            number,
+            day,
+            result,
+            rm.gap(result, target),
+            tuple(steps),
         )
 
     # --- history ----------------------------------------------------------------------------
@@ -168,10 +176,7 @@ class OrganisationRoadmaps:
             # asked in ONE place (roadmap_export.round_of), whatever ranks it
             point = round_of(self.exports, rec, lang)
             rounds.append(replace(point, date=r.closed_at[:10], label=str(r.number)))
-        return [
-            HistoryEntry(int(p.label or 0), p)
-            for p in rm.history(rounds)
-        ]
+        return [HistoryEntry(int(p.label or 0), p) for p in rm.history(rounds)]
 
     # --- export -----------------------------------------------------------------------------
     def export(self, org: Organisation, fmt: str, language: str) -> Export:

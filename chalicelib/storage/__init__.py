@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         RespondentAnswers,
         Round,
     )
-    from chalicelib.roadmap import Target
     from chalicelib.records import (
         Aggregate,
         AssessmentQuery,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         Webhook,
     )
     from chalicelib.releases.model import Cell, Release, ReleaseHeader
+    from chalicelib.roadmap import Target
 
 
 class Store(Protocol):
