@@ -138,6 +138,18 @@ function renderCreate(focus) {
 async function create() {
   const tx = ot();
   os.name = $('#org-name').value;
+  // missing answers are flagged in the page first, all at once (the server names them too)
+  const context = os.q.sections.flatMap((sec) => sec.questions).filter((x) => x.kind === 'context');
+  os.errors = {};
+  if (!os.name.trim()) os.errors.name = tx.required;
+  for (const x of context) if (x.required && !os.profile[x.id]) os.errors[`profile-${x.id}`] = tx.required;
+  if (Object.keys(os.errors).length) {
+    renderCreate(false);
+    $('#create-status').textContent = tx.createFailed;
+    const first = document.querySelector('.has-error input, .has-error select');
+    if (first) first.focus();
+    return;
+  }
   $('#create-btn').disabled = true;
   $('#create-status').textContent = tx.creating;
   const profile = Object.fromEntries(Object.entries(os.profile).filter(([, v]) => v));
@@ -393,7 +405,7 @@ function gapRow(g) {
     mark.style.left = `${g.combined}%`;
     track.append(mark);
   }
-  const roles = (ids) => [...new Set(g.scores.filter((s) => ids.includes(s.respondent)).map((s) => s.role))].join(', ');
+  const roles = (labels) => [...new Set(labels)].join(', '); // role labels, never names
   return h(
     'li',
     { class: `gap-row${g.range >= 25 ? ' gap-wide' : ''}`, dataset: { gap: g.id, kind: g.kind, range: String(g.range) } },
