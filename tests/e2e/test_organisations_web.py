@@ -237,6 +237,8 @@ def test_three_respondents_target_roadmap_exports_and_two_rounds(
         assert {"Overall index", "Phase", "Pyramid level", "Peer percentile"} <= set(
             names
         )
+        # the peer percentile of each round (the synthetic reference cohort ranks it)
+        assert all(v is not None for v in dict(series)["Peer percentile"])
         overall_series = dict(series)["Overall index"]
         assert overall_series[1] > overall_series[0]
         assert pg.evaluate("() => document.querySelector('#history-chart').width") > 0
