@@ -323,26 +323,29 @@ def set_target(oid: str, partner_id: str | None) -> Response:
     from chalicelib.request_models import TargetIn
 
     services = container()
-    wanted = body(TargetIn)  # reads nothing: a bad body is a 4xx for anyone
+    language = lang_of()  # the query first, then the body: neither reads anything
+    wanted = body(TargetIn)  # a bad body is a 4xx for anyone
     org = _owner(oid, partner_id)
     services.organisation_roadmaps.set_target(org, wanted)
-    return json_response(plan_json(services.organisation_roadmaps.plan(org, lang_of())))
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
 
 
 def get_roadmap(oid: str, partner_id: str | None) -> Response:
     services = container()
+    language = lang_of()
     org = _owner(oid, partner_id)
-    return json_response(plan_json(services.organisation_roadmaps.plan(org, lang_of())))
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
 
 
 def assign_step(oid: str, qid: str, partner_id: str | None) -> Response:
     from chalicelib.organisation_models import StepAssignmentIn
 
     services = container()
+    language = lang_of()
     change = body(StepAssignmentIn)
     org = _owner(oid, partner_id)
     services.organisation_roadmaps.assign(org, qid, change)
-    return json_response(plan_json(services.organisation_roadmaps.plan(org, lang_of())))
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
 
 
 def export_roadmap(oid: str, partner_id: str | None) -> Response:
@@ -361,8 +364,9 @@ def export_roadmap(oid: str, partner_id: str | None) -> Response:
 
 def get_history(oid: str, partner_id: str | None) -> Response:
     services = container()
+    asked = lang_of()
     org = _owner(oid, partner_id)
-    language = lang_of() or org.language
+    language = asked or org.language
     entries = services.organisation_roadmaps.history(org, language)
     q = services.organisations.questionnaire_of(org)
     return json_response(history_json(entries, q, language))
