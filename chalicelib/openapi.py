@@ -1031,6 +1031,15 @@ def document() -> dict[str, Any]:
                     }
                 )
         entry["parameters"] += [_query(q, cohort_enums, installed) for q in op.query]
+        if "format" in op.query and op.binary and CSV not in op.binary:
+            # a download offered in fewer formats (a roadmap: xlsx, pdf): only those
+            for p in entry["parameters"]:
+                if p["name"] == "format" and p["in"] == "query":
+                    kinds = {"pdf": PDF, "xlsx": XLSX}
+                    p["schema"] = {
+                        **p["schema"],
+                        "enum": [f for f, t in kinds.items() if t in op.binary],
+                    }
         if op.binary and op.tag in ("exports", "partner", "organisations"):
             entry["parameters"].append(
                 {
