@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.questionnaire import Questionnaire
     from chalicelib.request_models import TargetIn
     from chalicelib.scoring import ScoreResult
+    from chalicelib.storage import OrganisationStore
 
 OPEN, CLOSED, NONE = "open_round", "closed_round", "none"
 
@@ -58,7 +59,7 @@ class OrganisationRoadmaps:
         self.exports = exports
 
     @property
-    def _store(self):  # type: ignore[no-untyped-def]
+    def _store(self) -> OrganisationStore:
         return self.organisations.store
 
     # --- target and assignments -------------------------------------------------------------
@@ -72,8 +73,7 @@ class OrganisationRoadmaps:
         return target
 
     def target(self, org: Organisation) -> rm.Target | None:
-        target: rm.Target | None = self._store.get_target(org.id)
-        return target
+        return self._store.get_target(org.id)
 
     def assign(
         self, org: Organisation, question_id: str, body: StepAssignmentIn
