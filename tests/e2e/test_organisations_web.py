@@ -387,3 +387,24 @@ def test_the_api_agrees_with_the_page(server: str, browser: Any) -> None:
         assert "Agree GmbH" in pg.inner_text("#org-title")
     finally:
         ctx.close()
+
+
+def test_the_workspace_fits_a_375px_screen(server: str, browser: Any) -> None:
+    ctx, pg, console = _new_page(browser)
+    try:
+        link = create_organisation(pg, server, "Schmal GmbH")
+        respond(browser, invite(pg, "Marketing"), "mid")
+        ctx2, small, _ = _new_page(browser, width=375, height=800)
+        try:
+            small.goto(link)
+            small.wait_for_selector("#org-result")
+            small.select_option("#target-phase", "4")
+            small.click("#target-save")
+            small.wait_for_selector("#roadmap tbody tr")
+            width = small.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"horizontal overflow: scrollWidth {width} > 375"
+        finally:
+            ctx2.close()
+        assert not console.csp_or_script_errors(), console.lines
+    finally:
+        ctx.close()
