@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
     from chalicelib.exports import ExportService
     from chalicelib.listing import PartnerLists
+    from chalicelib.organisation_roadmap import OrganisationRoadmaps
     from chalicelib.organisation_service import OrganisationService
     from chalicelib.partners import PartnerService
     from chalicelib.questionnaire import Catalog
@@ -141,6 +142,13 @@ class Container:
             self.settings.secret,
             self.clock,
         )
+
+    @cached_property
+    def organisation_roadmaps(self) -> OrganisationRoadmaps:
+        """An organisation's target, roadmap, its exports and history (issue 18)."""
+        from chalicelib.organisation_roadmap import OrganisationRoadmaps
+
+        return OrganisationRoadmaps(self.organisations, self.exports)
 
     # --- partners ---------------------------------------------------------------------------
     @cached_property

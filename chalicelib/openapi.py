@@ -441,6 +441,7 @@ def _organisation_operations() -> tuple[Op, ...]:
     """Issue 18: organisation workspaces (docs/ORGANISATIONS.md), the owner's, the
     respondent's and the partner's routes."""
     from chalicelib import organisation_models as m
+    from chalicelib.request_models import TargetIn
 
     org = "/v1/organisations"
     owner: dict[str, Any] = {"tag": "organisations", "security": "owner"}
@@ -519,6 +520,54 @@ def _organisation_operations() -> tuple[Op, ...]:
             **owner,
         ),
         Op(
+            "put",
+            org + "/{oid}/target",
+            "Set the organisation's target (phase, tier, dimension scores)",
+            response=m.PlanOut,
+            body=TargetIn,
+            query=("lang",),
+            errors=body_errors,
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/roadmap",
+            "The target, its gap and the roadmap from the combined answers",
+            response=m.PlanOut,
+            query=("lang",),
+            errors=(401, 404, 422),
+            **owner,
+        ),
+        Op(
+            "patch",
+            org + "/{oid}/roadmap/steps/{qid}",
+            "Set a roadmap step's owner and due quarter (the step's question id)",
+            response=m.PlanOut,
+            body=m.StepAssignmentIn,
+            query=("lang",),
+            errors=(*body_errors, 409),
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/roadmap/export",
+            "Download the roadmap with gap and history (XLSX or PDF)",
+            response=None,
+            query=("format", "lang"),
+            errors=(401, 404, 406, 409, 422),
+            binary=(PDF, XLSX),
+            **owner,
+        ),
+        Op(
+            "get",
+            org + "/{oid}/history",
+            "The rounds over time: phase, pyramid level, dimensions, peer percentile",
+            response=m.HistoryOut,
+            query=("lang",),
+            errors=(401, 404, 422),
+            **owner,
+        ),
+        Op(
             "get",
             "/v1/respondent",
             "The invitation: organisation, role, sections and own answers",
@@ -593,6 +642,44 @@ def _organisation_operations() -> tuple[Op, ...]:
             "The organisation's closed rounds",
             m.RoundListOut,
             errors=partner_errors,
+        ),
+        partner_op(
+            "partner_set_organisation_target",
+            "Set the target of an organisation this partner manages",
+            m.PlanOut,
+            body=TargetIn,
+            query=("lang",),
+            errors=(400, 401, 403, 404, 413, 415, 422),
+        ),
+        partner_op(
+            "partner_organisation_roadmap",
+            "The target, its gap and the roadmap",
+            m.PlanOut,
+            query=("lang",),
+            errors=(*partner_errors, 422),
+        ),
+        partner_op(
+            "partner_assign_organisation_step",
+            "Set a roadmap step's owner and due quarter",
+            m.PlanOut,
+            body=m.StepAssignmentIn,
+            query=("lang",),
+            errors=(400, 401, 403, 404, 409, 413, 415, 422),
+        ),
+        partner_op(
+            "partner_export_organisation_roadmap",
+            "Download the roadmap with gap and history (XLSX or PDF)",
+            None,
+            query=("format", "lang"),
+            errors=(*partner_errors, 406, 409, 422),
+            binary=(PDF, XLSX),
+        ),
+        partner_op(
+            "partner_organisation_history",
+            "The rounds over time: phase, pyramid level, dimensions, peer percentile",
+            m.HistoryOut,
+            query=("lang",),
+            errors=(*partner_errors, 422),
         ),
     )
 
@@ -944,7 +1031,16 @@ def document() -> dict[str, Any]:
                     }
                 )
         entry["parameters"] += [_query(q, cohort_enums, installed) for q in op.query]
-        if op.binary and op.tag in ("exports", "partner"):
+        if "format" in op.query and op.binary and CSV not in op.binary:
+            # a download offered in fewer formats (a roadmap: xlsx, pdf): only those
+            for p in entry["parameters"]:
+                if p["name"] == "format" and p["in"] == "query":
+                    kinds = {"pdf": PDF, "xlsx": XLSX}
+                    p["schema"] = {
+                        **p["schema"],
+                        "enum": [f for f, t in kinds.items() if t in op.binary],
+                    }
+        if op.binary and op.tag in ("exports", "partner", "organisations"):
             entry["parameters"].append(
                 {
                     "name": "Accept",

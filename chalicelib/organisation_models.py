@@ -4,11 +4,11 @@ tests validate real responses against the response models (extra fields forbidde
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from chalicelib.request_models import Language
+from chalicelib.request_models import QUARTER_PATTERN, Language, _owner
 
 ROLE_PATTERN = r"^[^\x00-\x1f\x7f]{1,60}$"
 MAX_RESPONDENTS = 50
@@ -194,6 +194,7 @@ class ResultOut(_Out):
     uncovered_sections: list[str]
     score: ScoreSummaryOut | None
     gaps: list[GapOut]
+    plan: PlanOut = Field(description="the target, its gap and the roadmap")
 
 
 class RoundOut(_Out):
@@ -219,3 +220,112 @@ class RoundClosedOut(RoundOut):
 
 class RoundListOut(_Out):
     items: list[RoundOut]
+
+
+# --- targets, roadmap, history (docs/ROADMAP.md) -------------------------------------------------
+class StepAssignmentIn(_In):
+    """Who does one roadmap step and by when. Only the fields sent change; ``due_quarter``
+    null goes back to the quarter assigned at the target's pace."""
+
+    owner: Annotated[str, Field(max_length=80), AfterValidator(_owner)] | None = Field(
+        default=None,
+        description="who is responsible (a name or role, at most 80 characters, no "
+        "control characters; empty: nobody yet)",
+        examples=["Leitung Kundenservice"],
+    )
+    due_quarter: str | None = Field(
+        default=None,
+        pattern=QUARTER_PATTERN,
+        description="YYYY-Qn; null: assigned in order at the target's pace",
+        examples=["2027-Q2"],
+    )
+
+
+class AssignmentOut(_Out):
+    owner: str
+    due_quarter: str | None
+
+
+class TargetOut(_Out):
+    phase: int | None
+    tier: str | None
+    dimensions: dict[str, int]
+    start_quarter: str | None
+    pace: int
+    assignments: dict[str, AssignmentOut]
+
+
+class DimensionGapOut(_Out):
+    id: str
+    label: str
+    current: int | None
+    target: int
+    gap: int
+
+
+class TargetGapOut(_Out):
+    phase: int | None
+    target_phase: int | None
+    phase_gap: int
+    pyramid_level: int | None = Field(description="0..5; null: not assessable")
+    target_level: int | None
+    level_gap: int
+    blocking_phases: list[int]
+    blocking_tiers: list[str]
+    dimensions: list[DimensionGapOut]
+    reached: bool
+
+
+class StepOut(_Out):
+    rank: int
+    question_id: str
+    question: str
+    kind: Literal["blocking", "target", "further"]
+    gate: str
+    gates: list[str]
+    current: str | None
+    current_label: str
+    needed: str
+    needed_label: str
+    why: str
+    advice: str
+    impact: float
+    effort: int
+    priority: float
+    key_item: bool
+    owner: str
+    due_quarter: str
+
+
+class PlanOut(_Out):
+    target: TargetOut | None
+    basis: Literal["open_round", "closed_round", "none"] = Field(
+        description="the answers the roadmap starts from: the open round's combined "
+        "answers when every section is covered, else the last closed round's, else none"
+    )
+    round: int | None
+    gap: TargetGapOut | None
+    steps: list[StepOut]
+
+
+class HistoryPointOut(_Out):
+    round: int
+    date: str
+    questionnaire: QuestionnaireRefOut
+    phase: int | None
+    pyramid_level: int | None = Field(description="0..5; null: not assessable")
+    overall: int | None
+    dimensions: dict[str, int | None]
+    percentile: float | None = Field(
+        description="the overall index's peer percentile rank (null: none released)"
+    )
+    version_changed: bool
+    comparable: list[str]
+
+
+class HistoryOut(_Out):
+    dimension_names: dict[str, str]
+    items: list[HistoryPointOut]
+
+
+ResultOut.model_rebuild()

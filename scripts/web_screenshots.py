@@ -31,7 +31,20 @@ SHOTS = {
     "benchmark-en.png": "the peer comparison with its percentile wording",
     "progress-en.png": "a re-assessment: the change per metric and in the peer ranking",
     "radar-390-de.png": "the six areas on a 390 px phone in German: every radar label visible",
+    "org-gap-en.png": "an organisation's perception gap: where three respondents disagree",
+    "org-roadmap-en.png": "the top of the roadmap: steps, owner and due quarter",
+    "org-history-en.png": "the history of two rounds: scores, peer percentile, phase and level",
 }
+
+ANSWER = """(mode) => {
+    for (const box of document.querySelectorAll('#respond-form .question')) {
+        const radios = [...box.querySelectorAll('input[type=radio]')]
+            .filter((r) => !r.closest('.option').classList.contains('option-neutral'));
+        const i = mode === 'low' ? 0 : mode === 'high' ? radios.length - 1
+            : Math.floor((radios.length - 1) / 2);
+        radios[i].click();
+    }
+}"""
 
 FILL = """(answers) => {
     for (let guard = 0; guard < 50; guard++) {
@@ -159,9 +172,80 @@ def capture(base: str, out: Path) -> list[Path]:
             pg.wait_for_selector("#bench-chart")
             save(pg.locator("#dimensions"), "radar-390-de.png")
             ctx.close()
+
+            organisation(start, save)
         finally:
             browser.close()
     return written
+
+
+def organisation(start: Any, save: Any) -> None:
+    """An organisation workspace: three respondents (through their links), a target, a
+    step's owner and quarter, two closed rounds."""
+    ctx, pg = start(1200, 900, "en-GB")
+    pg.click("#org-entry-link")
+    pg.wait_for_selector("#create-form")
+    pg.fill("#org-name", "Acme GmbH")
+    pg.select_option("#profile-industry", "C")
+    pg.check("#profile-size-50-249")
+    pg.select_option("#profile-country", "DE")
+    pg.check("#profile-consent-yes")
+    pg.click("#create-btn")
+    pg.wait_for_selector("#owner-link")
+    links = []
+    for i, role in enumerate(("Marketing", "Service", "IT")):
+        pg.fill("#invite-role", role)
+        pg.click("#invite-btn")
+        pg.wait_for_selector(f"#invite-link-{i}")
+        links.append(pg.input_value(f"#invite-link-{i}"))
+
+    def answer_round(modes: tuple[str, ...]) -> None:
+        for link, mode in zip(links, modes, strict=True):
+            rctx, rpg = start(1200, 900, "en-GB")
+            rpg.goto(link)
+            rpg.wait_for_selector("#respond-form")
+            rpg.evaluate(ANSWER, mode)
+            rpg.click("#respond-submit")
+            rpg.wait_for_function(
+                "() => /submitted/.test(document.querySelector('#respond-status').textContent)"
+            )
+            rctx.close()
+        pg.reload()
+        pg.wait_for_selector("#org-result")
+
+    answer_round(("low", "mid", "high"))
+    pg.select_option("#target-phase", "5")
+    pg.select_option("#target-tier", "enablement")
+    pg.fill("#target-dim-crisis", "80")
+    pg.click("#target-save")
+    pg.wait_for_selector("#roadmap tbody tr")
+    pg.fill("#step-owner-1", "Head of Service")
+    pg.fill("#step-due-1", "2027-Q3")
+    pg.click("#step-save-1")
+    pg.wait_for_function(
+        "() => /saved/.test(document.querySelector('#roadmap-status').textContent)"
+    )
+    save(pg.locator("#gap-sections"), "org-gap-en.png")
+    # the first six steps only (the page lists every step)
+    pg.evaluate(
+        "() => document.querySelectorAll('#roadmap tbody tr')"
+        ".forEach((tr, i) => { tr.hidden = i >= 6; })"
+    )
+    save(pg.locator("#roadmap-box"), "org-roadmap-en.png")
+    pg.click("#close-round")
+    pg.wait_for_function(
+        "() => /is closed/.test(document.querySelector('#close-status').textContent)"
+    )
+    answer_round(("mid", "high", "high"))
+    pg.click("#close-round")
+    pg.wait_for_function(
+        "() => /Round 2 is closed/.test(document.querySelector('#close-status').textContent)"
+    )
+    pg.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.querySelector('#history-chart'))"
+    )
+    save(pg.locator("#history-box"), "org-history-en.png")
+    ctx.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,14 +14,18 @@ from chalicelib.routes.common import (
     Routes,
     body,
     container,
+    download,
     header,
     json_response,
+    lang,
     no_content,
+    not_acceptable,
     params,
     problems,
 )
 
 if TYPE_CHECKING:
+    from chalicelib.organisation_roadmap import HistoryEntry, Plan
     from chalicelib.organisation_service import (
         ClosedRound,
         CombinedResult,
@@ -79,7 +83,104 @@ def answers_json(view: OrganisationView, round_number: int) -> dict[str, Any]:
     }
 
 
-def result_json(res: CombinedResult) -> dict[str, Any]:
+def target_json(t: Any) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "phase": t.phase,
+        "tier": t.tier,
+        "dimensions": dict(t.dimensions),
+        "start_quarter": t.start_quarter,
+        "pace": t.pace,
+        "assignments": {
+            qid: {"owner": a.owner, "due_quarter": a.due_quarter}
+            for qid, a in sorted(t.assignments.items())
+        },
+    }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    q = plan.questionnaire
+    dims = {d.id: d.name.get(plan.language) for d in q.dimensions}
+    g = plan.gap
+    return {
+        "target": target_json(plan.target),
+        "basis": plan.basis,
+        "round": plan.round,
+        "gap": None
+        if g is None
+        else {
+            "phase": g.phase,
+            "target_phase": g.target_phase,
+            "phase_gap": g.phase_gap,
+            "pyramid_level": g.pyramid_level,
+            "target_level": g.target_level,
+            "level_gap": g.level_gap,
+            "blocking_phases": list(g.blocking_phases),
+            "blocking_tiers": list(g.blocking_tiers),
+            "dimensions": [
+                {
+                    "id": d.id,
+                    "label": dims.get(d.id, d.id),
+                    "current": d.current,
+                    "target": d.target,
+                    "gap": d.gap,
+                }
+                for d in g.dimensions
+            ],
+            "reached": g.reached,
+        },
+        "steps": [
+            {
+                "rank": st.rank,
+                "question_id": st.question_id,
+                "question": st.question,
+                "kind": st.kind,
+                "gate": st.gate,
+                "gates": list(st.gates),
+                "current": st.current,
+                "current_label": st.current_label,
+                "needed": st.needed,
+                "needed_label": st.needed_label,
+                "why": st.why,
+                "advice": st.advice,
+                "impact": st.impact,
+                "effort": st.effort,
+                "priority": st.priority,
+                "key_item": st.key_item,
+                "owner": st.owner,
+                "due_quarter": st.due_quarter,
+            }
+            for st in plan.steps
+        ],
+    }
+
+
+def history_json(entries: list[HistoryEntry], q: Any, language: str) -> dict[str, Any]:
+    return {
+        "dimension_names": {d.id: d.name.get(language) for d in q.dimensions},
+        "items": [
+            {
+                "round": e.round,
+                "date": e.point.date,
+                "questionnaire": {
+                    "id": e.point.questionnaire_id,
+                    "version": e.point.version,
+                },
+                "phase": e.point.phase,
+                "pyramid_level": e.point.pyramid_level,
+                "overall": e.point.overall,
+                "dimensions": dict(e.point.dimensions),
+                "percentile": e.point.percentile,
+                "version_changed": e.point.version_changed,
+                "comparable": list(e.point.comparable),
+            }
+            for e in entries
+        ],
+    }
+
+
+def result_json(res: CombinedResult, plan: Plan | None = None) -> dict[str, Any]:
     q, lang = res.questionnaire, res.organisation.language
     titles = {s.id: s.title.get(lang) for s in q.sections}
     dims = {d.id: d.name.get(lang) for d in q.dimensions}
@@ -125,6 +226,7 @@ def result_json(res: CombinedResult) -> dict[str, Any]:
             }
             for g in res.gaps
         ],
+        **({} if plan is None else {"plan": plan_json(plan)}),
     }
 
 
@@ -210,8 +312,69 @@ def invite(oid: str, partner_id: str | None) -> Response:
 
 
 def result(oid: str, partner_id: str | None) -> Response:
-    service = container().organisations
-    return json_response(result_json(service.result(_owner(oid, partner_id))))
+    services = container()
+    org = _owner(oid, partner_id)
+    combined = services.organisations.result(org)
+    plan = services.organisation_roadmaps.plan(org, combined=combined)
+    return json_response(result_json(combined, plan))
+
+
+def set_target(oid: str, partner_id: str | None) -> Response:
+    from chalicelib.request_models import TargetIn
+
+    services = container()
+    language = lang_of()  # the query first, then the body: neither reads anything
+    wanted = body(TargetIn)  # a bad body is a 4xx for anyone
+    org = _owner(oid, partner_id)
+    services.organisation_roadmaps.set_target(org, wanted)
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
+
+
+def get_roadmap(oid: str, partner_id: str | None) -> Response:
+    services = container()
+    language = lang_of()
+    org = _owner(oid, partner_id)
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
+
+
+def assign_step(oid: str, qid: str, partner_id: str | None) -> Response:
+    from chalicelib.organisation_models import StepAssignmentIn
+
+    services = container()
+    language = lang_of()
+    change = body(StepAssignmentIn)
+    org = _owner(oid, partner_id)
+    services.organisation_roadmaps.assign(org, qid, change)
+    return json_response(plan_json(services.organisation_roadmaps.plan(org, language)))
+
+
+def export_roadmap(oid: str, partner_id: str | None) -> Response:
+    from chalicelib.exports import CONTENT_TYPES
+    from chalicelib.exports.roadmap_export import check_roadmap_format
+
+    services = container()
+    fmt = check_roadmap_format(params().get("format", "pdf"))
+    language = lang()
+    org = _owner(oid, partner_id)
+    refused = not_acceptable(CONTENT_TYPES[fmt])
+    if refused is not None:
+        return refused
+    return download(services.organisation_roadmaps.export(org, fmt, language))
+
+
+def get_history(oid: str, partner_id: str | None) -> Response:
+    services = container()
+    asked = lang_of()
+    org = _owner(oid, partner_id)
+    language = asked or org.language
+    entries = services.organisation_roadmaps.history(org, language)
+    q = services.organisations.questionnaire_of(org)
+    return json_response(history_json(entries, q, language))
+
+
+def lang_of() -> str | None:
+    """The ``lang`` query parameter when given (checked), else None: the organisation's."""
+    return lang() if params().get("lang") else None
 
 
 def close_round(oid: str, partner_id: str | None) -> Response:
@@ -293,6 +456,36 @@ def close_organisation_round(oid: str) -> Response:
 @problems
 def list_organisation_rounds(oid: str) -> Response:
     return list_rounds(oid, None)
+
+
+@organisations.route(PUBLIC + "/{oid}/target", methods=["PUT"])
+@problems
+def set_organisation_target(oid: str) -> Response:
+    return set_target(oid, None)
+
+
+@organisations.route(PUBLIC + "/{oid}/roadmap", methods=["GET"])
+@problems
+def organisation_roadmap(oid: str) -> Response:
+    return get_roadmap(oid, None)
+
+
+@organisations.route(PUBLIC + "/{oid}/roadmap/steps/{qid}", methods=["PATCH"])
+@problems
+def assign_organisation_step(oid: str, qid: str) -> Response:
+    return assign_step(oid, qid, None)
+
+
+@organisations.route(PUBLIC + "/{oid}/roadmap/export", methods=["GET"])
+@problems
+def export_organisation_roadmap(oid: str) -> Response:
+    return export_roadmap(oid, None)
+
+
+@organisations.route(PUBLIC + "/{oid}/history", methods=["GET"])
+@problems
+def organisation_history(oid: str) -> Response:
+    return get_history(oid, None)
 
 
 # --- the respondent's routes ---------------------------------------------------------------------

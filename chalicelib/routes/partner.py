@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 PARTNER_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 EXPOSE = "Location, Idempotent-Replayed, Retry-After, RateLimit, RateLimit-Policy, Link"
-METHOD_ORDER = ("GET", "PUT", "POST", "DELETE")
+METHOD_ORDER = ("GET", "PUT", "PATCH", "POST", "DELETE")
 PartnerView = Callable[..., Response]  # (principal, **path parameters) -> Response
 
 
@@ -484,6 +484,43 @@ def partner_list_organisation_rounds(principal: Principal, oid: str) -> Response
     from chalicelib.routes import organisations
 
     return organisations.list_rounds(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/target", "PUT", "organisations")
+def partner_set_organisation_target(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.set_target(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/roadmap", "GET", "organisations")
+def partner_organisation_roadmap(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.get_roadmap(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/roadmap/steps/{qid}", "PATCH", "organisations")
+def partner_assign_organisation_step(
+    principal: Principal, oid: str, qid: str
+) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.assign_step(oid, qid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/roadmap/export", "GET", "organisations")
+def partner_export_organisation_roadmap(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.export_roadmap(oid, principal.partner_id)
+
+
+@partner.endpoint("/organisations/{oid}/history", "GET", "organisations")
+def partner_organisation_history(principal: Principal, oid: str) -> Response:
+    from chalicelib.routes import organisations
+
+    return organisations.get_history(oid, principal.partner_id)
 
 
 # --- CORS -----------------------------------------------------------------------------------

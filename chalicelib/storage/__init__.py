@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         Webhook,
     )
     from chalicelib.releases.model import Cell, Release, ReleaseHeader
+    from chalicelib.roadmap import Target
 
 
 class Store(Protocol):
@@ -245,9 +246,15 @@ class OrganisationStore(Protocol):
     def list_rounds(self, organisation_id: str) -> list[Round]:
         """The closed rounds, oldest first."""
 
+    def put_target(self, organisation_id: str, target: Target) -> bool:
+        """Store (replace) the organisation's target and its step assignments; False
+        (nothing changed) when the organisation is gone or being erased."""
+
+    def get_target(self, organisation_id: str) -> Target | None: ...
+
     def delete_organisation(self, organisation_id: str) -> int:
-        """Delete the organisation, its respondents, their answers and its rounds; the number
-        of items removed (0: it did not exist)."""
+        """Delete the organisation, its respondents, their answers, its rounds and its
+        target; the number of items removed (0: it did not exist)."""
 
 
 def store_from_env() -> Store:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from chalicelib.organisations import Organisation, Respondent, RespondentAnswers, Round
+from chalicelib.roadmap import Assignment, Target
 
 
 def _dump(obj: Any) -> str:
@@ -46,3 +47,37 @@ def round_to_json(r: Round) -> str:
 
 def round_from_json(body: str) -> Round:
     return Round(**json.loads(body))
+
+
+def target_to_json(t: Target) -> str:
+    """An organisation's target with its step assignments (owner, due quarter)."""
+    return json.dumps(
+        {
+            "phase": t.phase,
+            "tier": t.tier,
+            "dimensions": dict(t.dimensions),
+            "start_quarter": t.start_quarter,
+            "pace": t.pace,
+            "assignments": {
+                qid: {"owner": a.owner, "due_quarter": a.due_quarter}
+                for qid, a in sorted(t.assignments.items())
+            },
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def target_from_json(body: str) -> Target:
+    d = json.loads(body)
+    return Target(
+        phase=d["phase"],
+        tier=d["tier"],
+        dimensions=dict(d["dimensions"]),
+        start_quarter=d["start_quarter"],
+        pace=d["pace"],
+        assignments={
+            qid: Assignment(a["owner"], a["due_quarter"])
+            for qid, a in d["assignments"].items()
+        },
+    )

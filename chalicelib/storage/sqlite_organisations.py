@@ -1,6 +1,6 @@
 """The SQLite side of ``OrganisationStore`` (issue 18), a mixin of ``SqliteStore`` kept in
-its own module and tables: one row per organisation, respondent, respondent answers and
-closed round, each keyed by the organisation id. Writes that depend on the open round run in
+its own module and tables: one row per organisation, respondent, respondent answers,
+closed round and target, each keyed by the organisation id. Writes that depend on the open round run in
 one ``BEGIN IMMEDIATE`` transaction with the check."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from chalicelib.organisations import Organisation, Respondent, RespondentAnswers, Round
+from chalicelib.roadmap import Target
 from chalicelib.storage import organisation_codec as codec
 
 ORGANISATION_SCHEMA = """
@@ -36,6 +37,10 @@ CREATE TABLE IF NOT EXISTS organisation_answers (
     respondent_id TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (organisation_id, round, respondent_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS organisation_targets (
+    organisation_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS organisation_rounds (
     organisation_id TEXT NOT NULL,
@@ -264,11 +269,38 @@ class SqliteOrganisations:
         return [codec.round_from_json(r[0]) for r in rows]
 
     @_faults
+    def put_target(self, organisation_id: str, target: Target) -> bool:
+        with self._write() as c:
+            if not c.execute(
+                "SELECT 1 FROM organisations WHERE id = ?", (organisation_id,)
+            ).fetchone():
+                return False
+            c.execute(
+                "INSERT OR REPLACE INTO organisation_targets (organisation_id, body)"
+                " VALUES (?, ?)",
+                (organisation_id, codec.target_to_json(target)),
+            )
+            return True
+
+    @_faults
+    def get_target(self, organisation_id: str) -> Target | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT body FROM organisation_targets WHERE organisation_id = ?",
+                (organisation_id,),
+            )
+            .fetchone()
+        )
+        return None if row is None else codec.target_from_json(row[0])
+
+    @_faults
     def delete_organisation(self, organisation_id: str) -> int:
         removed = 0
         with self._write() as c:
             for table, column in (
                 ("organisation_answers", "organisation_id"),
+                ("organisation_targets", "organisation_id"),
                 ("organisation_rounds", "organisation_id"),
                 ("organisation_respondents", "organisation_id"),
                 ("organisations", "id"),

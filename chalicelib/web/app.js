@@ -13,8 +13,10 @@ import { renderForm } from './form.js';
 import { EMBED, EMBED_VERSION, embedSecret, emitHeight } from './frame.js';
 import { entrySection } from './history.js';
 import { TEXT, t } from './i18n.js';
+import { parseOrgHash, showCreate, showOrg } from './org.js';
 import { applyBranding, applyLang, initialLang, renderLoadError } from './page.js';
 import { emitReady, loadQuestionnaire, renderIntro, setQuestionnaire, showIntro } from './questionnaire.js';
+import { parseRespondHash, showRespondent } from './respondent.js';
 import { parseResultHash, showResult } from './result.js';
 import { LANGS, state } from './state.js';
 import { clearAnswers } from './submit.js';
@@ -23,6 +25,10 @@ export async function switchLang(lang) {
   if (lang === state.lang || !LANGS.includes(lang)) return;
   applyLang(lang);
   if (state.brand) applyBranding(state.brand); // link texts
+  if (['org', 'org-new', 'respondent'].includes(state.view)) {
+    await routeOrganisation(); // reloads the view in the new language (answers kept in memory)
+    return;
+  }
   const seq = ++state.seq;
   if (state.view === 'result' && state.result) {
     await showResult(state.result.id, state.result.token, null, state.result.fresh);
@@ -51,7 +57,29 @@ export async function switchLang(lang) {
   if (state.view === 'message' && state.retry) state.retry();
 }
 
+/** #org-new, #org=<owner token>, #respond=<invite token>: the organisation pages (not in a
+ * partner's frame); true when the address was one of them. */
+async function routeOrganisation() {
+  if (EMBED) return false;
+  const org = parseOrgHash();
+  if (org === 'new') {
+    await showCreate();
+    return true;
+  }
+  if (org) {
+    await showOrg(org.token);
+    return true;
+  }
+  const invite = parseRespondHash();
+  if (invite) {
+    await showRespondent(invite);
+    return true;
+  }
+  return false;
+}
+
 export async function route() {
+  if (await routeOrganisation()) return;
   if (EMBED && !EMBED.key && !embedSecret) {
     // session flow without its client secret: nothing could be submitted
     state.view = 'message';
@@ -125,7 +153,7 @@ export function boot() {
     focusEl(target);
   });
   window.addEventListener('hashchange', () => {
-    if (parseResultHash()) route();
+    if (parseResultHash() || parseOrgHash() || parseRespondHash()) route();
   });
   window.addEventListener('popstate', onHistory);
   window.addEventListener('pagehide', flushSave);

@@ -204,3 +204,52 @@ export async function drawPairs(id, labels, before, after, beforeLabel, afterLab
     }),
   );
 }
+
+/** The history of an organisation's rounds (org.js): 0..100 scores and the peer percentile on
+ * the left axis, phase (0..7) and pyramid level (0..5) on the right; a dashed vertical line
+ * where the questionnaire version changed (`marks`: indexes of those rounds). */
+export async function drawHistory(id, labels, scoreSets, levelSets, marks, axes) {
+  const drawn = await chartFor(`#${CSS.escape(id)}`);
+  if (!drawn) return;
+  const { Chart, canvas } = drawn;
+  const palette = ['#1f5fa8', '#4C9F70', '#C77C2E', '#7E57C2', '#2E86C1', '#C0392B', '#7F8C8D', '#16a085'];
+  const warn = cssVar('--warn-line') || '#c77c2e';
+  const versionMarks = {
+    id: 'versionMarks',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales.x;
+      const { top, bottom } = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = warn;
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 2;
+      for (const i of marks) {
+        const px = x.getPixelForValue(i);
+        ctx.beginPath();
+        ctx.moveTo(px, top);
+        ctx.lineTo(px, bottom);
+        ctx.stroke();
+      }
+      ctx.restore();
+    },
+  };
+  const datasets = [
+    ...scoreSets.map((s, i) => ({ label: s.label, data: s.data, yAxisID: 'y', borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], borderDash: s.dashed ? [4, 3] : [], spanGaps: true, pointRadius: 4 })),
+    ...levelSets.map((s, i) => ({ label: s.label, data: s.data, yAxisID: 'y2', stepped: true, borderColor: i ? '#555' : '#111', backgroundColor: i ? '#555' : '#111', borderWidth: 3, pointStyle: 'rectRot', pointRadius: 5, spanGaps: true })),
+  ];
+  state.charts.push(
+    new Chart(canvas, {
+      type: 'line',
+      data: { labels, datasets },
+      options: {
+        plugins: { legend: { display: true, position: 'bottom' } },
+        scales: {
+          y: { min: 0, max: 100, position: 'left', title: { display: true, text: axes.score } },
+          y2: { min: 0, max: 7, position: 'right', ticks: { stepSize: 1 }, grid: { drawOnChartArea: false }, title: { display: true, text: axes.level } },
+        },
+      },
+      plugins: [versionMarks],
+    }),
+  );
+}

@@ -8,6 +8,7 @@ import { renderForm } from './form.js';
 import { EMBED, emit } from './frame.js';
 import { markEntry, pushSection } from './history.js';
 import { t } from './i18n.js';
+import { ot } from './orgtext.js';
 import { renderLoadError, renderLoading, setTitle } from './page.js';
 import { QUESTIONNAIRE_ID, STORE_DRAFT, qCache, state, storageGet } from './state.js';
 
@@ -126,6 +127,15 @@ export function renderIntro() {
           ? h('button', { type: 'button', class: 'btn btn-secondary', id: 'continue-btn', onclick: () => resumeDraft(saved) }, tx.continueDraft)
           : null,
       ),
+      EMBED
+        ? null
+        : h(
+            'aside',
+            { class: 'org-entry', 'aria-labelledby': 'org-entry-title' },
+            h('h2', { id: 'org-entry-title' }, ot().entryTitle),
+            h('p', {}, ot().entryText),
+            h('p', {}, h('a', { href: '#org-new', id: 'org-entry-link', class: 'btn btn-secondary' }, ot().entryLink)),
+          ),
     ),
   );
   emitReady();

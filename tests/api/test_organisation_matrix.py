@@ -66,6 +66,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", O + "/result"): owner_route(200),
     ("POST", O + "/rounds"): owner_route(201),
     ("GET", O + "/rounds"): owner_route(200),
+    ("PUT", O + "/target"): owner_route(200),
+    ("GET", O + "/roadmap"): owner_route(200),
+    ("PATCH", O + "/roadmap/steps/{qid}"): owner_route(200),
+    ("GET", O + "/roadmap/export"): owner_route(200),
+    ("GET", O + "/history"): owner_route(200),
     ("GET", "/v1/respondent"): respondent_route(200),
     ("PUT", "/v1/respondent/answers"): respondent_route(200),
     ("POST", P): {**partner_route(201), "other_partner": 201},
@@ -76,6 +81,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", P + "/{oid}/result"): partner_route(200),
     ("POST", P + "/{oid}/rounds"): partner_route(201),
     ("GET", P + "/{oid}/rounds"): partner_route(200),
+    ("PUT", P + "/{oid}/target"): partner_route(200),
+    ("GET", P + "/{oid}/roadmap"): partner_route(200),
+    ("PATCH", P + "/{oid}/roadmap/steps/{qid}"): partner_route(200),
+    ("GET", P + "/{oid}/roadmap/export"): partner_route(200),
+    ("GET", P + "/{oid}/history"): partner_route(200),
 }
 
 
@@ -122,6 +132,11 @@ class World:
         closed = services.close_round(org)
         org = services.authorize(org.id, view.token)
         services.save_answers(org, respondent, answers)
+        from chalicelib.request_models import TargetIn
+
+        app_module.container().organisation_roadmaps.set_target(
+            org, TargetIn(phase=4, tier="formation")
+        )
         assert view.token is not None
         return view.token, invite, closed.result_token
 
@@ -149,18 +164,29 @@ class World:
         owner, invite, result = self.organisation(self.a_id)
         oid = owner.split(".")[0]
         body: Any = None
-        if method in ("POST", "PUT"):
-            if path.endswith("/organisations"):
+        headers = self.headers(caller, owner, invite, result)
+        if path.endswith("/roadmap/export"):
+            path += "?format=xlsx"
+            headers["Accept"] = (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+        if method == "PATCH":
+            body = {"owner": "Leitung Service", "due_quarter": "2027-Q3"}
+        elif method in ("POST", "PUT"):
+            if path.endswith("/target"):
+                body = {"phase": 3, "dimensions": {"crisis": 60}}
+            elif path.endswith("/organisations"):
                 body = {"name": "New", "profile": dict(orgs.CONTEXT)}
             elif path.endswith("/respondents"):
                 body = {"role": "service", "sections": ["listening"]}
             elif path.endswith("/answers"):
                 body = {"answers": {}}
+        qid = self.q.scored_questions[0].id
         return self.client.http.request(
             method,
-            path.replace("{oid}", oid),
+            path.replace("{oid}", oid).replace("{qid}", qid),
             body=json.dumps(body).encode() if body is not None else b"",
-            headers=self.headers(caller, owner, invite, result),
+            headers=headers,
         )
 
 

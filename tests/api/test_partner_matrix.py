@@ -117,6 +117,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/organisations/{oid}/result"): dict.fromkeys(CALLERS, 401),
     ("POST", "/v1/organisations/{oid}/rounds"): dict.fromkeys(CALLERS, 401),
     ("GET", "/v1/organisations/{oid}/rounds"): dict.fromkeys(CALLERS, 401),
+    ("PUT", "/v1/organisations/{oid}/target"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/organisations/{oid}/roadmap"): dict.fromkeys(CALLERS, 401),
+    ("PATCH", "/v1/organisations/{oid}/roadmap/steps/{qid}"): dict.fromkeys(
+        CALLERS, 401
+    ),
+    ("GET", "/v1/organisations/{oid}/roadmap/export"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/v1/organisations/{oid}/history"): dict.fromkeys(CALLERS, 401),
     ("GET", "/v1/respondent"): dict.fromkeys(CALLERS, 401),
     ("PUT", "/v1/respondent/answers"): dict.fromkeys(CALLERS, 401),
     # partner A manages the organisation; B's key (every scope) meets an unknown one
@@ -133,6 +140,23 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ),
     ("POST", "/v1/partner/organisations/{oid}/rounds"): partner(
         "organisations", 201, 404
+    ),
+    ("PUT", "/v1/partner/organisations/{oid}/target"): partner(
+        "organisations", 200, 404
+    ),
+    ("GET", "/v1/partner/organisations/{oid}/roadmap"): partner(
+        "organisations", 200, 404
+    ),
+    ("PATCH", "/v1/partner/organisations/{oid}/roadmap/steps/{qid}"): partner(
+        "organisations", 200, 404
+    ),
+    # sent without an Accept header: the managing partner, once authorised, gets the 406
+    # (the organisation matrix downloads the file with Accept); everybody else 403/404
+    ("GET", "/v1/partner/organisations/{oid}/roadmap/export"): partner(
+        "organisations", 406, 404
+    ),
+    ("GET", "/v1/partner/organisations/{oid}/history"): partner(
+        "organisations", 200, 404
     ),
     ("GET", "/v1/partner/organisations/{oid}/rounds"): partner(
         "organisations", 200, 404
@@ -235,6 +259,9 @@ class World:
         services.organisations.save_answers(
             org, respondent, RespondentAnswersIn(answers=answers, submit=True)
         )
+        from chalicelib.request_models import TargetIn
+
+        services.organisation_roadmaps.set_target(org, TargetIn(phase=4))
         return org.id
 
     def request(self, caller: str, method: str, path: str) -> Any:
@@ -285,14 +312,21 @@ class World:
             finally:
                 if not self.service.store.get_partner_key(rec.key_id).revoked:
                     self.ps.revoke(rec.key_id)
+        path = path.replace("/steps/{qid}", "/steps/" + self.q.scored_questions[0].id)
         path = path.replace("{qid}", "smm").replace("{version}", "1.0.0")
         path = path.replace("{name}", "app.js").replace("{asset}", "docs.js")
         if path.endswith("/report"):
             path += "?format=csv"
         if path == "/embed":
             path += "?key=" + self.keys["publishable"]
-        if method in ("POST", "PUT"):
-            if path.endswith("/exports"):
+        if path.endswith("/roadmap/export"):
+            path += "?format=pdf"
+        if method == "PATCH":
+            body = {"owner": "Matrix", "due_quarter": "2027-Q1"}
+        elif method in ("POST", "PUT"):
+            if path.endswith("/target"):
+                body = {"phase": 3}
+            elif path.endswith("/exports"):
                 aid = self.partner_assessment()
                 body = {"kind": "assessments", "assessment_ids": [aid], "format": "csv"}
             elif "/drafts" in path:

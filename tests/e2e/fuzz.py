@@ -96,6 +96,7 @@ def _resources(base: str, key: str) -> dict[str, Any]:
         "previous_token": earlier["token"],
         "partner_aid": own["id"],
         "did": draft["id"],
+        "step_qid": next(iter(scored)),  # a scored question: a roadmap step's id
     }
 
 
@@ -116,6 +117,10 @@ def config_file(base_config: Path, out: Path, res: dict[str, Any]) -> Path:
 [[operations]]
 include-path-regex = "^/v1/partner/"
 parameters = {{ "path.aid" = {_toml(res["partner_aid"])} }}
+
+[[operations]]
+include-path-regex = "/roadmap/steps/"
+parameters = {{ "path.qid" = {_toml(res["step_qid"])} }}
 
 [[operations]]
 include-path-regex = "^/v1/assessments/"

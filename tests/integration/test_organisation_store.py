@@ -269,3 +269,29 @@ def test_an_erasure_that_stops_part_way_can_be_repeated(dynamo_store) -> None:  
     assert dynamo_store.delete_organisation(o.id) == 2
     assert dynamo_store.get_organisation(o.id) is None
     assert dynamo_store.list_respondents(o.id) == []
+
+
+def test_a_target_is_stored_replaced_and_erased_with_its_organisation(store) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.roadmap import Assignment, Target
+
+    o, other = org(41), org(42)
+    assert store.create_organisation(o) and store.create_organisation(other)
+    assert store.get_target(o.id) is None
+    first = Target(phase=4, tier="formation", dimensions={"crisis": 70})
+    assert store.put_target(o.id, first)
+    assert store.get_target(o.id) == first
+    second = Target(
+        tier="safety",
+        start_quarter="2027-Q2",
+        pace=2,
+        assignments={"goals_alignment": Assignment("Leitung", "2027-Q4")},
+    )
+    assert store.put_target(o.id, second)  # replaces the first
+    assert store.get_target(o.id) == second
+    assert store.put_target(other.id, first)
+    assert store.delete_organisation(o.id) >= 2
+    assert store.get_target(o.id) is None
+    assert not store.put_target(o.id, first)  # erased: no target without organisation
+    assert store.get_target(o.id) is None
+    assert store.get_target(other.id) == first  # another organisation's stays
+    assert not store.put_target(org(43).id, first)  # never created

@@ -5,7 +5,8 @@ another's. Items (``body``: the JSON of organisation_codec.py):
 - ``O``: the organisation, with ``current_round`` (N) as its own attribute for conditions;
 - ``R#<respondent id>``: a respondent (role, owned sections, hash of the invite token);
 - ``A#<round, 6 digits>#<respondent id>``: a respondent's answers in a round;
-- ``N#<round, 6 digits>``: a closed round.
+- ``N#<round, 6 digits>``: a closed round;
+- ``T``: the target with the roadmap steps' owners and due quarters.
 
 Answers are written in a transaction with a ConditionCheck that the round is still open;
 closing a round advances ``current_round`` conditionally and puts the round item in the same
@@ -18,11 +19,13 @@ from typing import Any
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from chalicelib.organisations import Organisation, Respondent, RespondentAnswers, Round
+from chalicelib.roadmap import Target
 from chalicelib.storage import organisation_codec as codec
 from chalicelib.storage.dynamodb.client import Cancelled, Table, error_code
 from chalicelib.storage.dynamodb.keys import Key, key, s
 
 ORGANISATION_SK = "O"
+TARGET_SK = "T"
 
 
 def organisation_pk(organisation_id: str) -> str:
@@ -45,6 +48,10 @@ def answers_key(organisation_id: str, round_number: int, respondent_id: str) -> 
 
 def round_key(organisation_id: str, round_number: int) -> Key:
     return key(organisation_pk(organisation_id), f"N#{round_number:06d}")
+
+
+def target_key(organisation_id: str) -> Key:
+    return key(organisation_pk(organisation_id), TARGET_SK)
 
 
 def partner_copy_key(partner_id: str, organisation_id: str) -> Key:
@@ -254,6 +261,31 @@ class OrganisationsMixin(Table):
             codec.round_from_json(item["body"]["S"])
             for item in self._query_partition(organisation_pk(organisation_id), "N#")
         ]
+
+    def put_target(self, organisation_id: str, target: Target) -> bool:
+        # conditional on the organisation being open (not erased, not being erased)
+        try:
+            self._transact(
+                [
+                    self._org_exists(organisation_id),
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                **target_key(organisation_id),
+                                "body": s(codec.target_to_json(target)),
+                            },
+                        }
+                    },
+                ]
+            )
+        except Cancelled:
+            return False
+        return True
+
+    def get_target(self, organisation_id: str) -> Target | None:
+        item = self._get(target_key(organisation_id))
+        return None if item is None else codec.target_from_json(item["body"]["S"])
 
     def delete_organisation(self, organisation_id: str) -> int:
         # close the organisation to writes first (current_round 0: every write of a
