@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.partners import PartnerService
     from chalicelib.questionnaire import Catalog
     from chalicelib.ratelimit import RateLimiter
+    from chalicelib.release_service import ReleaseService
     from chalicelib.storage import Store
     from chalicelib.webhooks import Sender, WebhookService
 
@@ -104,6 +105,13 @@ class Container:
         from chalicelib.assessments import AssessmentService
 
         return AssessmentService(self.store, self.catalog, self.settings, self.clock)
+
+    @cached_property
+    def releases(self) -> ReleaseService:
+        """Publishing benchmark releases and reading the latest (issue 15)."""
+        from chalicelib.release_service import ReleaseService
+
+        return ReleaseService(self.store, self.catalog, self.settings, self.clock)
 
     @cached_property
     def benchmarks(self) -> BenchmarkService:
