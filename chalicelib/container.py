@@ -119,7 +119,7 @@ class Container:
         from chalicelib.benchmarks import BenchmarkService
 
         return BenchmarkService(
-            self.assessments, self.store, self.catalog, self.settings
+            self.assessments, self.store, self.catalog, self.settings, self.releases
         )
 
     @cached_property
