@@ -391,6 +391,12 @@ class PopulationOut(_Out):
 
 
 class BenchmarkOut(_Out):
+    """Benchmark figures from the latest benchmark release of the source and questionnaire
+    version (``release``; ``status`` ``no_release`` and no figures before the first): n as
+    bands, whole numbers, histograms as whole-percent shares, percentile ranks against the
+    release. Figures change only when a release is published, and a cohort's only after k
+    organisations joined, left or changed (docs/RELEASES.md)."""
+
     questionnaire: QuestionnaireRef
     source: Literal["real", "reference"]
     source_label: str

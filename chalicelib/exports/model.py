@@ -287,7 +287,7 @@ class FallbackStep:
 class CohortInfo:
     """Which cohort an assessment was compared with, and under which rules."""
 
-    status: str  # released / below_threshold / no_data / suppressed_differencing
+    status: str  # released / below_threshold / no_data / suppressed_complement / ...
     key: str | None  # None when nothing could be released
     label: str | None
     n: str | None  # n band
