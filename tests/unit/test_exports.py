@@ -374,7 +374,7 @@ def test_xlsx_in_german(exports, seeded, client_rec) -> None:  # type: ignore[no
     assert wb.sheetnames[0] == "Übersicht" and wb.sheetnames[-1] == "Methodik"
     assert wb["Vergleich"]["C1"].value == "Perzentilrang"
     methods = " ".join(str(r[1]) for r in wb["Methodik"].iter_rows(values_only=True))
-    assert "Referenz (synthetisch)" in methods and "Differenzschutz" in methods
+    assert "Referenz (synthetisch)" in methods and "Schutz der Restgruppe" in methods
 
 
 def test_pdf_report_equals_the_comparison(exports, seeded, client_rec) -> None:  # type: ignore[no-untyped-def]
