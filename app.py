@@ -1,5 +1,5 @@
 """The Chalice app: the three blueprints (chalicelib/routes: public, partner, pages), the
-scheduled webhook delivery and Lambda's init phase. The services come from one lazily built
+scheduled webhook delivery, the scheduled benchmark release and Lambda's init phase. The services come from one lazily built
 container (chalicelib/container.py, held by chalicelib/routes/common.py); tests install their
 own with ``use_container``."""
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate
 
+from chalicelib.config import release_schedule
 from chalicelib.routes.common import (
     ANY_TYPE,
     View,
@@ -66,6 +67,13 @@ def deliver_webhooks(event: Any) -> dict[str, int]:
     }
 
 
+@app.schedule(release_schedule(), name="publish_releases")
+def publish_releases(event: Any) -> dict[str, Any]:
+    """Publishes the benchmark releases (RELEASE_SCHEDULE, default hourly): folds what is
+    pending, then a privacy-checked release per grid (chalicelib/release_service.py)."""
+    return container().releases.publish().as_json()
+
+
 # --- Lambda's init phase ---
 def _lambda_init() -> None:
     """Build in Lambda's init phase what the first request would otherwise build: the service
@@ -94,5 +102,6 @@ __all__ = [
     "deliver_webhooks",
     "installed_container",
     "partner_key",  # Lambda's handler of the authorizer: app.partner_key
+    "publish_releases",
     "use_container",
 ]

@@ -1,14 +1,19 @@
 """Benchmark use cases: cohort statistics, comparing an assessment with its peers, progress
-between linked assessments. Reads cost O(1) items: the 8 roll-ups of one cohort (the global one
-summed over its write shards), never a scan of submissions. No scipy here."""
+between linked assessments, consultant statistics. Every published figure comes from the
+latest benchmark release of its grid (docs/RELEASES.md): a read costs two items (the
+grid's latest pointer and header, then the fallback chain's cells in one request), never a
+scan of submissions or a read of aggregates. Every answer names its release. No scipy
+here."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from chalicelib import cohorts, histograms, privacy
+from chalicelib import privacy
+from chalicelib.aggregation import CellKey, Grid
 from chalicelib.assessments import AssessmentService
 from chalicelib.cohorts import ALL, Cohort
 from chalicelib.config import Settings
@@ -18,9 +23,20 @@ from chalicelib.records import (
     POPULATION_ALL,
     POPULATION_USERS,
     POPULATIONS,
-    Aggregate,
     AssessmentRecord,
-    shard_index,
+)
+from chalicelib.release_service import NO_RELEASE, ReleaseInfo
+from chalicelib.releases import (
+    WITHHELD,
+    MetricFigures,
+    Release,
+    ReleasedCell,
+    band_edges,
+    n_band,
+    n_band_floor,
+    rank_against_release,
+    released_histogram,
+    released_quantiles,
 )
 from chalicelib.results import (
     CohortComparison,
@@ -36,7 +52,10 @@ from chalicelib.results import (
     Progress,
     Summary,
 )
-from chalicelib.storage import Store
+from chalicelib.storage import AggregateStore, Store
+
+if TYPE_CHECKING:
+    from chalicelib.release_service import ReleaseService
 
 SOURCES = ("real", "reference")
 # Benchmarks compare with organisations that use social media by default: the population the
@@ -54,27 +73,6 @@ def parse_population(value: str | None, pointer: str = "/query/population") -> s
             [(pointer, f"{value!r} is not a population; one of users, all")],
         )
     return p
-
-
-@dataclass
-class Lattice:
-    """Aggregates of a cohort and all its roll-ups from one source and population, and for a
-    sub-population the counts of the same cohorts in ``all`` (``outer``, for differencing)."""
-
-    source: str
-    aggregates: dict[Cohort, Aggregate]
-    population: str = POPULATION_ALL
-    outer: dict[Cohort, int] | None = None
-
-    def counts(self) -> dict[Cohort, int]:
-        return {c: a.count for c, a in self.aggregates.items()}
-
-
-def _sum(aggs: list[Aggregate]) -> Aggregate:
-    total = Aggregate()
-    for a in aggs:
-        total.add(a)
-    return total
 
 
 def cohort_values(q: Questionnaire) -> dict[str, set[str]]:
@@ -107,9 +105,63 @@ def parse_cohort(
     return Cohort(values["industry"], values["size"], values["region"])
 
 
+STEP_REASONS = {
+    privacy.RELEASED: "released",
+    privacy.NO_DATA: "no submissions in this cohort",
+    privacy.BELOW_THRESHOLD: "fewer than {k} organisations",
+    privacy.COMPLEMENT: "suppressed so that no group of fewer than {k} organisations"
+    " follows from other released cohorts by subtraction",
+    WITHHELD: "withheld until {k} organisations have joined, left or changed since its"
+    " last release",
+    NO_RELEASE: "no benchmark release has been published yet",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The release and cell a benchmark answer uses: the fallback chain's cells looked up in
+    the latest release of one source (``cell`` is the first released one, or None)."""
+
+    source: str
+    population: str
+    release: Release | None  # the latest release, holding only the chain's cells
+    info: ReleaseInfo | None
+    cell: ReleasedCell | None
+    chosen: privacy.Release | None
+    steps: list[privacy.Release]
+    why: str
+
+
+def summary_of(metric: str, f: MetricFigures, k: int) -> Summary:
+    """Released statistics of one metric: n as a band, the mean and the quantiles as whole
+    numbers, the histogram as whole-percent shares (docs/RELEASES.md, "Rounding")."""
+    q = released_quantiles(metric, f)
+    return Summary(
+        n=n_band(f.n, k),
+        mean=f.mean,
+        p10=q["p10"],
+        p25=q["p25"],
+        median=q["median"],
+        p75=q["p75"],
+        p90=q["p90"],
+        histogram={
+            label: share
+            for (_, _, label), share in zip(band_edges(metric), f.shares, strict=True)
+        },
+    )
+
+
+def metric_statistics(metric: str, cell: ReleasedCell, k: int) -> MetricStatistics:
+    f = cell.metrics.get(metric)
+    if isinstance(f, MetricFigures):
+        return MetricStatistics(metric, summary_of(metric, f, k), privacy.RELEASED)
+    return MetricStatistics(metric, None, f or privacy.NO_DATA)
+
+
 class BenchmarkService:
-    """Benchmark use cases over the store's roll-ups; ``assessments`` authorises the caller of
-    an assessment's comparison or progress and looks questionnaires up by request."""
+    """Benchmark use cases over the latest benchmark releases (never the aggregates):
+    ``releases`` reads them, ``assessments`` authorises the caller of an assessment's
+    comparison or progress and looks questionnaires up by request."""
 
     def __init__(
         self,
@@ -117,11 +169,17 @@ class BenchmarkService:
         store: Store,
         catalog: Catalog,
         settings: Settings,
+        releases: ReleaseService | None = None,
     ) -> None:
         self.assessments = assessments
         self.store = store
         self.catalog = catalog
         self.settings = settings
+        if releases is None:
+            from chalicelib.release_service import ReleaseService
+
+            releases = ReleaseService(store, catalog, settings, assessments.clock)
+        self.releases = releases
 
     def questionnaire(
         self, qid: str, version: str | None, language: str
@@ -131,57 +189,6 @@ class BenchmarkService:
 
     def questionnaire_of(self, rec: AssessmentRecord) -> Questionnaire:
         return self.assessments.questionnaire_of(rec)
-
-    # --- reading aggregates -------------------------------------------------------------
-    def _aggregates(
-        self,
-        q: Questionnaire,
-        cohort: Cohort,
-        source: str,
-        populations: tuple[str, ...],
-    ) -> dict[str, dict[Cohort, Aggregate]]:
-        """The cohort's roll-ups in each population, read in one request. The global one is
-        the sum of every shard item stored, whatever GLOBAL_SHARDS wrote them (the setting
-        only picks the shards of new submissions), so changing it never hides one."""
-        wanted = cohort.generalisations()
-        read = self.store.read_populations(
-            source,
-            q.id,
-            q.version,
-            [c.key for c in wanted if not c.is_global],
-            populations,
-            sharded=[cohorts.GLOBAL.key],
-        )
-        out: dict[str, dict[Cohort, Aggregate]] = {}
-        for population, raw in read.items():
-            aggs: dict[Cohort, Aggregate] = {}
-            for c in wanted:
-                if c.is_global:
-                    parts = [
-                        a for k, a in raw.items() if shard_index(k, c.key) is not None
-                    ]
-                else:
-                    parts = [raw[c.key]] if c.key in raw else []
-                aggs[c] = _sum(parts)
-            out[population] = aggs
-        return out
-
-    def lattice(
-        self,
-        q: Questionnaire,
-        cohort: Cohort,
-        source: str,
-        population: str = POPULATION_ALL,
-    ) -> Lattice:
-        """The cohort's roll-ups in one population; for ``users`` also the counts of the same
-        cohorts in ``all`` (as many items more, in the same request), for the differencing
-        rule."""
-        if population == POPULATION_ALL:
-            aggs = self._aggregates(q, cohort, source, (POPULATION_ALL,))
-            return Lattice(source, aggs[POPULATION_ALL], population)
-        both = self._aggregates(q, cohort, source, (population, POPULATION_ALL))
-        outer = {c: a.count for c, a in both[POPULATION_ALL].items()}
-        return Lattice(source, both[population], population, outer)
 
     def source_param(self, source: str | None) -> str:
         """The ``source`` query parameter checked: auto, real or reference (if enabled)."""
@@ -198,21 +205,61 @@ class BenchmarkService:
             )
         return s
 
+    # --- reading the latest release -----------------------------------------------------
+    def lookup(
+        self,
+        q: Questionnaire,
+        cohorts_: list[Cohort],
+        source: str,
+        population: str,
+    ) -> tuple[Release | None, ReleaseInfo | None]:
+        """The named cells of the latest release of (source, questionnaire version), read in
+        one request, as a partial ``Release`` (None when the grid has no release yet)."""
+        grid = Grid(source, q.id, q.version)
+        keys = [CellKey(population, c) for c in cohorts_]
+        head, cells = self.releases.cells(grid, keys)
+        if head is None:
+            return None, None
+        return (
+            Release(head.id, head.created_at, head.k, cells, grid),
+            self.releases.info(head),
+        )
+
+    def _steps(
+        self, release: Release | None, chain: list[Cohort], population: str
+    ) -> tuple[privacy.Release | None, list[privacy.Release]]:
+        k = release.k if release is not None else self.settings.k_min
+        steps: list[privacy.Release] = []
+        for c in chain:
+            if release is None:
+                status = NO_RELEASE
+            else:
+                status = release.cell(CellKey(population, c)).status
+            cell = release.released(CellKey(population, c)) if release else None
+            step = privacy.Release(
+                c,
+                status,
+                n_band(cell.n, k) if cell else None,
+                STEP_REASONS.get(status, status).format(k=k),
+            )
+            steps.append(step)
+            if cell is not None:
+                return step, steps
+        return None, steps
+
     def _choose(
         self, q: Questionnaire, cohort: Cohort, source: str, population: str
-    ) -> tuple[Lattice, privacy.Release | None, list[privacy.Release], str]:
-        """Pick source and cohort. ``auto`` uses real submissions when any cohort of the
-        fallback chain can be released from them, and says so; otherwise the reference."""
-        k = self.settings.k_min
+    ) -> Choice:
+        """Pick source and cohort. ``auto`` uses real submissions when their latest release
+        has a cohort of the fallback chain released, and says so; otherwise the reference."""
         candidates = [source] if source != "auto" else ["real", "reference"]
         if source == "auto" and not self.settings.reference:
             candidates = ["real"]
-        last: (
-            tuple[Lattice, privacy.Release | None, list[privacy.Release], str] | None
-        ) = None
+        chain = privacy.fallback_chain(cohort)
+        last: Choice | None = None
         for i, src in enumerate(candidates):
-            lat = self.lattice(q, cohort, src, population)
-            chosen, steps = privacy.choose(cohort, lat.counts(), k, lat.outer)
+            release, info = self.lookup(q, chain, src, population)
+            chosen, steps = self._steps(release, chain, population)
             if source == "auto":
                 why = (
                     "real submissions are used where a cohort is large enough"
@@ -222,11 +269,38 @@ class BenchmarkService:
                 )
             else:
                 why = f"{src} requested"
-            last = (lat, chosen, steps, why)
+            cell = (
+                release.released(CellKey(population, chosen.cohort))
+                if release is not None and chosen is not None
+                else None
+            )
+            last = Choice(src, population, release, info, cell, chosen, steps, why)
             if chosen is not None or i == len(candidates) - 1:
                 break
         assert last is not None
         return last
+
+    def _frame(self, q: Questionnaire, requested: Cohort, choice: Choice) -> Frame:
+        if choice.chosen is not None:
+            status = privacy.RELEASED
+        elif choice.release is None:
+            status = NO_RELEASE
+        else:
+            status = privacy.overall_status(choice.steps)
+        cell = choice.cell
+        return Frame(
+            questionnaire=q,
+            source=choice.source,
+            source_reason=choice.why,
+            population=choice.population,
+            status=status,
+            k_min=choice.release.k if choice.release else self.settings.k_min,
+            requested=requested,
+            chosen=choice.chosen,
+            fallback=tuple(choice.steps),
+            months=cell.months if cell else None,
+            release=choice.info,
+        )
 
     # --- cohort statistics --------------------------------------------------------------
     def cohort_statistics(
@@ -236,13 +310,14 @@ class BenchmarkService:
         params: dict[str, str] | None,
         language: str,
     ) -> CohortStatistics:
-        q, frame, agg = self.released(qid, version, params, language)
+        q, frame, choice = self.released(qid, version, params, language)
         metrics: tuple[MetricStatistics, ...] = ()
-        if agg is not None:
+        if choice.cell is not None:
+            k = frame.k_min
             metrics = tuple(
-                self.metric_statistics(m, agg)
+                metric_statistics(m, choice.cell, k)
                 for m in q.metric_names()
-                if m in agg.bins
+                if m in choice.cell.metrics
             )
         return CohortStatistics(frame, metrics)
 
@@ -252,46 +327,16 @@ class BenchmarkService:
         version: str | None,
         params: dict[str, str] | None,
         language: str,
-    ) -> tuple[Questionnaire, Frame, Aggregate | None]:
-        """The questionnaire, the frame (source, cohort used, fallback steps) and the
-        aggregate of the released cohort (None when nothing may be released)."""
+    ) -> tuple[Questionnaire, Frame, Choice]:
+        """The questionnaire, the frame (source, cohort used, fallback steps, release) and
+        the choice (its ``cell`` is None when nothing is released)."""
         q = self.questionnaire(qid, version, language)
         params = params or {}
         cohort = parse_cohort(params, q)
         source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
-        lat, chosen, steps, why = self._choose(q, cohort, source, population)
-        frame = self._frame(q, lat, cohort, chosen, steps, why)
-        return q, frame, (lat.aggregates[chosen.cohort] if chosen else None)
-
-    def _frame(
-        self,
-        q: Questionnaire,
-        lat: Lattice,
-        requested: Cohort,
-        chosen: privacy.Release | None,
-        steps: list[privacy.Release],
-        why: str,
-    ) -> Frame:
-        agg = lat.aggregates[chosen.cohort] if chosen else None
-        months = sorted(m for m, v in (agg.months if agg else {}).items() if v > 0)
-        return Frame(
-            questionnaire=q,
-            source=lat.source,
-            source_reason=why,
-            population=lat.population,
-            status=privacy.RELEASED if chosen else privacy.overall_status(steps),
-            k_min=self.settings.k_min,
-            requested=requested,
-            chosen=chosen,
-            fallback=tuple(steps),
-            months=(months[0], months[-1]) if months else None,
-        )
-
-    def metric_statistics(self, metric: str, agg: Aggregate) -> MetricStatistics:
-        """One metric's released statistics (None below k)."""
-        s = Summary.of(histograms.summary(agg.bins.get(metric, ()), metric))
-        return MetricStatistics(metric, s if s.n >= self.settings.k_min else None)
+        choice = self._choose(q, cohort, source, population)
+        return q, self._frame(q, cohort, choice), choice
 
     # --- one assessment against its peers -----------------------------------------------
     def compare(
@@ -312,7 +357,9 @@ class BenchmarkService:
 
     def _compare(
         self, rec: AssessmentRecord, params: dict[str, str] | None, language: str
-    ) -> tuple[Comparison, Aggregate | None]:
+    ) -> tuple[Comparison, Choice]:
+        """The record's scores ranked against the latest release (``rank_against_release``:
+        whole-percent mid-ranks in the released shares)."""
         q = self.assessments.questionnaire_of(rec)
         params = dict(params or {})
         own = {"industry": rec.industry, "size": rec.size, "region": rec.region}
@@ -321,41 +368,58 @@ class BenchmarkService:
         cohort = parse_cohort(params, q)
         source = self.source_param(params.get("source"))
         population = parse_population(params.get("population"))
-        lat, chosen, steps, why = self._choose(q, cohort, source, population)
-        frame = self._frame(q, lat, cohort, chosen, steps, why)
-        if chosen is None:
-            return Comparison(frame, rec.id, (), None, None), None
-        agg = lat.aggregates[chosen.cohort]
+        choice = self._choose(q, cohort, source, population)
+        frame = self._frame(q, cohort, choice)
+        cell, release = choice.cell, choice.release
+        if cell is None or release is None or choice.chosen is None:
+            return Comparison(frame, rec.id, (), None, None), choice
+        k = release.k
         metrics: list[MetricComparison] = []
         for m in q.metric_names():
-            if m not in rec.metrics or m not in agg.bins:
+            if m not in rec.metrics or m not in cell.metrics:
                 continue
-            stats = self.metric_statistics(m, agg)
+            stats = metric_statistics(m, cell, k)
             value = rec.metrics[m]
             s = stats.summary
             if s is not None and s.median is not None and s.p75 is not None:
-                rank = histograms.percentile_rank(agg.bins[m], value)
+                rank = rank_against_release(
+                    release, choice.chosen.cohort, m, value, population
+                )
                 metrics.append(
                     MetricComparison(
-                        stats,
-                        value,
-                        None if rank is None else round(rank, 1),
-                        value - s.median,
-                        value - s.p75,
+                        stats, value, rank, value - s.median, value - s.p75
                     )
                 )
             else:
                 metrics.append(MetricComparison(stats, value, None, None, None))
-        phases = histograms.banded(agg.bins.get("phase", ()), "phase")
-        levels = histograms.banded(agg.bins.get("pyramid_level", ()), "pyramid_level")
-        names = ["none"] + [t.id for t in q.tiers]
-        pyramid = {names[int(k)]: v for k, v in levels.items()}
-        return Comparison(frame, rec.id, tuple(metrics), phases, pyramid), agg
+        phase, level = cell.figures("phase"), cell.figures("pyramid_level")
+        phases = summary_of("phase", phase, k).histogram if phase else None
+        pyramid = None
+        if level is not None:
+            names = ["none"] + [t.id for t in q.tiers]
+            shares = summary_of("pyramid_level", level, k).histogram
+            pyramid = {names[int(b)]: v for b, v in shares.items()}
+        return Comparison(frame, rec.id, tuple(metrics), phases, pyramid), choice
 
     # --- reference cohort ---------------------------------------------------------------
     def reference_size(self, q: Questionnaire, population: str = POPULATION_ALL) -> int:
-        aggs = self._aggregates(q, Cohort(), "reference", (population,))
-        return aggs[population][Cohort()].count
+        """Organisations in the stored reference cohort (its cell aggregate, not a release:
+        for seeding)."""
+        if not hasattr(self.store, "read_grid"):  # no AggregateStore yet (DynamoDB)
+            from chalicelib.cohorts import read_keys
+
+            rows = self.store.read_cohorts(
+                "reference",
+                q.id,
+                q.version,
+                read_keys([Cohort()], 64),
+                population=population,
+            )
+            return sum(a.count for a in rows.values())
+        store = cast(AggregateStore, self.store)
+        cells = store.read_grid(Grid("reference", q.id, q.version))
+        state = cells.get(CellKey(population, Cohort()))
+        return state.count if state is not None else 0
 
     def seed_reference(
         self,
@@ -366,15 +430,19 @@ class BenchmarkService:
         replace: bool = False,
     ) -> int:
         """Load the synthetic reference cohort (populations ``all`` and ``users``) unless it
-        is there already; returns how many synthetic organisations were added (0 when already
-        seeded). A reference stored before populations existed (counted in ``all``, nothing
-        in ``users``) is replaced, and so is any reference with ``replace`` (after a new
-        ``reference.GENERATOR_VERSION``): its aggregates are deleted first, so re-seeding
-        never counts an organisation twice."""
+        is there already, and publish a release of it, so a fresh installation shows the
+        labelled reference cohort at once; returns how many synthetic organisations were
+        added (0 when already seeded). A reference stored before populations existed
+        (counted in ``all``, nothing in ``users``) is replaced, and so is any reference with
+        ``replace`` (after a new ``reference.GENERATOR_VERSION``): its aggregates are
+        deleted first, so re-seeding never counts an organisation twice."""
         from chalicelib import reference
 
+        grid = Grid("reference", q.id, q.version)
         stored = self.reference_size(q)
         if stored > 0 and self.reference_size(q, POPULATION_USERS) > 0 and not replace:
+            if self.releases.latest(grid) is None and not self.releases.missing():
+                self.releases.publish(grids=[grid])
             return 0
         population = list(reference.generate(q, n, seed))
         cons = reference.contributions(
@@ -383,6 +451,8 @@ class BenchmarkService:
         if stored > 0 or replace:
             self.store.clear_aggregates("reference", q.id, q.version)
         self.store.bulk_load([], cons)
+        if not self.releases.missing():  # a store that cannot publish yet: no release
+            self.releases.publish(grids=[grid])
         return len(cons)
 
     # --- progress over time -------------------------------------------------------------
@@ -395,7 +465,7 @@ class BenchmarkService:
         partner_id: str | None = None,
     ) -> Progress:
         """Change per metric since the linked previous assessment, and the movement in the
-        peer ranking (both values ranked in the same current cohort)."""
+        peer ranking (both values ranked against the same latest release)."""
         rec = self.assessments.authorize(assessment_id, token, partner_id)
         q = self.assessments.questionnaire_of(rec)
         # the parameters are checked even when there is nothing to compare
@@ -410,28 +480,19 @@ class BenchmarkService:
         # stored results are never re-scored to the other version
         prev_q = self.assessments.questionnaire_of(prev)
         comparable = frozenset(comparable_metrics(prev_q, q))
-        comparison, agg = self._compare(rec, params, language)
-        hists = agg.histograms if agg is not None else {}
+        comparison, choice = self._compare(rec, params, language)
         changes = []
         for m in q.metric_names():
             if m not in rec.metrics or m not in prev.metrics:
                 continue
             before, after = prev.metrics[m], rec.metrics[m]
-            h = hists.get(m)
-            if h and histograms.hist_count(h) >= self.settings.k_min:
-                pb, pa = (
-                    histograms.percentile_rank(h, before),
-                    histograms.percentile_rank(h, after),
-                )
-                change = MetricChange(
-                    m,
-                    before,
-                    after,
-                    m in comparable,
-                    True,
-                    None if pb is None else round(pb, 1),
-                    None if pa is None else round(pa, 1),
-                )
+            pb = pa = None
+            if choice.release is not None and choice.chosen is not None:
+                cohort, pop = choice.chosen.cohort, choice.population
+                pb = rank_against_release(choice.release, cohort, m, before, pop)
+                pa = rank_against_release(choice.release, cohort, m, after, pop)
+            if pb is not None and pa is not None:
+                change = MetricChange(m, before, after, m in comparable, True, pb, pa)
             else:
                 change = MetricChange(m, before, after, m in comparable, False)
             changes.append(change)
@@ -439,7 +500,9 @@ class BenchmarkService:
 
 
 class ConsultantStatistics:
-    """scipy-backed analytics over released cohorts (lazy import of chalicelib.stats)."""
+    """scipy-backed analytics over released cohorts (lazy import of chalicelib.stats). Every
+    input is a released histogram (``released_histogram``: the n band's floor spread over
+    the released shares), never an aggregate, so nothing here is finer than the release."""
 
     def __init__(self, benchmarks: BenchmarkService) -> None:
         self.benchmarks = benchmarks
@@ -455,19 +518,37 @@ class ConsultantStatistics:
 
         b = self.benchmarks
         value = _int_param(params or {}, "value")
-        q, frame, agg = b.released(qid, version, params, language)
-        if agg is None:
+        q, frame, choice = b.released(qid, version, params, language)
+        cell, release = choice.cell, choice.release
+        if cell is None or release is None or choice.chosen is None:
             return ConsultantCohortStatistics(frame, ())
+        k = release.k
         metrics: list[MetricConfidence] = []
         for m in q.metric_names():
-            h = agg.histograms.get(m)
-            if not h or histograms.hist_count(h) < b.settings.k_min:
+            f = cell.figures(m)
+            if f is None:
                 continue
+            h = released_histogram(m, f, k)
+            rank_ci: dict[str, Any] | None = None
+            if value is not None:
+                rank = rank_against_release(
+                    release, choice.chosen.cohort, m, value, choice.population
+                )
+                if rank is not None:
+                    ci = stats.wilson_interval(rank / 100, n_band_floor(f.n, k))
+                    rank_ci = {
+                        **ci,
+                        "rank": rank,
+                        "low": math.floor(ci["low"]),
+                        "high": math.ceil(ci["high"]),
+                        "method": "Wilson score interval around the rank against the"
+                        " release, n the floor of its band",
+                    }
             metrics.append(
                 MetricConfidence(
-                    b.metric_statistics(m, agg),
-                    stats.median_ci(h),
-                    None if value is None else stats.percentile_rank_ci(h, value),
+                    metric_statistics(m, cell, k),
+                    _banded_ci(m, stats.median_ci(h)),
+                    rank_ci,
                 )
             )
         return ConsultantCohortStatistics(frame, tuple(metrics))
@@ -488,32 +569,37 @@ class ConsultantStatistics:
         if source == "auto":
             source = "real"
         population = parse_population(params.get("population"))
-        sides: list[tuple[privacy.Release, Aggregate]] = []
-        for side in ("a", "b"):
-            cohort = parse_cohort(params, q, prefix=f"{side}_")
-            lat = b.lattice(q, cohort, source, population)
-            rel = privacy.release(cohort, lat.counts(), b.settings.k_min, lat.outer)
-            sides.append((rel, lat.aggregates[cohort]))
-        (a, agg_a), (b_, agg_b) = sides
+        sides = [parse_cohort(params, q, prefix=f"{side}_") for side in ("a", "b")]
+        release, info = b.lookup(q, sides, source, population)
+        k = release.k if release is not None else b.settings.k_min
+        steps = [b._steps(release, [c], population)[1][0] for c in sides]
+        cells = [
+            release.released(CellKey(population, c)) if release else None for c in sides
+        ]
 
         def result(status: str, metrics: tuple[MetricTest, ...]) -> CohortComparison:
             return CohortComparison(
-                q, source, population, b.settings.k_min, a, b_, status, metrics
+                q, source, population, k, steps[0], steps[1], status, metrics, info
             )
 
-        if any(rel.status != privacy.RELEASED for rel, _ in sides):
+        if release is None:
+            return result(NO_RELEASE, ())
+        ca, cb = cells
+        if ca is None or cb is None:
             return result("not_released", ())
         tests: list[MetricTest] = []
         for m in q.metric_names():
-            ha, hb = agg_a.histograms.get(m), agg_b.histograms.get(m)
-            if not ha or not hb:
+            fa, fb = ca.figures(m), cb.figures(m)
+            if fa is None or fb is None:
                 continue
-            if (
-                min(histograms.hist_count(ha), histograms.hist_count(hb))
-                < b.settings.k_min
-            ):
-                continue
-            tests.append(MetricTest(m, stats.compare_cohorts(ha, hb)))
+            tests.append(
+                MetricTest(
+                    m,
+                    stats.compare_cohorts(
+                        released_histogram(m, fa, k), released_histogram(m, fb, k)
+                    ),
+                )
+            )
         return result(privacy.RELEASED, tuple(tests))
 
     def reliability(
@@ -533,6 +619,24 @@ class ConsultantStatistics:
             ]
             out[d.id] = stats.cronbach_alpha(rows)
         return out
+
+
+def _banded_ci(metric: str, ci: dict[str, Any]) -> dict[str, Any]:
+    """A median interval from a released histogram (values at band middles) widened to
+    the edges of the bands it falls in: no finer than the release."""
+    if ci["low"] is None or ci["high"] is None:
+        return ci
+    edges = band_edges(metric)
+
+    def band(x: float) -> tuple[int, int]:
+        return next(((lo, hi) for lo, hi, _ in edges if x <= hi), edges[-1][:2])
+
+    return {
+        **ci,
+        "low": band(ci["low"])[0],
+        "high": band(ci["high"])[1],
+        "method": f"{ci['method']}, over the released histogram, widened to its bands",
+    }
 
 
 def _int_param(params: dict[str, str], name: str) -> int | None:

@@ -74,6 +74,76 @@ def cmd_seed_reference(args: argparse.Namespace) -> int:
             print(
                 f"reference cohort of {q.key} already present ({n} synthetic organisations)"
             )
+        from chalicelib.aggregation import Grid
+
+        head = services.releases.latest(Grid("reference", q.id, q.version))
+        if head is not None:
+            print(
+                f"reference release of {q.key}: {head.id} ({head.released} of"
+                f" {head.cells} cells released)"
+            )
+    return 0
+
+
+def _grid_arg(text: str) -> Any:
+    """``source/questionnaire/version`` (e.g. ``real/smm/2.0.0``)."""
+    from chalicelib.aggregation import Grid
+
+    parts = text.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(
+            f"a grid is source/questionnaire/version (real/smm/2.0.0), not {text!r}"
+        )
+    return Grid(*parts)
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    """Publish benchmark releases now, list a grid's releases, or show one (docs/RELEASES.md)."""
+    import json
+
+    services = Container()
+    releases = services.releases
+    if args.action == "publish":
+        grids = [_grid_arg(g) for g in args.grid] or None
+
+        def report(s: Any) -> None:
+            g = s.grid
+            what = "published" if s.stored else "unchanged, still"
+            print(
+                f"{g.source}/{g.questionnaire_id}/{g.version}: {what} {s.release_id}"
+                f" ({s.cells} cells: {s.released} released, {s.carried_over} carried"
+                f" over, {s.suppressed} suppressed, {s.withheld} withheld)",
+                flush=True,
+            )
+
+        print("folding pending submissions and erasures ...", file=sys.stderr)
+        summary = releases.publish(grids=grids, progress=report)
+        print(f"folded {summary.folded} stream records; {len(summary.grids)} grids")
+        return 0
+    store: Any = services.store
+    grid = _grid_arg(args.grid)
+    if args.action == "list":
+        heads = store.list_releases(grid, args.limit)
+        if not heads:
+            print(f"no release of {args.grid} yet")
+        for h in heads:
+            print(f"{h.id}  {h.created_at}  k={h.k}  {h.released}/{h.cells} released")
+        return 0
+    head = store.latest_release(grid) if args.id in (None, "latest") else None
+    rid = head.id if head is not None else args.id
+    release = store.read_release(grid, rid) if rid else None
+    if release is None:
+        print(
+            f"error: no release {args.id or 'latest'} of {args.grid}", file=sys.stderr
+        )
+        return 1
+    from chalicelib.releases import public_cell
+
+    cells = [public_cell(release, key) for key in release.cells]
+    if args.released_only:
+        cells = [c for c in cells if c["status"] == "released"]
+    out = {"id": release.id, "created_at": release.created_at, "k": release.k}
+    print(json.dumps({**out, "cells": cells}, indent=1, ensure_ascii=False))
     return 0
 
 
@@ -343,6 +413,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the stored reference aggregates first (after a generator change)",
     )
     p.set_defaults(func=cmd_seed_reference)
+    p = sub.add_parser(
+        "releases",
+        help="benchmark releases: publish now, list, show (docs/RELEASES.md)",
+    )
+    rsub = p.add_subparsers(dest="action", required=True)
+    c = rsub.add_parser(
+        "publish", help="fold pending submissions, then publish a release per grid"
+    )
+    c.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        help="source/questionnaire/version (repeatable; default: every grid)",
+    )
+    c = rsub.add_parser("list", help="a grid's releases, newest first")
+    c.add_argument("grid", help="source/questionnaire/version, e.g. real/smm/2.0.0")
+    c.add_argument("--limit", type=int, default=20)
+    c = rsub.add_parser("show", help="one release's public figures as JSON")
+    c.add_argument("grid", help="source/questionnaire/version, e.g. real/smm/2.0.0")
+    c.add_argument("id", nargs="?", default=None, help="release id (default: latest)")
+    c.add_argument(
+        "--released-only", action="store_true", help="only cells with figures"
+    )
+    p.set_defaults(func=cmd_releases)
     p = sub.add_parser(
         "reference-calibration",
         help="print the reference cohort's calibration table (docs/REFERENCE.md)",

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_LENGTH = 32  # characters of SMM_SECRET or of the generated key file
+DEFAULT_RELEASE_SCHEDULE = "rate(1 hour)"
+_RATE = re.compile(r"^rate\((\d{1,4}) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    """Seconds between runs of a rate expression (``rate(1 hour)``, ``rate(15 minutes)``);
+    a ValueError naming RELEASE_SCHEDULE for anything else (1 to 1 unit only singular)."""
+    m = _RATE.match(expression.strip())
+    if (
+        not m
+        or int(m.group(1)) < 1
+        or (int(m.group(1)) == 1) != (not m.group(2).endswith("s"))
+    ):
+        raise ValueError(
+            "RELEASE_SCHEDULE must be a rate expression such as 'rate(1 hour)' or"
+            f" 'rate(15 minutes)', not {expression!r}"
+        )
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2).rstrip("s")]
+
+
+def release_schedule() -> str:
+    """RELEASE_SCHEDULE checked (read by Settings and, cheaply, by app.py's job)."""
+    raw = (os.environ.get("RELEASE_SCHEDULE") or "").strip() or DEFAULT_RELEASE_SCHEDULE
+    rate_seconds(raw)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -25,6 +52,13 @@ class Settings:
     # fold the store's stream into the cell aggregates after each submission and erasure
     # (AGGREGATE_INLINE; on by default for the embedded store; docs/STORAGE.md)
     aggregate_inline: bool = True
+    # how often a benchmark release is published (RELEASE_SCHEDULE, a Chalice/EventBridge
+    # rate expression; the scheduled job in app.py uses the same; docs/RELEASES.md)
+    release_schedule: str = DEFAULT_RELEASE_SCHEDULE
+
+    @property
+    def release_every_seconds(self) -> int:
+        return rate_seconds(self.release_schedule)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +75,7 @@ class Settings:
                 "AGGREGATE_INLINE",
                 os.environ.get("STORE", "sqlite").lower() == "sqlite",
             ),
+            release_schedule=release_schedule(),
         )
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.partners import PartnerService
     from chalicelib.questionnaire import Catalog
     from chalicelib.ratelimit import RateLimiter
+    from chalicelib.release_service import ReleaseService
     from chalicelib.storage import Store
     from chalicelib.webhooks import Sender, WebhookService
 
@@ -107,12 +108,19 @@ class Container:
         return AssessmentService(self.store, self.catalog, self.settings, self.clock)
 
     @cached_property
+    def releases(self) -> ReleaseService:
+        """Publishing benchmark releases and reading the latest (issue 15)."""
+        from chalicelib.release_service import ReleaseService
+
+        return ReleaseService(self.store, self.catalog, self.settings, self.clock)
+
+    @cached_property
     def benchmarks(self) -> BenchmarkService:
         """Cohort statistics, comparison, progress, reference seeding (no scipy)."""
         from chalicelib.benchmarks import BenchmarkService
 
         return BenchmarkService(
-            self.assessments, self.store, self.catalog, self.settings
+            self.assessments, self.store, self.catalog, self.settings, self.releases
         )
 
     @cached_property

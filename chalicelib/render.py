@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.cohorts import Cohort
     from chalicelib.privacy import Release
     from chalicelib.records import AssessmentRecord, Draft
+    from chalicelib.release_service import ReleaseInfo
     from chalicelib.results import (
         AssessmentView,
         CohortComparison,
@@ -491,8 +492,14 @@ def frame_json(f: Frame, language: str) -> dict[str, Any]:
         "months": None
         if f.months is None
         else {"from": f.months[0], "to": f.months[1]},
+        "release": release_json(f.release),
         "metrics": [],
     }
+
+
+def release_json(info: ReleaseInfo | None) -> dict[str, Any] | None:
+    """The benchmark release an answer's figures come from (None: none published yet)."""
+    return None if info is None else info.as_json()
 
 
 def metric_json(q: Questionnaire, m: MetricStatistics, language: str) -> dict[str, Any]:
@@ -502,18 +509,19 @@ def metric_json(q: Questionnaire, m: MetricStatistics, language: str) -> dict[st
     }
     s = m.summary
     if s is None:
-        out.update({"n": None, "status": "below_threshold"})
+        out.update({"n": None, "status": m.status})
     else:
         out.update(
             {
                 "n": s.n,
+                "status": m.status,
                 "mean": s.mean,
                 "p10": s.p10,
                 "p25": s.p25,
                 "median": s.median,
                 "p75": s.p75,
                 "p90": s.p90,
-                "histogram": dict(s.histogram),
+                "histogram_percent": dict(s.histogram),
             }
         )
     return out
@@ -579,6 +587,7 @@ def progress_json(p: Progress, language: str) -> dict[str, Any]:
     out["source"] = frame.source
     out["source_label"] = SOURCE_LABELS[frame.source][language]
     out["population"] = population_json(frame.population, language)
+    out["release"] = release_json(frame.release)
     changes = []
     for ch in p.changes:
         item: dict[str, Any] = {
@@ -622,6 +631,7 @@ def cohort_comparison_json(c: CohortComparison, language: str) -> dict[str, Any]
         "k_min": c.k_min,
         "a": {**cohort_json(c.a.cohort), "status": c.a.status, "n": c.a.n},
         "b": {**cohort_json(c.b.cohort), "status": c.b.status, "n": c.b.n},
+        "release": release_json(c.release),
         "metrics": [
             {
                 "metric": m.metric,

@@ -17,6 +17,7 @@ from chalicelib.cohorts import Cohort
 from chalicelib.privacy import Release
 from chalicelib.questionnaire import Questionnaire
 from chalicelib.records import AssessmentRecord
+from chalicelib.release_service import ReleaseInfo
 from chalicelib.scoring import ScoreResult
 
 
@@ -62,9 +63,10 @@ class AssessmentView:
 # --- benchmarks -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Summary:
-    """Released statistics of one metric in one cohort (``benchmark.summary``)."""
+    """Released statistics of one metric in one cohort, as the release rounds them: n as
+    a band (``10-19``), whole numbers, the histogram as whole-percent shares."""
 
-    n: int
+    n: str
     mean: float | None
     p10: int | None
     p25: int | None
@@ -91,7 +93,8 @@ class Summary:
 @dataclass(frozen=True)
 class MetricStatistics:
     metric: str
-    summary: Summary | None  # None: fewer than k values (below threshold)
+    summary: Summary | None  # None: not released (``status`` says why)
+    status: str = "released"
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Frame:
     chosen: Release | None  # None: nothing may be released
     fallback: tuple[Release, ...]
     months: tuple[str, str] | None  # first and last month of the released cohort
+    release: ReleaseInfo | None = None  # the release the figures come from
 
     @property
     def synthetic(self) -> bool:
@@ -124,7 +128,7 @@ class CohortStatistics:
 class MetricComparison:
     statistics: MetricStatistics
     value: int
-    percentile_rank: float | None
+    percentile_rank: int | None  # whole-percent mid-rank against the release
     distance_to_median: int | None  # None (with percentile_rank) when below threshold
     distance_to_top_quartile: int | None
 
@@ -148,8 +152,8 @@ class MetricChange:
     after: int
     comparable: bool
     ranked: bool  # the current cohort holds at least k values of the metric
-    percentile_before: float | None = None
-    percentile_after: float | None = None
+    percentile_before: int | None = None
+    percentile_after: int | None = None
 
     @property
     def delta(self) -> int:
@@ -195,8 +199,9 @@ class CohortComparison:
     k_min: int
     a: Release
     b: Release
-    status: str  # released / not_released
+    status: str  # released / not_released / no_release
     metrics: tuple[MetricTest, ...]
+    release: ReleaseInfo | None = None
 
     @property
     def synthetic(self) -> bool:

@@ -309,7 +309,9 @@ class CohortOut(_Out):
     region: str
     key: str
     label: str
-    n: int | None = None
+    n: str | None = Field(
+        default=None, description="the released count as a band (5-9, 10-19, ...)"
+    )
 
 
 class FallbackStep(_Out):
@@ -318,8 +320,15 @@ class FallbackStep(_Out):
     region: str
     key: str
     label: str
-    status: Literal["released", "below_threshold", "no_data", "suppressed_differencing"]
-    n: int | None
+    status: Literal[
+        "released",
+        "below_threshold",
+        "no_data",
+        "suppressed_complement",
+        "withheld_pending_changes",
+        "no_release",
+    ]
+    n: str | None = Field(description="the released count as a band, when released")
     reason: str
 
 
@@ -336,20 +345,37 @@ class Interval(_Out):
     rank: float | None = None
 
 
+class ReleaseOut(_Out):
+    """The benchmark release the figures come from (docs/RELEASES.md): figures change only
+    when a release is published (RELEASE_SCHEDULE), and a cell only after k changes."""
+
+    id: str
+    published_at: str
+    next_release_at: str = Field(
+        description="when the next release is due (RELEASE_SCHEDULE)"
+    )
+    age_seconds: int = Field(description="how old the release is at this answer")
+
+
 class MetricOut(_Out):
     metric: str
     label: str
-    n: int | None
-    status: str | None = None
+    n: str | None = Field(description="the metric's own count as a band, when released")
+    status: Literal["released", "below_threshold", "suppressed_complement", "no_data"]
     mean: float | None = None
     p10: int | None = None
     p25: int | None = None
     median: int | None = None
     p75: int | None = None
     p90: int | None = None
-    histogram: dict[str, int] | None = None
+    histogram_percent: dict[str, int] | None = Field(
+        default=None, description="whole-percent shares of the bands (sum 100)"
+    )
     value: int | None = None
-    percentile_rank: float | None = None
+    percentile_rank: int | None = Field(
+        default=None,
+        description="whole-percent mid-rank in the released shares",
+    )
     distance_to_median: int | None = None
     distance_to_top_quartile: int | None = None
     median_ci: Interval | None = None
@@ -365,18 +391,25 @@ class PopulationOut(_Out):
 
 
 class BenchmarkOut(_Out):
+    """Benchmark figures from the latest benchmark release of the source and questionnaire
+    version (``release``; ``status`` ``no_release`` and no figures before the first): n as
+    bands, whole numbers, histograms as whole-percent shares, percentile ranks against the
+    release. Figures change only when a release is published, and a cohort's only after k
+    organisations joined, left or changed (docs/RELEASES.md)."""
+
     questionnaire: QuestionnaireRef
     source: Literal["real", "reference"]
     source_label: str
     source_reason: str
     synthetic: bool
     population: PopulationOut
-    status: Literal["released", "below_threshold", "no_data"]
+    status: Literal["released", "below_threshold", "no_data", "no_release"]
     k_min: int
     requested_cohort: CohortOut
     cohort: CohortOut | None
     fallback: list[FallbackStep]
     months: Months | None
+    release: ReleaseOut | None
     metrics: list[MetricOut]
 
 
@@ -397,8 +430,8 @@ class Change(_Out):
         description="false when the two questionnaire versions compute this metric "
         "differently (docs/VERSIONS.md)",
     )
-    percentile_before: float | None = None
-    percentile_after: float | None = None
+    percentile_before: int | None = None
+    percentile_after: int | None = None
 
 
 class Versions(_Out):
@@ -426,6 +459,7 @@ class ProgressOut(_Out):
     source: str | None = None
     source_label: str | None = None
     population: PopulationOut | None = None
+    release: ReleaseOut | None = None
 
 
 class CohortSide(_Out):
@@ -435,7 +469,7 @@ class CohortSide(_Out):
     key: str
     label: str
     status: str
-    n: int | None
+    n: str | None = Field(description="the released count as a band, when released")
 
 
 class CohortTest(_Out):
@@ -459,7 +493,8 @@ class CohortComparisonOut(_Out):
     k_min: int
     a: CohortSide
     b: CohortSide
-    status: str
+    release: ReleaseOut | None
+    status: Literal["released", "not_released", "no_release"]
     metrics: list[CohortTest]
 
 

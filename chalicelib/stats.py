@@ -59,14 +59,18 @@ def percentile_rank_ci(
 ) -> dict[str, Any]:
     """Wilson score interval for a percentile rank, read as the proportion of the cohort
     below the value (ties counted half), with n the cohort size."""
-    from scipy import stats
-
     n = sum(v for v in h.values() if v > 0)
     if n == 0:
         return {"rank": None, "low": None, "high": None, "confidence": confidence}
     below = sum(v for k, v in h.items() if k < value and v > 0)
     equal = sum(v for k, v in h.items() if k == value and v > 0)
-    p = (below + 0.5 * equal) / n
+    return wilson_interval((below + 0.5 * equal) / n, n, confidence)
+
+
+def wilson_interval(p: float, n: int, confidence: float = 0.95) -> dict[str, Any]:
+    """The Wilson score interval of a proportion ``p`` observed in ``n``, in percent."""
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

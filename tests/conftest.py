@@ -89,3 +89,15 @@ def client(container):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def complete_answers(questionnaire) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return orgs.middling(questionnaire)
+
+
+@pytest.fixture
+def publish(container):  # type: ignore[no-untyped-def]
+    """Publish a benchmark release of every grid now (the scheduled job's work): benchmark
+    figures come from releases only, so a test that submits and then reads figures
+    publishes in between. Returns the summary."""
+
+    def run():  # type: ignore[no-untyped-def]
+        return container.releases.publish()
+
+    return run

@@ -2,7 +2,7 @@
 released cohort statistics, as CSV, XLSX or PDF (docs/EXPORTS.md).
 
 Every figure comes from the benchmark use cases (``BenchmarkService.compare_record`` and
-``cohort_statistics``), so the privacy rules (k, differencing, fallback) apply unchanged and an
+``cohort_statistics``), so every figure is one of the latest benchmark release and an
 export always shows what the API shows. Callers authorise records themselves
 (``AssessmentService.authorize`` with a token or a partner id) and pass them in.
 
@@ -299,7 +299,6 @@ class ExportService:
                 q.id, q.version, {**base, by: value}, language
             )
             rows.append(cohort_row(q, by, value, stats, lab))
-        rows = _suppress_complements(rows)
         metrics = [(m, q.metric_label(m, language)) for m in q.metric_names()]
         source = base.get("source", "auto").lower()
         name = f"{q.id}-{q.version}-cohorts-by-{by}-{source}-{language}.{fmt}"
@@ -323,38 +322,3 @@ class ExportService:
                 q, by, rows, metrics, base, lab, created=self._now()
             )
         return Export(body, CONTENT_TYPES[fmt], name)
-
-
-def _suppress_complements(rows: list[CohortRow]) -> list[CohortRow]:
-    """The first row is the roll-up of all values; publishing it with the released rows would
-    reveal the suppressed rows taken together by subtraction, so rows are suppressed until
-    that remainder is empty or at least k (only rows from the roll-up's own source count)."""
-    from chalicelib.privacy import COMPLEMENT, RELEASED, complementary_suppression
-
-    total = rows[0]
-    if total.status != RELEASED or total.n is None:
-        return rows
-    parts = {
-        r.key: int(r.n)
-        for r in rows[1:]
-        if r.status == RELEASED and r.n is not None and r.source == total.source
-    }
-    hide = complementary_suppression(total.n, parts, total.k_min)
-    return [
-        dataclasses.replace(
-            r, status=COMPLEMENT, n=None, stats=(), months_from=None, months_to=None
-        )
-        if r.key in hide
-        else r
-        for r in rows
-    ]
-
-
-__all__ = [
-    "BINARY_TYPES",
-    "CONTENT_TYPES",
-    "FORMATS",
-    "Export",
-    "ExportService",
-    "check_format",
-]

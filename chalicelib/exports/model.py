@@ -280,17 +280,17 @@ class FallbackStep:
     key: str
     label: str
     status: str
-    n: int | None
+    n: str | None  # n band
 
 
 @dataclass(frozen=True)
 class CohortInfo:
     """Which cohort an assessment was compared with, and under which rules."""
 
-    status: str  # released / below_threshold / no_data / suppressed_differencing
+    status: str  # released / below_threshold / no_data / suppressed_complement / ...
     key: str | None  # None when nothing could be released
     label: str | None
-    n: int | None
+    n: str | None  # n band
     requested_key: str
     requested_label: str
     source: str
@@ -339,6 +339,8 @@ def cohort_info(q: Questionnaire, frame: Frame, lab: Labels) -> CohortInfo:
         ),
         population=frame.population,
         population_label=POPULATION_LABELS[frame.population][lab.language],
+        release_id=frame.release.id if frame.release else None,
+        released_at=frame.release.published_at[:10] if frame.release else None,
     )
 
 
@@ -354,7 +356,7 @@ class MetricRow:
     p75: int | None
     distance_to_median: int | None
     distance_to_top_quartile: int | None
-    n: int | None
+    n: str | None  # n band
     status: str
 
 
@@ -628,7 +630,7 @@ class SummaryRow:
     overall: int | None
     overall_percentile: float | None
     cohort_label: str
-    cohort_n: int | None
+    cohort_n: str | None  # n band
     source_label: str
     synthetic: bool
     population_label: str = ""
@@ -724,7 +726,7 @@ def source_reason(cohort: CohortInfo, lab: Labels) -> str:
 class CohortStat:
     metric: str
     label: str
-    n: int | None
+    n: str | None  # n band
     median: int | None
     p25: int | None
     p75: int | None
@@ -739,7 +741,7 @@ class CohortRow:
     key: str
     label: str
     status: str
-    n: int | None
+    n: str | None  # n band
     source: str
     source_label: str
     synthetic: bool
@@ -791,7 +793,7 @@ def cohort_row(
         key=requested.key,
         label=attribute_label(q, by, value, lab),
         status=status,
-        n=int(chosen.n) if released and chosen and chosen.n is not None else None,
+        n=chosen.n if released and chosen else None,
         source=frame.source,
         source_label=SOURCE_LABELS[frame.source][lab.language],
         synthetic=frame.synthetic,

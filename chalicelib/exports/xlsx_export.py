@@ -175,8 +175,12 @@ def _header(ws: Any, row: int, titles: Sequence[str], fmt: Any) -> None:
         ws.write_string(row, col, t, fmt)
 
 
-def _num(ws: Any, row: int, col: int, v: float | None, fmt: Any) -> None:
+def _num(ws: Any, row: int, col: int, v: float | str | None, fmt: Any) -> None:
+    """A number; a text (an n band such as ``10-19``) as a string cell."""
     if v is None:
+        return
+    if isinstance(v, str):
+        ws.write_string(row, col, v)
         return
     ws.write_number(row, col, v, fmt)
 
@@ -221,7 +225,8 @@ def _data_sheet(wb: Any, f: _Formats, lab: Labels) -> Any:
 
 
 def _data_rows(ws: Any, row: int, report: AssessmentReport, f: _Formats) -> int:
-    """The tidy table of the CSV export, with numbers as numbers."""
+    """The tidy table of the CSV export, with numbers as numbers (counts are n bands such
+    as ``20-49``: text)."""
     numeric = {
         "value",
         "percentile_rank",
@@ -230,8 +235,6 @@ def _data_rows(ws: Any, row: int, report: AssessmentReport, f: _Formats) -> int:
         "p75",
         "distance_to_median",
         "distance_to_top_quartile",
-        "metric_n",
-        "cohort_n",
         "k_min",
         "coverage_share",
     }

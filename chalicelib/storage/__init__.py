@@ -184,7 +184,9 @@ class ReleaseStore(Protocol):
     sees half a release; old releases stay readable by id."""
 
     def put_release(self, release: Release) -> ReleaseHeader:
-        """Store ``release`` (its ``grid`` must be set) and make it the grid's latest."""
+        """Store ``release`` (its ``grid`` must be set, else ValueError) and make it the
+        grid's latest; ``errors.Conflict`` and nothing written when the grid already has a
+        release with that id."""
 
     def latest_release(self, grid: Grid) -> ReleaseHeader | None: ...
 

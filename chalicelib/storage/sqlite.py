@@ -71,6 +71,7 @@ from chalicelib.records import (
 )
 from chalicelib.storage import codec
 from chalicelib.storage.sqlite_organisations import SqliteOrganisations
+from chalicelib.storage.sqlite_releases import SqliteReleases
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assessments (
@@ -350,7 +351,7 @@ def _legacy_cells(
     return out
 
 
-class SqliteStore(SqliteOrganisations):
+class SqliteStore(SqliteOrganisations, SqliteReleases):
     """Store adapter on one SQLite file; safe to share between threads of one process."""
 
     @_faults_unavailable
@@ -362,6 +363,7 @@ class SqliteStore(SqliteOrganisations):
         c = self._conn()
         c.executescript(_SCHEMA)
         self._create_organisation_tables(c)  # issue 18: sqlite_organisations.py
+        self._create_release_tables(c)  # issue 15: sqlite_releases.py
         self._migrate(c)
         self._index_partner_assessments(c)
         self._start_stream(c)

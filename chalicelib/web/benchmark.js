@@ -97,6 +97,25 @@ export function populationLine(population) {
   );
 }
 
+// How old a release is, in whole minutes, hours or days.
+function ageText(seconds) {
+  const tx = t();
+  const s = Math.max(0, Number(seconds) || 0);
+  if (s < 3600) return tx.age(Math.max(1, Math.round(s / 60)), 'minute');
+  if (s < 172800) return tx.age(Math.round(s / 3600), 'hour');
+  return tx.age(Math.round(s / 86400), 'day');
+}
+
+// The release the figures come from: its id, how old it is and when the next one is due.
+export function releaseLine(release) {
+  if (!release || !release.id) return null;
+  const next = new Date(release.next_release_at);
+  const when = Number.isNaN(next.getTime())
+    ? release.next_release_at
+    : new Intl.DateTimeFormat(state.lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(next);
+  return h('p', { class: 'muted bench-release', id: 'bench-release' }, t().release(release.id, ageText(release.age_seconds), when));
+}
+
 export function renderComparison(body, c) {
   const tx = t();
   const reference = c.source === 'reference';
@@ -110,8 +129,13 @@ export function renderComparison(body, c) {
     label ? h('p', { class: 'bench-cohort', id: 'bench-cohort' }, tx.cohort(label, cohort.n ?? '–')) : null,
     c.population ? populationLine(c.population) : null,
     c.months && c.months.from ? h('p', { class: 'muted' }, tx.months(c.months.from, c.months.to || c.months.from)) : null,
+    releaseLine(c.release),
     reference ? h('p', { class: 'notice notice-warning', id: 'reference-note' }, tx.refNote) : null,
   );
+  if (c.status === 'no_release') {
+    body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, tx.benchNoRelease));
+    return;
+  }
   if (c.status === 'below_threshold') {
     body.replaceChildren(meta, h('p', { class: 'notice notice-info', id: 'bench-message' }, tx.benchBelow(c.k_min ?? 5)));
     return;

@@ -30,11 +30,26 @@ def variants(q, n, **ctx):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_below_threshold_then_released(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+def whole_rank(shares: dict[str, int], value: int) -> int:
+    """The whole-percent mid-rank of ``value`` in released shares (bands of ten, the top
+    one 90-100), uniform within its band: the oracle of ``rank_against_release``."""
+    below = 0.0
+    for label, share in shares.items():
+        lo, hi = (int(x) for x in label.split("-"))
+        if value > hi:
+            below += share
+        elif lo <= value:
+            below += share * (value - lo + 0.5) / (hi - lo + 1)
+    return int(below + 0.5)
+
+
+def test_below_threshold_then_released(client, questionnaire, publish) -> None:  # type: ignore[no-untyped-def]
     fresh = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
-    assert fresh["status"] == "no_data"
+    assert fresh["status"] == "no_release" and fresh["release"] is None
+    assert {s["status"] for s in fresh["fallback"]} == {"no_release"}
     for a in variants(questionnaire, 4, industry="J", size="10-49", country="AT"):
         submit(client, a)
+    publish()
     r = client.http.get(
         "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     )
@@ -42,6 +57,7 @@ def test_below_threshold_then_released(client, questionnaire) -> None:  # type: 
     assert r.status_code == 200
     assert body["status"] == "below_threshold" and body["cohort"] is None
     assert body["metrics"] == []
+    assert body["release"]["id"].startswith("r20261123T100000Z-")
     assert all(
         s["n"] is None for s in body["fallback"]
     )  # sizes below k are not disclosed
@@ -53,65 +69,75 @@ def test_below_threshold_then_released(client, questionnaire) -> None:  # type: 
     submit(
         client, variants(questionnaire, 5, industry="J", size="10-49", country="AT")[4]
     )
+    unpublished = client.http.get(
+        "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
+    ).json_body
+    assert unpublished == body  # nothing changes before the next release
+    publish()
     body = client.http.get(
         "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     ).json_body
     assert body["status"] == "released"
-    assert body["cohort"]["key"] == "J#10-49#dach" and body["cohort"]["n"] == 5
+    assert body["cohort"]["key"] == "J#10-49#dach" and body["cohort"]["n"] == "5-9"
     overall = next(m for m in body["metrics"] if m["metric"] == "overall")
-    assert overall["n"] == 5 and overall["p10"] <= overall["median"] <= overall["p90"]
-    assert sum(overall["histogram"].values()) == 5
+    assert (
+        overall["n"] == "5-9" and overall["p10"] <= overall["median"] <= overall["p90"]
+    )
+    assert sum(overall["histogram_percent"].values()) == 100
+    assert all(isinstance(v, int) for v in overall["histogram_percent"].values())
+    assert isinstance(overall["mean"], int)
     assert body["months"] == {"from": "2026-11", "to": "2026-11"}
     assert body["source_label"] == "real submissions" and body["synthetic"] is False
+    assert body["release"] == {
+        "id": body["release"]["id"],
+        "published_at": "2026-11-23T10:00:00Z",
+        "next_release_at": "2026-11-23T11:00:00Z",
+        "age_seconds": 0,
+    }
 
 
-def test_differencing_attack_over_the_api(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+def test_differencing_attack_over_the_api(client, questionnaire, publish) -> None:  # type: ignore[no-untyped-def]
     """7 in J/10-49/dach, 2 more in J/10-49/other regions: the region cohort (7) and its
     parent (9) must not both be released, or the 2 could be computed by subtraction."""
     for a in variants(questionnaire, 7, industry="J", size="10-49", country="AT"):
         submit(client, a)
     for a in variants(questionnaire, 2, industry="J", size="10-49", country="FR"):
         submit(client, a)
+    publish()
     body = client.http.get(
         "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&region=dach&source=real"
     ).json_body
     first = body["fallback"][0]
-    assert first["status"] == "suppressed_differencing"
+    assert first["status"] == "suppressed_complement" and first["n"] is None
     released = [s for s in body["fallback"] if s["status"] == "released"]
-    assert released and released[0]["key"] == "J#10-49#*" and released[0]["n"] == 9
+    assert released and released[0]["key"] == "J#10-49#*" and released[0]["n"] == "5-9"
     # a direct request for the parent gives the parent; the child is never released alongside
     parent = client.http.get(
         "/v1/benchmarks/smm/2.0.0?industry=J&size=10-49&source=real"
     )
-    assert parent.json_body["cohort"]["n"] == 9
+    assert parent.json_body["cohort"]["n"] == "5-9"
 
 
-def test_comparison_with_fallback_and_exact_ranks(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+def test_comparison_ranks_against_the_release(client, questionnaire, publish) -> None:  # type: ignore[no-untyped-def]
     peers = variants(questionnaire, 12, industry="C", size="50-249", country="DE")
     created = [submit(client, a) for a in peers]
     mine = created[3]
+    publish()
     r = client.http.get(
         f"/v1/assessments/{mine['id']}/comparison?source=real",
         headers={"X-Result-Token": mine["token"]},
     )
     assert r.status_code == 200
     body = r.json_body
-    assert body["cohort"]["key"] == "C#50-249#dach" and body["cohort"]["n"] == 12
+    assert body["cohort"]["key"] == "C#50-249#dach" and body["cohort"]["n"] == "10-19"
+    assert body["release"]["published_at"] == "2026-11-23T10:00:00Z"
     overall = next(m for m in body["metrics"] if m["metric"] == "overall")
-    values = [c["result"]["overall"] for c in created]
-    from scipy import stats
-
-    assert overall["percentile_rank"] == round(
-        stats.percentileofscore(values, mine["result"]["overall"], kind="mean"), 1
-    )
-    assert (
-        overall["distance_to_median"] == mine["result"]["overall"] - overall["median"]
-    )
-    assert (
-        overall["distance_to_top_quartile"]
-        == mine["result"]["overall"] - overall["p75"]
-    )
-    assert sum(body["peer_phases"].values()) == 12
+    value = mine["result"]["overall"]
+    assert overall["percentile_rank"] == whole_rank(overall["histogram_percent"], value)
+    assert isinstance(overall["percentile_rank"], int)
+    assert overall["distance_to_median"] == value - overall["median"]
+    assert overall["distance_to_top_quartile"] == value - overall["p75"]
+    assert sum(body["peer_phases"].values()) == 100  # whole-percent shares
     assert set(body["peer_pyramid"]) == {
         "none",
         "foundation",
@@ -120,13 +146,16 @@ def test_comparison_with_fallback_and_exact_ranks(client, questionnaire) -> None
         "enablement",
         "enlightenment",
     }
+    assert sum(body["peer_pyramid"].values()) == 100
     # without the token: nothing
     assert (
         client.http.get(f"/v1/assessments/{mine['id']}/comparison").status_code == 401
     )
 
 
-def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> None:  # type: ignore[no-untyped-def]
+def test_auto_uses_reference_and_labels_it(
+    client, service, questionnaire, publish
+) -> None:  # type: ignore[no-untyped-def]
     from chalicelib.container import Container
 
     Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1)
@@ -139,15 +168,19 @@ def test_auto_uses_reference_and_labels_it(client, service, questionnaire) -> No
     assert body["source_label"] == "Referenz (synthetisch)"
     assert "reference" in body["source_reason"]
     assert body["status"] == "released"
+    assert body["release"] is not None  # seeding published a reference release
     assert all(m["label"] for m in body["metrics"])
     # seeding twice adds nothing
     assert Container.of(service).benchmarks.seed_reference(questionnaire, 600, 1) == 0
     # the real source is untouched by the reference
     real = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
+    assert real["status"] == "no_release"
+    publish()
+    real = client.http.get("/v1/benchmarks/smm/2.0.0?source=real").json_body
     assert real["status"] == "below_threshold"
 
 
-def test_progress_between_linked_assessments(client, questionnaire) -> None:  # type: ignore[no-untyped-def]
+def test_progress_between_linked_assessments(client, questionnaire, publish) -> None:  # type: ignore[no-untyped-def]
     for a in variants(questionnaire, 10, industry="C", size="50-249", country="DE"):
         submit(client, a)
     before = submit(client, orgs.up_to_phase(questionnaire, 2))
@@ -157,14 +190,17 @@ def test_progress_between_linked_assessments(client, questionnaire) -> None:  # 
         previous_token=before["token"],
     )
     assert after["previous_id"] == before["id"]
+    publish()
     body = client.http.get(
         f"/v1/assessments/{after['id']}/progress?source=real",
         headers={"X-Result-Token": after["token"]},
     ).json_body
     assert body["status"] == "ok" and body["previous_id"] == before["id"]
+    assert body["release"]["published_at"] == "2026-11-23T10:00:00Z"
     phase = next(c for c in body["changes"] if c["metric"] == "phase")
     assert (phase["before"], phase["after"], phase["delta"]) == (2, 5, 3)
     overall = next(c for c in body["changes"] if c["metric"] == "overall")
+    assert isinstance(overall["percentile_after"], int)
     assert overall["percentile_after"] >= overall["percentile_before"]
     first = client.http.get(
         f"/v1/assessments/{before['id']}/progress",
@@ -188,8 +224,11 @@ def test_consultant_statistics(client, service, questionnaire) -> None:  # type:
     overall = next(m for m in r.json_body["metrics"] if m["metric"] == "overall")
     ci = overall["median_ci"]
     assert ci["low"] <= overall["median"] <= ci["high"]
+    assert ci["low"] % 10 == 0 and ci["high"] % 10 in (9, 0)  # band edges, no finer
     pr = overall["percentile_rank_ci"]
     assert pr["low"] <= pr["rank"] <= pr["high"]
+    assert all(isinstance(pr[x], int) for x in ("rank", "low", "high"))
+    assert pr["rank"] == whole_rank(overall["histogram_percent"], 40)
     cmp = client.http.get(
         "/v1/partner/benchmarks/smm/2.0.0/cohort-comparison?source=reference&a_size=1000%2B&b_size=1-9",
         headers=h,

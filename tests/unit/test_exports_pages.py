@@ -136,9 +136,9 @@ def assert_headers_whole(texts: list[str], headers: list[str]) -> None:
 
 
 def cohort_age(texts: list[str], lang: str, months: dict[str, str] | None) -> None:
-    """The reports say how old the benchmark figures are (computed at export time, the
-    cohort's most recent month), which population they describe, and that the reference
-    cohort is synthetic."""
+    """The reports say how old the benchmark figures are (the release they come from and its
+    date, the cohort's most recent month), which population they describe, and that the
+    reference cohort is synthetic."""
     flat = " ".join(" ".join(texts).split())
     latest = (
         fmt_months({"from": months["to"], "to": months["to"]}, lang)
@@ -146,12 +146,19 @@ def cohort_age(texts: list[str], lang: str, months: dict[str, str] | None) -> No
         else ("n. v." if lang == "de" else "n/a")
     )
     if lang == "de":
-        assert "Stand der Vergleichsdaten: 3. Dezember 2026" in flat
+        assert re.search(
+            r"Stand der Vergleichsdaten: Veröffentlichung r\d{8}T\d{6}Z-[0-9a-f]{6} vom"
+            r" 3\. Dezember 2026",
+            flat,
+        ), flat
         assert f"jüngster Monat in der Kohorte: {latest}" in flat
         assert "Organisationen, die soziale Medien nutzen" in flat
         assert "REFERENZ (SYNTHETISCH)" in flat
     else:
-        assert "Benchmark data as of 3 December 2026" in flat
+        assert re.search(
+            r"Benchmark data: release r\d{8}T\d{6}Z-[0-9a-f]{6} of 3 December 2026",
+            flat,
+        ), flat
         assert f"most recent month in the cohort: {latest}" in flat
         assert "organisations that use social media" in flat
         assert "REFERENCE (SYNTHETIC)" in flat

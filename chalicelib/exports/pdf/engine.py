@@ -74,10 +74,13 @@ def fonts() -> tuple[str, str]:
     return "SMMSans", "SMMSans-Bold"
 
 
-def num(v: float | None, lab: Labels, signed: bool = False) -> str:
-    """A number as printed in the report: decimal comma in German, ``n/a`` for None."""
+def num(v: float | str | None, lab: Labels, signed: bool = False) -> str:
+    """A number as printed in the report: decimal comma in German, ``n/a`` for None; a
+    text (an n band such as ``10-19``) as it is."""
     if v is None:
         return lab.text("not_available")
+    if isinstance(v, str):
+        return v
     s = f"{v:.1f}" if isinstance(v, float) else str(v)
     if signed and v > 0:
         s = "+" + s
