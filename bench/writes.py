@@ -225,6 +225,60 @@ def probe(
     return out
 
 
+# --- the aggregator's own work: the pure fold, no I/O ----------------------------------------
+def fold_throughput(batch: int, runs: int, seed: int) -> dict[str, float]:
+    """Records per second ``aggregation.fold`` applies on one core, for batches of
+    ``batch`` inserts into fresh aggregates (the worst case: every key new)."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_dynamodb import synthetic
+
+    from chalicelib.aggregation import fold, image_of
+
+    rng = random.Random(seed)
+    records = [
+        {
+            "id": f"A#{i}",
+            "shard": "s0",
+            "seq": i + 1,
+            "op": "insert",
+            "old": None,
+            "new": image_of(synthetic(i, rng)),
+        }
+        for i in range(batch)
+    ]
+    times = []
+    keys = 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = fold({}, records)
+        times.append(time.perf_counter() - t0)
+        keys = len(res.deltas)
+    times.sort()
+    med = times[len(times) // 2]
+    return {"batch": batch, "median_s": med, "records_per_s": batch / med, "keys": keys}
+
+
+# Modelled sustained rate on AWS: what caps it is the busiest partition key (1,000 WCU/s per
+# partition) and the table's on-demand ceiling (40,000 WCU/s per table, the default quota).
+PARTITION_WCU_PER_S = 1000
+TABLE_WCU_PER_S = 40000
+
+
+def modelled_rate(p: dict[str, float]) -> dict[str, float]:
+    """Submissions per second until the hottest key or the table's write quota saturates,
+    from the measured units and hot-key writes per submission (units of one hot-key write
+    taken as the mean units per write of the run)."""
+    hot = p["hot_key_writes_per_submission"] * p["units_per_write"]
+    by_key = PARTITION_WCU_PER_S / hot if hot else float("inf")
+    by_table = TABLE_WCU_PER_S / p["total_wcu"] if p["total_wcu"] else float("inf")
+    return {
+        "by_hot_key": by_key,
+        "by_table": by_table,
+        "sustained": min(by_key, by_table),
+    }
+
+
 # --- the driver -----------------------------------------------------------------------------
 def _old_tree(tmp: Path) -> Path | None:
     """Extract LEGACY_COMMIT into tmp/old; None when this clone does not have it."""
@@ -294,6 +348,13 @@ def per_submission(m: dict[str, Any]) -> dict[str, float]:
         m.get("aggregate", {}).get("key_writes", {})
     )
     hot_key, hot = writes.most_common(1)[0] if writes else ("-", 0)
+    write_calls = sum(
+        m[part].get("calls", {}).get(op, 0)
+        for part in ("submit", "aggregate")
+        if part in m
+        for op in WRITE_OPS
+    )
+    items_written = sum(writes.values())
     return {
         "submission_wcu": sub,
         "aggregation_wcu": agg,
@@ -301,6 +362,8 @@ def per_submission(m: dict[str, Any]) -> dict[str, float]:
         "hot_key": hot_key,
         "hot_key_writes_per_submission": hot / n,
         "distinct_keys_written": len(writes),
+        "units_per_write": (sub + agg) * n / max(1, items_written),
+        "write_requests": write_calls,
     }
 
 
@@ -342,6 +405,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     print(f"    {label}: {args.n} submissions ...", flush=True)
                     m = _run_probe(tree, endpoint, args, idem)
                     m["per_submission"] = per_submission(m)
+                    m["modelled"] = modelled_rate(m["per_submission"])
                     results[label] = m
     print()
     print(
@@ -355,6 +419,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f" {p['aggregation_wcu']:>8.2f} {p['total_wcu']:>8.2f}"
             f" {p['hot_key_writes_per_submission']:>19.3f}  {p['hot_key']}"
         )
+    print()
+    for label, m in results.items():
+        r = m["modelled"]
+        agg = ""
+        if m.get("aggregate_s"):
+            agg = f"; aggregator on DynamoDB Local {m['accepted'] / m['aggregate_s']:.0f} records/s"
+        print(
+            f"    {label:32} modelled on AWS: {r['sustained']:.0f} submissions/s"
+            f" (hot key {r['by_hot_key']:.0f}/s, table quota {r['by_table']:.0f}/s){agg}"
+        )
+    f = fold_throughput(args.batch, 5, args.seed)
+    results["fold"] = f
+    print(
+        f"    aggregation.fold (pure, one core): {f['records_per_s']:.0f} records/s"
+        f" at a batch of {f['batch']} ({f['keys']} keys)"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
