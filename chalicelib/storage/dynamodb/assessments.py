@@ -252,19 +252,16 @@ class AssessmentsMixin(StreamsMixin):
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
         """One conditional DeleteItem; the stream's REMOVE record (old image: the stored
-        item) makes the fold subtract exactly what the insert added."""
-        try:
-            self._call(
-                "delete_item",
-                TableName=self.table_name,
-                Key=assessment_key(rec.id),
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        item) makes the fold subtract exactly what the insert added. A failed condition
+        after an attempt that may have been applied (a timeout) is this call's own erasure:
+        reported as erased."""
+        done, ambiguous = self._call_conditional(
+            "delete_item",
+            TableName=self.table_name,
+            Key=assessment_key(rec.id),
+            ConditionExpression="attribute_exists(PK)",
+        )
+        return done is not None or ambiguous
 
     # --- benchmark reads from the cell aggregates ---------------------------------------
     def read_cohorts(

@@ -284,6 +284,36 @@ class Table:
                 last = exc
         raise self._unavailable(op, last) from last
 
+    def _call_conditional(
+        self, op: str, **kwargs: Any
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """A conditional single-item write with bounded retries: ``(response, ambiguous)``
+        where the response is None when the condition failed, and ``ambiguous`` says an
+        earlier attempt may have been applied (so a failed condition may be our own
+        write: e.g. a conditional delete that timed out after it was applied)."""
+        last: BaseException | None = None
+        ambiguous = False
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self._backoff(attempt)
+            try:
+                return self._request(op, **kwargs), ambiguous
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return None, ambiguous
+                kind = _classify(exc)
+                if kind is None:
+                    raise
+                ambiguous = ambiguous or kind == _AMBIGUOUS_FAILURE
+                last = exc
+            except Exception as exc:
+                kind = _classify(exc)
+                if kind is None:
+                    raise
+                ambiguous = ambiguous or kind == _AMBIGUOUS_FAILURE
+                last = exc
+        raise self._unavailable(op, last) from last
+
     def _transact(self, items: list[dict[str, Any]]) -> None:
         """One ``TransactWriteItems`` with bounded retries and a ClientRequestToken that is
         kept after any ambiguous failure (docs/STORAGE.md). Raises ``Cancelled`` for

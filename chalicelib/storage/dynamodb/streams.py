@@ -245,7 +245,7 @@ class StreamsMixin(CellsMixin):
                     "put_item",
                     TableName=self.table_name,
                     Item={
-                        **key(DEAD_LETTERS, f"{raw['shard']}#{raw['id']}"),
+                        **key(DEAD_LETTERS, f"D#{raw['shard']}#{raw['id']}"),
                         "op": s(str(raw["op"])),
                         "at": {"N": str(int(time.time()))},
                     },
@@ -253,8 +253,8 @@ class StreamsMixin(CellsMixin):
 
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         out = []
-        for item in self._query_partition(DEAD_LETTERS, ""):
-            shard, _, seq = item["SK"]["S"].rpartition("#")
+        for item in self._query_partition(DEAD_LETTERS, "D#"):
+            shard, _, seq = item["SK"]["S"][2:].rpartition("#")
             out.append({"shard": shard, "seq": seq, "op": item["op"]["S"]})
             if len(out) >= limit:
                 break
