@@ -79,15 +79,16 @@ class StreamsMixin(CellsMixin):
     @property
     def streams(self) -> Any:
         if self._streams is None:
+            client = self.client  # (takes the lock itself when building the client)
             with self._lock:
                 if self._streams is None:
-                    self._streams = self._make_streams_client()
+                    self._streams = self._make_streams_client(client)
         return self._streams
 
-    def _make_streams_client(self) -> Any:
+    def _make_streams_client(self, client: Any) -> Any:
         from chalicelib.storage.dynamodb.client import streams_client_like
 
-        return streams_client_like(self.client)
+        return streams_client_like(client)
 
     def _s(self, op: str, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
