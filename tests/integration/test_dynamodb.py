@@ -29,8 +29,8 @@ from chalicelib.storage.dynamodb import (
     add_expressions,
 )
 from chalicelib.storage.dynamodb.schema import load_template, table_properties
-from tests.dynamodb_local import TEMPLATE
 from tests.cells import drain
+from tests.dynamodb_local import TEMPLATE
 from tests.integration.test_store_contract import contribution, read, record
 
 COHORT = Cohort("C", "50-249", "dach")
@@ -162,8 +162,8 @@ def test_submission_is_one_put_item_of_one_write_unit(
     and no roll-up write; a duplicate is one refused PutItem."""
     from chalicelib.assessments import AssessmentService
     from chalicelib.config import Settings
-    from chalicelib.request_models import SubmissionIn
     from chalicelib.questionnaire import get_catalog
+    from chalicelib.request_models import SubmissionIn
     from tests import orgs
     from tests.dynamodb_local import ROOT
 
@@ -171,7 +171,9 @@ def test_submission_is_one_put_item_of_one_write_unit(
     svc = AssessmentService(
         dynamo_store, catalog, Settings(secret=b"s" * 32, aggregate_inline=False)
     )
-    done = svc.submit(SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)}))
+    done = svc.submit(
+        SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)})
+    )
     rec = dynamo_store.get_assessment(done.view.record.id)
     assert rec is not None and len(rec.answers) > 80
     capacity: list[float] = []
@@ -179,7 +181,9 @@ def test_submission_is_one_put_item_of_one_write_unit(
     store = faulty_store(dynamo_store, client)
     anonymous = replace(rec, id="e" * 32)
     assert store.create_assessment(anonymous, contribution(anonymous)) is True
-    again = replace(rec, id="f" * 32, partner_id="p_" + "a" * 30)  # a partner's: indexed
+    again = replace(
+        rec, id="f" * 32, partner_id="p_" + "a" * 30
+    )  # a partner's: indexed
     store.requests.clear()
     assert store.create_assessment(again, contribution(again)) is True
     assert store.requests == collections.Counter({"put_item": 1})
@@ -187,7 +191,12 @@ def test_submission_is_one_put_item_of_one_write_unit(
     assert max(sizes) <= 1024, sizes
     assert set(client.calls["put_item"][0]["Item"]) == {"PK", "SK", "body", "w"}
     assert set(client.calls["put_item"][1]["Item"]) == {
-        "PK", "SK", "body", "w", "partner_id", "created_at"
+        "PK",
+        "SK",
+        "body",
+        "w",
+        "partner_id",
+        "created_at",
     }
     # one write unit; a partner's item is also written to the partner-created index
     assert capacity == [1.0, 2.0]
@@ -302,7 +311,9 @@ def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
     agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
     assert agg.count == 120
     for m in FULL_METRICS:
-        assert agg.histograms[m] == dict(collections.Counter(r.metrics[m] for r in recs))
+        assert agg.histograms[m] == dict(
+            collections.Counter(r.metrics[m] for r in recs)
+        )
     gone = recs[7]
     assert dynamo_store.delete_assessment(gone, contribution(gone)) is True
     drain(dynamo_store)
@@ -480,7 +491,9 @@ def test_server_and_connection_errors_are_retried(
     assert store.get_assessment(rec.id) == rec
     drain(dynamo_store)
     store.requests.clear()
-    assert store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key].count == 1
+    assert (
+        store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key].count == 1
+    )
     assert store.requests == collections.Counter({"batch_get_item": 3})
     assert client.calls["put_item"] and len(client.calls["put_item"]) == 2
     assert len(client.calls["get_item"]) == 2

@@ -201,7 +201,11 @@ def test_clear_aggregates_drops_one_source_and_version(store) -> None:  # type: 
     items = {k for c in cons for k in c.item_keys()}
     if type(store).__name__ == "DynamoStore":
         # DynamoDB keeps one cell item per (cohort roll-up, population), no write shards
-        items = {(p, c) for p in ("all", "users") for c in Cohort("C", "50-249", "dach").generalisations()}
+        items = {
+            (p, c)
+            for p in ("all", "users")
+            for c in Cohort("C", "50-249", "dach").generalisations()
+        }
     assert store.clear_aggregates("reference", "smm", "1.0.0") == len(items)
     for population in ("all", "users"):
         got = store.read_cohorts(

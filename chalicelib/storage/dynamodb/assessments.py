@@ -108,7 +108,9 @@ class AssessmentsMixin(StreamsMixin):
         write_id = uuid.uuid4().hex[:16]
         item = self._assessment_item(rec, write_id)
         if delivery is not None:
-            return self._create_with_delivery(rec, item, write_id, delivery, idempotency)
+            return self._create_with_delivery(
+                rec, item, write_id, delivery, idempotency
+            )
         if not self._put_new(item, write_id):
             return False
         if idempotency is None or self._take_key(idempotency):
@@ -228,9 +230,7 @@ class AssessmentsMixin(StreamsMixin):
         out: list[AssessmentRecord] = []
         while True:
             resp = self._call("query", **kwargs)
-            page = [
-                record_from_attribute(i["body"]) for i in resp.get("Items", [])
-            ]
+            page = [record_from_attribute(i["body"]) for i in resp.get("Items", [])]
             # items of one second are in the index's own order: sort them like SQLite
             out.extend(r for r in page if q.matches(r))
             if not resp.get("LastEvaluatedKey"):
@@ -303,7 +303,10 @@ class AssessmentsMixin(StreamsMixin):
                     continue  # is the whole cell, the others are empty
                 names[(grid, CellKey(p, Cohort.from_key(k)))] = (p, k)
             for k in shard_keys:
-                names[(grid, CellKey(p, Cohort.from_key(k)))] = (p, k + SHARD_MARK + "0")
+                names[(grid, CellKey(p, Cohort.from_key(k)))] = (
+                    p,
+                    k + SHARD_MARK + "0",
+                )
         for cell, state in self._read_cells(names).items():
             p, k = names[cell]
             out[p][k] = _aggregate(state)
@@ -386,4 +389,7 @@ def sum_cells(contributions: Iterable[Contribution]) -> dict[Any, KeyDelta]:
             for m, v in image.metrics.items():
                 h = acc[1].setdefault(m, {})
                 h[v] = h.get(v, 0) + 1
-    return {k: KeyDelta(n, bins, months, n, 0, {}, {}) for k, (n, bins, months) in sums.items()}
+    return {
+        k: KeyDelta(n, bins, months, n, 0, {}, {})
+        for k, (n, bins, months) in sums.items()
+    }

@@ -61,7 +61,9 @@ APPLIED = "ap#"
 GRIDS_PARTITION = "GRIDS"
 MAX_ACTIONS = 280  # < 300 operators per UpdateExpression
 MAX_EXPRESSION = 3_900  # < 4 KB per expression string
-FOLD_ROUNDS = 5  # re-read and re-fold the cells whose condition failed, at most this often
+FOLD_ROUNDS = (
+    5  # re-read and re-fold the cells whose condition failed, at most this often
+)
 
 
 def grid_text(grid: Grid) -> str:
@@ -145,9 +147,10 @@ def update_request(
     if set_parts:
         expr += " SET " + ", ".join(set_parts)
     cond = " AND ".join(conditions)
-    if len(adds) + 2 * len(set_parts) > MAX_ACTIONS or max(
-        len(expr), len(cond)
-    ) > MAX_EXPRESSION:
+    if (
+        len(adds) + 2 * len(set_parts) > MAX_ACTIONS
+        or max(len(expr), len(cond)) > MAX_EXPRESSION
+    ):
         return None
     req: dict[str, Any] = {
         "TableName": table,
@@ -197,7 +200,9 @@ class CellsMixin(Table):
             raise
         return True
 
-    def fold_records(self, batch: Sequence[dict[str, Any]]) -> tuple[FoldResult, list[str]]:
+    def fold_records(
+        self, batch: Sequence[dict[str, Any]]
+    ) -> tuple[FoldResult, list[str]]:
         """Fold raw records (``aggregation`` format, one shard's records in stream order)
         into the stored cells, exactly once. Returns the fold of the first round (its
         ``failures`` are records the fold refuses: malformed, a removal of something never
@@ -244,7 +249,9 @@ class CellsMixin(Table):
             pending = lost
             states.update(self._read_cells(lost))
         assert first is not None and pending is not None
-        logger.warning("cell updates kept losing their condition", extra={"cells": len(pending)})
+        logger.warning(
+            "cell updates kept losing their condition", extra={"cells": len(pending)}
+        )
         return first, first_failures(batch, pending)
 
     def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]:
@@ -252,7 +259,9 @@ class CellsMixin(Table):
             CellKey.from_key(i["c"]["S"])
             for i in self._query_partition(f"GRID#{grid_text(grid)}", "CELL#")
         ]
-        return {c: st for (_, c), st in self._read_cells((grid, c) for c in cells).items()}
+        return {
+            c: st for (_, c), st in self._read_cells((grid, c) for c in cells).items()
+        }
 
     def list_grids(self) -> list[Grid]:
         return sorted(

@@ -167,7 +167,9 @@ def streams_client_like(client: Any) -> Any:
     if endpoint and "amazonaws.com" in endpoint:
         endpoint = None
     creds: dict[str, str] = {}
-    signer_creds = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    signer_creds = getattr(
+        getattr(client, "_request_signer", None), "_credentials", None
+    )
     if signer_creds is not None:
         frozen = signer_creds.get_frozen_credentials()
         creds = {

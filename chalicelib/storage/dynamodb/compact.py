@@ -58,5 +58,5 @@ def record_from_attribute(value: dict[str, object]) -> AssessmentRecord:
 
         raw = base64.b64decode(raw)
     if not isinstance(raw, (bytes, bytearray)):
-        raise ValueError("body must be a string or binary attribute")
+        raise TypeError("body must be a string or binary attribute")
     return codec.record_from_json(unpack_body(bytes(raw)))

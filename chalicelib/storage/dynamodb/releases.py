@@ -67,14 +67,17 @@ class ReleasesMixin(Table):
                 "PutRequest": {
                     "Item": {
                         **key(pk, f"CELL#{cell.key}"),
-                        "j": s(json.dumps(cell_to_item(cell, c), separators=(",", ":"))),
+                        "j": s(
+                            json.dumps(cell_to_item(cell, c), separators=(",", ":"))
+                        ),
                     }
                 }
             }
             for cell, c in release.cells.items()
         ]
         batches = [
-            puts[i : i + BATCH_WRITE_SIZE] for i in range(0, len(puts), BATCH_WRITE_SIZE)
+            puts[i : i + BATCH_WRITE_SIZE]
+            for i in range(0, len(puts), BATCH_WRITE_SIZE)
         ]
         for _ in self._run_parallel(self._batch_write, batches):
             pass

@@ -41,7 +41,9 @@ _OPS = {"INSERT": INSERT, "REMOVE": REMOVE, "MODIFY": MODIFY}
 READ_PAGE = 1000  # GetRecords limit
 EMPTY_PAGES = 3  # an open shard read this many empty pages in a row is caught up
 DEAD_LETTERS = "STREAM#DEAD"
-SKIP_WITHOUT_MOVING = 500  # records of other items read before the position moves anyway
+SKIP_WITHOUT_MOVING = (
+    500  # records of other items read before the position moves anyway
+)
 
 
 def raw_record(rec: Mapping[str, Any], shard: str) -> dict[str, Any] | None:
@@ -160,7 +162,9 @@ class StreamsMixin(CellsMixin):
                 return _more(total)
             parent = sh.get("ParentShardId")
             if parent in ids and parent not in finished_shards:
-                total = _more(total)  # the parent is not read to its end: its child waits
+                total = _more(
+                    total
+                )  # the parent is not read to its end: its child waits
                 continue
             run, finished = self._poll_shard(arn, sh, limit - total.records)
             total = _plus(total, run)
@@ -192,7 +196,9 @@ class StreamsMixin(CellsMixin):
         closed = False
         while it and len(records) < limit and empty < EMPTY_PAGES:
             page = self._s(
-                "get_records", ShardIterator=it, Limit=min(READ_PAGE, limit - len(records))
+                "get_records",
+                ShardIterator=it,
+                Limit=min(READ_PAGE, limit - len(records)),
             )
             got = page.get("Records", [])
             records.extend(got)
@@ -229,7 +235,11 @@ class StreamsMixin(CellsMixin):
         )
 
     def _put_position(
-        self, pos_key: dict[str, Any], old: dict[str, Any] | None, seq: str | None, done: bool
+        self,
+        pos_key: dict[str, Any],
+        old: dict[str, Any] | None,
+        seq: str | None,
+        done: bool,
     ) -> None:
         item: dict[str, Any] = {**pos_key, "done": {"BOOL": done}}
         seq = seq or (old or {}).get("seq", {}).get("S")
@@ -237,11 +247,15 @@ class StreamsMixin(CellsMixin):
             item["seq"] = s(seq)
         self._call("put_item", TableName=self.table_name, Item=item)
 
-    def _dead_letters(self, batch: list[dict[str, Any]], failures: Iterable[str]) -> None:
+    def _dead_letters(
+        self, batch: list[dict[str, Any]], failures: Iterable[str]
+    ) -> None:
         failed = set(failures)
         for raw in batch:
             if raw["id"] in failed:
-                logger.error("stream record refused by the fold", extra={"seq": raw["id"]})
+                logger.error(
+                    "stream record refused by the fold", extra={"seq": raw["id"]}
+                )
                 self._call(
                     "put_item",
                     TableName=self.table_name,
@@ -281,7 +295,9 @@ class StreamsMixin(CellsMixin):
                     ShardIteratorType="AT_SEQUENCE_NUMBER",
                     SequenceNumber=first_seq,
                 )["ShardIterator"]
-                got = self._s("get_records", ShardIterator=it, Limit=1).get("Records", [])
+                got = self._s("get_records", ShardIterator=it, Limit=1).get(
+                    "Records", []
+                )
             except ClientError:
                 continue
             if got and got[0]["dynamodb"]["SequenceNumber"] == first_seq:
@@ -302,7 +318,9 @@ class StreamsMixin(CellsMixin):
         except LookupError:
             logger.exception("stream shard not found; the batch is retried")
             return {"batchItemFailures": [{"itemIdentifier": first}]}
-        batch = [r for r in (raw_record(x, shard) for x in event_records) if r is not None]
+        batch = [
+            r for r in (raw_record(x, shard) for x in event_records) if r is not None
+        ]
         try:
             result, unwritten = self.fold_records(batch)
         except Exception:
@@ -324,4 +342,3 @@ def _plus(a: AggregationRun, b: AggregationRun) -> AggregationRun:
 
 def _more(run: AggregationRun) -> AggregationRun:
     return AggregationRun(run.records, run.applied, run.skipped, run.failures, True)
-
