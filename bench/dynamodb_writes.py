@@ -272,11 +272,13 @@ def main() -> None:
     # (all roll-ups share BENCH#...) at old_wcu; new: a submission's own item (1 WCU, its
     # own partition); the global cell takes one update per batch
     print(
-        f"  modelled sustained rate on AWS (1,000 WCU per partition): old "
-        f"{PARTITION_WCU / old_wcu:.0f}/s (one partition for every roll-up); new: no "
-        "shared key on the write path (one partition per assessment); the aggregator "
-        f"writes each cell once per batch, so the global cell needs "
-        f"{agg_wcu * args.batch / 16:.0f} WCU per batch of {args.batch}"
+        "  modelled sustained rate on AWS (1,000 WCU per partition and second): old "
+        f"{PARTITION_WCU / (2 * old_wcu):.0f}/s at Local's units x 2 for the transaction "
+        "(every roll-up in one partition); new: each submission its own partition, and the "
+        f"hottest key, the global cell ({max(sizes)} B), takes one UpdateItem of "
+        f"{-(-max(sizes) // 1024)} WRU per batch: {PARTITION_WCU // -(-max(sizes) // 1024)} "
+        f"batches/s, {PARTITION_WCU // -(-max(sizes) // 1024) * args.batch} submissions/s at "
+        "full batches (the cap is the aggregator's throughput, one Lambda per stream shard)"
     )
     print(
         f"  read/write ratio 50k/1k: old {50 * old_read_rcu * RRU * 1e6 + old_wcu * WRU * 1e6:.2f} "
