@@ -319,6 +319,11 @@ def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
     drain(dynamo_store)
     agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
     assert agg.count == 119
+    # the global cell named plainly and as the only shard of the earlier layout: both
+    both = dynamo_store.read_populations(
+        "real", "smm", "1.0.0", ["*#*#*"], ("all",), sharded=["*#*#*"]
+    )["all"]
+    assert both["*#*#*"].count == both["*#*#*#s0"].count == 119
     assert agg.histograms["overall"] == dict(
         collections.Counter(r.metrics["overall"] for r in recs if r is not gone)
     )

@@ -293,23 +293,24 @@ class AssessmentsMixin(StreamsMixin):
         shard_keys = list(dict.fromkeys(sharded))
         pops = list(dict.fromkeys(populations))
         out = {p: {k: Aggregate() for k in wanted} for p in pops}
-        names: dict[tuple[Grid, CellKey], tuple[str, str]] = {}
+        names: dict[tuple[Grid, CellKey], list[tuple[str, str]]] = {}
         for p in pops:
             for k in wanted:
                 base, mark, shard = k.rpartition(SHARD_MARK)
                 if mark and base.count("#") == 2 and shard.isdigit():
                     if shard == "0":  # a shard key of the layout before cells: shard 0
-                        names[(grid, CellKey(p, Cohort.from_key(base)))] = (p, k)
+                        cell = (grid, CellKey(p, Cohort.from_key(base)))
+                        names.setdefault(cell, []).append((p, k))
                     continue  # is the whole cell, the others are empty
-                names[(grid, CellKey(p, Cohort.from_key(k)))] = (p, k)
-            for k in shard_keys:
-                names[(grid, CellKey(p, Cohort.from_key(k)))] = (
-                    p,
-                    k + SHARD_MARK + "0",
+                names.setdefault((grid, CellKey(p, Cohort.from_key(k))), []).append(
+                    (p, k)
                 )
+            for k in shard_keys:
+                cell = (grid, CellKey(p, Cohort.from_key(k)))
+                names.setdefault(cell, []).append((p, k + SHARD_MARK + "0"))
         for cell, state in self._read_cells(names).items():
-            p, k = names[cell]
-            out[p][k] = _aggregate(state)
+            for p, k in names[cell]:
+                out[p][k] = _aggregate(state)
         return out
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:

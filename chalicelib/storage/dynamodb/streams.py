@@ -150,6 +150,9 @@ class StreamsMixin(CellsMixin):
         return key(f"STREAM#{arn.rsplit('/', 1)[-1]}", f"SHARD#{shard}")
 
     def aggregate_pending(self, limit: int = 1000) -> AggregationRun:
+        """Poll every shard (see the module docstring). ``records`` counts the assessment
+        records folded; the records of other items read with them are not counted (they
+        are skipped), and ``limit`` bounds all records read."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         arn = self.stream_arn()
