@@ -254,3 +254,27 @@ def test_release_store_roundtrip(dynamo_store: DynamoStore) -> None:
     assert dynamo_store.read_release(REAL, first.id) == first  # still readable
     assert dynamo_store.read_release(REAL, "r-none") is None
     assert dynamo_store.latest_release(Grid("real", "smm", "9.9.9")) is None
+
+
+def test_the_lambda_handler_folds_a_stream_event(
+    dynamo_store: DynamoStore, catalog: Any, settings: Any
+) -> None:
+    """app.aggregate_stream as Lambda calls it (the raw event, a context): the adapter's
+    fold, and the ReportBatchItemFailures response."""
+    import app as app_module
+    from chalicelib.container import Container
+
+    recs = [record(990 + i) for i in range(3)]
+    for r in recs:
+        assert dynamo_store.create_assessment(r, contribution(r))
+    events = stream_records(dynamo_store)
+    app_module.use_container(
+        Container(store=dynamo_store, catalog=catalog, settings=settings)
+    )
+    try:
+        resp = app_module.aggregate_stream({"Records": events}, None)
+        again = app_module.aggregate_stream({"Records": events}, None)  # redelivered
+    finally:
+        app_module.use_container(None)
+    assert resp == again == {"batchItemFailures": []}
+    assert stored_counts(dynamo_store.read_grid(REAL)) == of_records(recs, REAL)
