@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Deployed through S3 (CloudFormation): only the 250 MiB unzipped limit binds (docs/DEPLOY.md).
 export S3_ONLY ?= 1
 
-.PHONY: export-images web-screenshots run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb package
+.PHONY: export-images web-screenshots run run-dynamodb test test-setup system-deps setup lint typecheck unit api integration e2e clean sync-questionnaires bench bench-dynamodb bench-dynamodb-writes package
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,6 +63,11 @@ package: setup
 # performance figures (docs/PERFORMANCE.md); builds the package to time its cold start
 bench: setup node_modules/.installed package
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/dynamodb_writes.py
+
+# write units per submission before/after issue 15 on DynamoDB Local (docs/PERFORMANCE.md)
+bench-dynamodb-writes: setup node_modules/.installed
+	$(BIN)/python bench/dynamodb_writes.py
 
 # the screenshots in docs/WEB.md (Playwright + Debian's Chromium against a local server)
 web-screenshots: setup sync-questionnaires

@@ -74,6 +74,27 @@ def publish_releases(event: Any) -> dict[str, Any]:
     return container().releases.publish().as_json()
 
 
+# the stream's ARN is known only once the table exists: the packaged template imports it from
+# the table stack (chalicelib/storage/dynamodb/deploy.py), this stands in at package time
+PLACEHOLDER_ARN = (
+    "arn:aws:dynamodb:eu-central-1:000000000000:table/smm-benchmark-prod/stream/"
+    "1970-01-01T00:00:00.000"
+)
+
+
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("TABLE_STREAM_ARN", PLACEHOLDER_ARN),
+    batch_size=1000,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=5,
+)
+def aggregate_stream(event: Any) -> dict[str, list[dict[str, str]]]:
+    """Folds the table's stream into the cell aggregates, exactly once (issue 15); the
+    failure handling is merged into the template (chalicelib/storage/dynamodb/deploy.py)."""
+    store: Any = container().assessments.store
+    return dict(store.fold_stream_event(event.to_dict()["Records"]))
+
+
 # --- Lambda's init phase ---
 def _lambda_init() -> None:
     """Build in Lambda's init phase what the first request would otherwise build: the service
@@ -97,6 +118,7 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     _lambda_init()
 
 __all__ = [
+    "aggregate_stream",
     "app",
     "container",
     "deliver_webhooks",

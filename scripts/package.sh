@@ -28,6 +28,7 @@
 # $OUT.merge.json (what is merged into Chalice's template: the API key source, the gateway
 # responses).
 # Environment: STAGE (prod), OUT (build/package), BIN (.venv/bin), API_KEY_SOURCE (AUTHORIZER),
+# TABLE_STACK (smm-benchmark-$STAGE-table: the stack whose StreamArn export is the event source),
 # PYC (1: ship bytecode), S3_ONLY (0: a zip over 50 MiB fails; 1: it only warns, for artefacts
 # deployed through S3 alone), AWS_DEFAULT_REGION (eu-central-1; only for ARNs in the template).
 set -euo pipefail
@@ -69,8 +70,26 @@ LOG="$OUT.log"
 # responses (x-amazon-apigateway-gateway-responses) that make API Gateway's own refusals
 # problem documents.
 MERGE="$OUT.merge.json"
-"$BIN/python" -c 'import json, sys; from chalicelib.gateway import merge_template; json.dump(merge_template(sys.argv[1]), sys.stdout, indent=1)' \
-	"${API_KEY_SOURCE:-AUTHORIZER}" >"$MERGE"
+# The stream aggregator's failure handling (ReportBatchItemFailures, bisection, 5 retries, an
+# SQS on-failure destination, a filter on assessment items, the IteratorAge alarm) and its
+# stream ARN (imported from the table stack, TABLE_STACK) are merged the same way
+# (chalicelib/storage/dynamodb/deploy.py).
+"$BIN/python" - "${API_KEY_SOURCE:-AUTHORIZER}" "${TABLE_STACK:-smm-benchmark-$STAGE-table}" >"$MERGE" <<'PY'
+import json, sys
+
+from chalicelib.gateway import merge_template
+from chalicelib.storage.dynamodb.deploy import stream_merge_template
+
+
+def merge(a, b):
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+json.dump(merge(merge_template(sys.argv[1]), stream_merge_template(sys.argv[2])), sys.stdout, indent=1)
+PY
 cmd=("$BIN/chalice" package --pkg-format cloudformation --stage "$STAGE" --merge-template "$MERGE" "$OUT")
 echo "package: ${cmd[*]}"
 if ! "${cmd[@]}" 2>&1 | tee "$LOG"; then

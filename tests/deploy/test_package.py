@@ -301,6 +301,49 @@ def test_template_references_the_function_and_its_code(artefact: Artefact) -> No
     assert release["Environment"] == props["Environment"]
 
 
+def test_stream_aggregator_is_wired_with_failure_handling(artefact: Artefact) -> None:
+    """Issue 15: the table's stream invokes app.aggregate_stream with partial batch
+    failures, bisection, 5 retries, an SQS on-failure destination, a filter on assessment
+    items and the stream ARN of the table stack; an IteratorAge alarm watches it."""
+    template = json.loads((artefact.out / "sam.json").read_text())
+    resources = template["Resources"]
+    fn = resources["AggregateStream"]["Properties"]
+    assert fn["Handler"] == "app.aggregate_stream"
+    assert fn["Environment"] == resources["APIHandler"]["Properties"]["Environment"]
+    (source,) = fn["Events"].values()
+    assert source["Type"] == "DynamoDB"
+    p = source["Properties"]
+    assert p["Stream"] == {"Fn::ImportValue": "smm-benchmark-prod-table-StreamArn"}
+    assert p["StartingPosition"] == "TRIM_HORIZON"
+    assert p["BatchSize"] == 1000
+    assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert p["BisectBatchOnFunctionError"] is True
+    assert p["MaximumRetryAttempts"] == 5
+    queue = p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert resources[queue]["Type"] == "AWS::SQS::Queue"
+    (pattern,) = p["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == {
+        "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "ASSESSMENT#"}]}}}
+    }
+    alarms = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    age = [a for a in alarms if a["MetricName"] == "IteratorAge"]
+    assert age and age[0]["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "AggregateStream"}}
+    ]
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    actions = {a for st in policy["Statement"] for a in st["Action"]}
+    assert {
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:DescribeStream",
+        "sqs:SendMessage",
+    } <= actions
+
+
 def test_template_passes_cfn_lint(artefact: Artefact) -> None:
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     proc = subprocess.run(

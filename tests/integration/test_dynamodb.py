@@ -29,6 +29,7 @@ from chalicelib.storage.dynamodb import (
     add_expressions,
 )
 from chalicelib.storage.dynamodb.schema import load_template, table_properties
+from tests.cells import drain
 from tests.dynamodb_local import TEMPLATE
 from tests.integration.test_store_contract import contribution, read, record
 
@@ -108,6 +109,8 @@ def counts(store: DynamoStore) -> dict[Cohort, int]:
 
 
 def snapshot(store: DynamoStore) -> dict[str, Any]:
+    """The cohorts' aggregates after folding everything the stream holds."""
+    drain(store)
     keys = read_keys(COHORT.generalisations(), 4)
     return {
         k: vars(a) for k, a in store.read_cohorts("real", "smm", "1.0.0", keys).items()
@@ -118,31 +121,125 @@ TIMEOUT = ReadTimeoutError(endpoint_url="http://127.0.0.1/")
 
 
 # --- request counts -------------------------------------------------------------------------
-def test_submission_is_one_transact_write_items(dynamo_store: DynamoStore) -> None:
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: attribute names plus values (strings and binaries by length,
+    numbers ~ digits / 2 + 1, booleans 1)."""
+    total = 0
+    for name, value in item.items():
+        total += len(name.encode())
+        ((kind, v),) = value.items()
+        if kind == "S":
+            total += len(v.encode())
+        elif kind == "B":
+            total += len(v)
+        elif kind == "N":
+            total += len(v) // 2 + 1
+        elif kind == "BOOL":
+            total += 1
+        else:
+            raise AssertionError(f"unexpected attribute type {kind}")
+    return total
+
+
+def measured(capacity: list[float]) -> Step:
+    """Pass the request through with ReturnConsumedCapacity and record its write units."""
+
+    def step(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        resp = real(**{**kwargs, "ReturnConsumedCapacity": "TOTAL"})
+        got = resp["ConsumedCapacity"]
+        for c in got if isinstance(got, list) else [got]:
+            capacity.append(float(c["CapacityUnits"]))
+        return resp
+
+    return step
+
+
+def test_submission_is_one_put_item_of_one_write_unit(
+    dynamo_store: DynamoStore, dynamodb_client: Any, questionnaire: Any
+) -> None:
+    """Issue 15 item 1: a real submission (all answers of smm) is one conditional PutItem
+    of a compact item under 1 KB, one write unit (ReturnConsumedCapacity), no transaction
+    and no roll-up write; a duplicate is one refused PutItem."""
+    from chalicelib.assessments import AssessmentService
+    from chalicelib.config import Settings
+    from chalicelib.questionnaire import get_catalog
+    from chalicelib.request_models import SubmissionIn
+    from tests import orgs
+    from tests.dynamodb_local import ROOT
+
+    catalog = get_catalog(str(ROOT / "questionnaires"))
+    svc = AssessmentService(
+        dynamo_store, catalog, Settings(secret=b"s" * 32, aggregate_inline=False)
+    )
+    done = svc.submit(
+        SubmissionIn.model_validate({"answers": orgs.middling(questionnaire)})
+    )
+    rec = dynamo_store.get_assessment(done.view.record.id)
+    assert rec is not None and len(rec.answers) > 80
+    capacity: list[float] = []
+    client = FaultyClient(dynamodb_client, put_item=[measured(capacity)] * 3)
+    store = faulty_store(dynamo_store, client)
+    anonymous = replace(rec, id="e" * 32)
+    assert store.create_assessment(anonymous, contribution(anonymous)) is True
+    again = replace(
+        rec, id="f" * 32, partner_id="p_" + "a" * 30
+    )  # a partner's: indexed
+    store.requests.clear()
+    assert store.create_assessment(again, contribution(again)) is True
+    assert store.requests == collections.Counter({"put_item": 1})
+    sizes = [item_size(c["Item"]) for c in client.calls["put_item"]]
+    assert max(sizes) <= 1024, sizes
+    assert set(client.calls["put_item"][0]["Item"]) == {"PK", "SK", "body", "w"}
+    assert set(client.calls["put_item"][1]["Item"]) == {
+        "PK",
+        "SK",
+        "body",
+        "w",
+        "partner_id",
+        "created_at",
+    }
+    # one write unit; a partner's item is also written to the partner-created index
+    assert capacity == [1.0, 2.0]
+    assert store.get_assessment(again.id) == again
+
+    store.requests.clear()
+    assert store.create_assessment(again, contribution(again)) is False  # duplicate
+    assert store.requests == collections.Counter({"put_item": 1})
+    bench = dynamodb_client.query(
+        TableName=dynamo_store.table_name,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": "BENCH#real#smm#1.0.0"}},
+    )
+    assert bench["Items"] == []  # no legacy roll-up written
+
+
+def test_idempotency_key_and_webhook_event_writes(dynamo_store: DynamoStore) -> None:
+    """With an Idempotency-Key: the assessment, then the key (2 PutItems; a retry of the
+    key write is allowed by its own condition). With a webhook event: one transaction of
+    the assessment and its delivery (the outbox), no roll-ups."""
+    from chalicelib.records import Delivery, IdempotencyKey
+
     rec = record(1)
+    entry = IdempotencyKey("k1", rec.id, 100, 200)
     dynamo_store.requests.clear()
-    assert dynamo_store.create_assessment(rec, contribution(rec)) is True
-    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    assert dynamo_store.create_assessment(rec, contribution(rec), None, entry)
+    assert dynamo_store.requests == collections.Counter({"put_item": 2})
+    assert dynamo_store.get_idempotency_key("k1") == entry
+    assert dynamo_store._take_key(entry)  # the same assessment's retry: allowed
+    other = record(2)  # a concurrent use of the key with another id: refused, undone
+    assert not dynamo_store.create_assessment(
+        other, contribution(other), None, IdempotencyKey("k1", other.id, 150, 250)
+    )
+    assert dynamo_store.get_assessment(other.id) is None
 
-    dynamo_store.requests.clear()
-    keys = read_keys(COHORT.generalisations(), 4)  # 7 cohorts + 4 global shards
-    got = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys)
-    assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
-    assert set(got) == set(keys)
-    assert sum(got[k].count for k in keys if k.startswith("*#*#*#s")) == 1
-
-    dynamo_store.requests.clear()
-    assert dynamo_store.create_assessment(rec, contribution(rec)) is False  # duplicate
-    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
-
-    # a partner with a webhook: the event rides in the same transaction (11 items)
-    from chalicelib.records import Delivery
-
-    partner_rec = record(2, partner_id="p1")
+    partner_rec = record(3, partner_id="p1")
     event = Delivery("evt_1", "p1", "assessment.completed", "{}", 9, next_at=9)
     dynamo_store.requests.clear()
     assert dynamo_store.create_assessment(partner_rec, contribution(partner_rec), event)
     assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    assert dynamo_store.get_delivery("p1", "evt_1") is not None
+    drain(dynamo_store)  # rec counted, other inserted and removed: net zero
+    assert counts(dynamo_store) == {c: 2 for c in COHORT.generalisations()}
 
 
 FULL_METRICS = (
@@ -155,39 +252,34 @@ FULL_METRICS = (
 
 
 def full_record(i: int, rng: random.Random) -> AssessmentRecord:
-    """A record with all 14 metrics of smm 1.0.0 (209 ADD actions per aggregate item)."""
+    """A record with all 14 metrics of smm 1.0.0 (209 histogram words per cell)."""
     top = {"phase": 7, "pyramid_level": 5}
     return record(i, metrics={m: rng.randint(0, top.get(m, 100)) for m in FULL_METRICS})
 
 
-def stored_item(store: DynamoStore, cohort_key: str) -> dict[str, Any]:
+def stored_cell(store: DynamoStore, cell: str) -> dict[str, Any]:
     item: dict[str, Any] = store.client.get_item(
         TableName=store.table_name,
-        Key={"PK": {"S": "BENCH#real#smm#1.0.0"}, "SK": {"S": f"COHORT#{cohort_key}"}},
+        Key={"PK": {"S": f"AGG#real#smm#1.0.0#{cell}"}, "SK": {"S": "C"}},
         ConsistentRead=True,
     )["Item"]
     return item
 
 
-def test_user_with_every_metric_and_an_event_is_still_one_transaction(
+def test_user_with_every_metric_is_one_put_and_one_delete(
     dynamo_store: DynamoStore,
 ) -> None:
-    """The largest submission: all 14 metrics (209 ADDs per item) in both populations (16
-    counter items) plus the webhook outbox: 19 items, within DynamoDB's transaction limits
-    (100 items, 4 MB), one request, and erased with one more."""
-    from dataclasses import replace
-
-    from chalicelib.records import Delivery
-
-    rec = replace(full_record(7, random.Random(7)), partner_id="p1")
+    """The largest submission (14 metrics, both populations: 16 cells) is still one
+    PutItem, its erasure one DeleteItem; the fold adds it to and takes it out of the
+    cells, and a users read with its all counts is one BatchGetItem."""
+    rec = replace(full_record(7, random.Random(7)), uses_social_media=True)
     con = replace(contribution(rec), populations=("all", "users"))
-    assert len(con.item_keys()) == 16
-    event = Delivery("evt_7", "p1", "assessment.completed", "{}", 9, next_at=9)
     dynamo_store.requests.clear()
-    assert dynamo_store.create_assessment(rec, con, event)
-    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    assert dynamo_store.create_assessment(rec, con)
+    assert dynamo_store.requests == collections.Counter({"put_item": 1})
+    drain(dynamo_store)
     keys = read_keys(COHORT.generalisations(), 4)
-    dynamo_store.requests.clear()  # a users read with its all counts: one request
+    dynamo_store.requests.clear()
     both = dynamo_store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
     assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
     users = both["users"]
@@ -195,70 +287,72 @@ def test_user_with_every_metric_and_an_event_is_still_one_transaction(
     assert users["C#*#*"].histograms["overall"] == {rec.metrics["overall"]: 1}
     dynamo_store.requests.clear()
     assert dynamo_store.delete_assessment(rec, con)
-    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
+    assert dynamo_store.requests == collections.Counter({"delete_item": 1})
+    drain(dynamo_store)
     users = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys, population="users")
     assert users["C#*#*"].count == 0
 
 
-def test_aggregate_items_have_a_constant_number_of_attributes(
-    dynamo_store: DynamoStore,
-) -> None:
-    """From its first submission an aggregate item holds every word of every metric, so a
-    read parses the same number of attributes at 1 and at 120 submissions."""
+def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
+    """A cell item holds at most every word of every metric, its months, three counters
+    and one checkpoint per stream shard, however many submissions: exact histograms at
+    120 submissions, and erasure takes the bins back out of the words."""
     rng = random.Random(11)
-    first = full_record(0, rng)
-    dynamo_store.requests.clear()
-    assert dynamo_store.create_assessment(first, contribution(first)) is True
-    assert dynamo_store.requests == collections.Counter({"transact_write_items": 1})
-    names_after_one = set(stored_item(dynamo_store, COHORT.key))
-    assert (
-        len(names_after_one) == 2 + 1 + 1 + 12 * 17 + 2 + 1
-    )  # keys, count, month, words
-
-    recs = [first] + [full_record(i, rng) for i in range(1, 120)]
-    for r in recs[1:]:
+    recs = [full_record(i, rng) for i in range(120)]
+    for r in recs:
         assert dynamo_store.create_assessment(r, contribution(r)) is True
-    assert set(stored_item(dynamo_store, COHORT.key)) == names_after_one
+    drain(dynamo_store)
+    names = set(stored_cell(dynamo_store, f"all:{COHORT.key}"))
+    words = {n for n in names if n.startswith("h#")}
+    assert len(words) <= 12 * 17 + 2 + 1
+    assert names - words - {"PK", "SK", "n", "ch", "rm", "mo#2026-11"} == {
+        n for n in names if n.startswith("ap#")
+    }
     agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
     assert agg.count == 120
     for m in FULL_METRICS:
         assert agg.histograms[m] == dict(
             collections.Counter(r.metrics[m] for r in recs)
         )
-
-    # erasure takes the bins back out of the words
     gone = recs[7]
     assert dynamo_store.delete_assessment(gone, contribution(gone)) is True
+    drain(dynamo_store)
     agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
     assert agg.count == 119
-    assert agg.histograms["overall"] == {
-        k: v
-        for k, v in collections.Counter(
-            r.metrics["overall"] for r in recs if r is not gone
-        ).items()
-    }
-
-
-def test_counters_of_the_first_layout_are_still_read(dynamo_store: DynamoStore) -> None:
-    """Items written before histograms were packed hold one attribute per bin
-    (``m#overall#42``); reads add them to the words, so a table needs no migration."""
-    rec = record(3)  # overall 43, phase 3
-    assert dynamo_store.create_assessment(rec, contribution(rec)) is True
-    dynamo_store.client.update_item(
-        TableName=dynamo_store.table_name,
-        Key={"PK": {"S": "BENCH#real#smm#1.0.0"}, "SK": {"S": f"COHORT#{COHORT.key}"}},
-        UpdateExpression="ADD #c :two, #b :two, #p :two",
-        ExpressionAttributeNames={
-            "#c": "count",
-            "#b": "m#overall#43",
-            "#p": "m#phase#6",
-        },
-        ExpressionAttributeValues={":two": {"N": "2"}},
+    # the global cell named plainly and as the only shard of the earlier layout: both
+    both = dynamo_store.read_populations(
+        "real", "smm", "1.0.0", ["*#*#*"], ("all",), sharded=["*#*#*"]
+    )["all"]
+    assert both["*#*#*"].count == both["*#*#*#s0"].count == 119
+    assert agg.histograms["overall"] == dict(
+        collections.Counter(r.metrics["overall"] for r in recs if r is not gone)
     )
-    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
-    assert agg.count == 3
-    assert agg.histograms["overall"] == {43: 3}
-    assert agg.histograms["phase"] == {3: 1, 6: 2}
+
+
+def test_items_of_the_previous_layout_are_read_and_erased_safely(
+    dynamo_store: DynamoStore,
+) -> None:
+    """An assessment item of the layout before the compact one (``body`` a JSON string) is
+    still read, and its stream records fold like a compact item's (insert, erasure)."""
+    from chalicelib.storage import codec
+
+    rec = record(3)
+    dynamo_store.client.put_item(
+        TableName=dynamo_store.table_name,
+        Item={
+            "PK": {"S": f"ASSESSMENT#{rec.id}"},
+            "SK": {"S": "A"},
+            "body": {"S": codec.record_to_json(rec)},
+            "write_id": {"S": "old"},
+        },
+    )
+    assert dynamo_store.get_assessment(rec.id) == rec
+    drain(dynamo_store)  # its INSERT record has the old body: folded like a new one
+    assert read(dynamo_store, COHORT).count == 1
+    assert dynamo_store.delete_assessment(rec, contribution(rec)) is True
+    drain(dynamo_store)
+    assert read(dynamo_store, COHORT).count == 0
+    assert dynamo_store.dead_letters() == []
 
 
 # --- fault injection ------------------------------------------------------------------------
@@ -267,24 +361,20 @@ def test_throttling_then_success_is_stored_once(
 ) -> None:
     client = FaultyClient(
         dynamodb_client,
-        transact_write_items=[
-            fail(error("ThrottlingException")),
-            fail(error("ProvisionedThroughputExceededException")),
-            fail(cancelled("None", "TransactionConflict")),
+        put_item=[
+            fail(error("ThrottlingException", op="PutItem")),
+            fail(error("ProvisionedThroughputExceededException", op="PutItem")),
         ],
     )
     store = faulty_store(dynamo_store, client)
     rec = record(2)
     assert store.create_assessment(rec, contribution(rec)) is True
-    assert store.requests["transact_write_items"] == 4
+    assert store.requests["put_item"] == 3
     assert dynamo_store.get_assessment(rec.id) == rec
     assert set(counts(dynamo_store).values()) == {1}
-    # the server rejected every failed attempt, so a fresh token per attempt is safe
-    tokens = [c["ClientRequestToken"] for c in client.calls["transact_write_items"]]
-    assert len(set(tokens)) == 4
 
 
-def test_transaction_conflict_every_time_raises_unavailable_and_changes_nothing(
+def test_throttling_every_time_raises_unavailable_and_changes_nothing(
     dynamo_store: DynamoStore, dynamodb_client: Any
 ) -> None:
     before = record(3)
@@ -292,7 +382,7 @@ def test_transaction_conflict_every_time_raises_unavailable_and_changes_nothing(
     expected = snapshot(dynamo_store)
     client = FaultyClient(
         dynamodb_client,
-        transact_write_items=[fail(cancelled("None", *["TransactionConflict"] * 8))]
+        put_item=[fail(error("ProvisionedThroughputExceededException", op="PutItem"))]
         * 10,
     )
     store = faulty_store(dynamo_store, client, max_attempts=4)
@@ -300,35 +390,32 @@ def test_transaction_conflict_every_time_raises_unavailable_and_changes_nothing(
     with pytest.raises(Unavailable) as info:
         store.create_assessment(rec, contribution(rec))
     assert info.value.retry_after == 1
-    assert len(client.calls["transact_write_items"]) == 4  # bounded
+    assert len(client.calls["put_item"]) == 4  # bounded
     assert dynamo_store.get_assessment(rec.id) is None  # read through the real client
     assert snapshot(dynamo_store) == expected
 
 
-def test_timeout_after_commit_is_retried_with_the_same_token_and_counted_once(
+def test_timeout_after_commit_is_recognised_by_the_write_id_and_counted_once(
     dynamo_store: DynamoStore, dynamodb_client: Any
 ) -> None:
-    client = FaultyClient(
-        dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT)]
-    )
+    """The put was applied, the response lost: the retry's condition fails, but the stored
+    item carries this call's write id, so the call reports success; the stream has one
+    INSERT, so it is counted once."""
+    client = FaultyClient(dynamodb_client, put_item=[apply_then_fail(TIMEOUT)])
     store = faulty_store(dynamo_store, client)
     rec = record(5)
-    assert (
-        store.create_assessment(rec, contribution(rec)) is True
-    )  # not "already exists"
-    calls = client.calls["transact_write_items"]
-    assert len(calls) == 2
-    assert calls[0]["ClientRequestToken"] == calls[1]["ClientRequestToken"]
+    assert store.create_assessment(rec, contribution(rec)) is True
+    assert len(client.calls["put_item"]) == 2
     assert set(counts(dynamo_store).values()) == {1}
-    # another call with the same id is a duplicate: a new token, refused
-    assert store.create_assessment(rec, contribution(rec)) is False
-    assert calls[2]["ClientRequestToken"] != calls[0]["ClientRequestToken"]
+    assert store.create_assessment(rec, contribution(rec)) is False  # a real duplicate
     assert set(counts(dynamo_store).values()) == {1}
 
 
-def test_token_kept_after_an_ambiguous_failure_even_when_later_attempts_are_rejected(
+def test_outbox_transaction_keeps_its_token_after_an_ambiguous_failure(
     dynamo_store: DynamoStore, dynamodb_client: Any
 ) -> None:
+    from chalicelib.records import Delivery
+
     client = FaultyClient(
         dynamodb_client,
         transact_write_items=[
@@ -337,8 +424,9 @@ def test_token_kept_after_an_ambiguous_failure_even_when_later_attempts_are_reje
         ],
     )
     store = faulty_store(dynamo_store, client)
-    rec = record(6)
-    assert store.create_assessment(rec, contribution(rec)) is True
+    rec = record(6, partner_id="p1")
+    event = Delivery("evt_6", "p1", "assessment.completed", "{}", 9, next_at=9)
+    assert store.create_assessment(rec, contribution(rec), event) is True
     tokens = {c["ClientRequestToken"] for c in client.calls["transact_write_items"]}
     assert len(tokens) == 1
     assert set(counts(dynamo_store).values()) == {1}
@@ -348,7 +436,8 @@ def test_write_id_backstop_when_the_token_is_not_honoured(
     dynamo_store: DynamoStore, dynamodb_client: Any
 ) -> None:
     """Outside the 10-minute token window a retry is a new request: the conditional put
-    fails, and the stored item's write_id shows that this call wrote it."""
+    fails, and the stored item's write id shows that this call wrote it."""
+    from chalicelib.records import Delivery
 
     def new_token(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         return real(**{**kwargs, "ClientRequestToken": str(uuid.uuid4())})
@@ -357,8 +446,9 @@ def test_write_id_backstop_when_the_token_is_not_honoured(
         dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT), new_token]
     )
     store = faulty_store(dynamo_store, client)
-    rec = record(7)
-    assert store.create_assessment(rec, contribution(rec)) is True
+    rec = record(7, partner_id="p1")
+    event = Delivery("evt_7", "p1", "assessment.completed", "{}", 9, next_at=9)
+    assert store.create_assessment(rec, contribution(rec), event) is True
     assert set(counts(dynamo_store).values()) == {1}
 
 
@@ -371,6 +461,7 @@ def test_excluded_submission_put_timeout_after_commit(
     assert store.create_assessment(rec, None) is True
     assert len(client.calls["put_item"]) == 2
     assert store.create_assessment(rec, None) is False  # a genuine duplicate
+    assert read(dynamo_store, COHORT).count == 0  # excluded: the fold skips it
 
 
 def test_erasure_timeout_after_commit_reports_erased_and_subtracts_once(
@@ -379,11 +470,10 @@ def test_erasure_timeout_after_commit_reports_erased_and_subtracts_once(
     keep, gone = record(9), record(10)
     for r in (keep, gone):
         dynamo_store.create_assessment(r, contribution(r))
-    client = FaultyClient(
-        dynamodb_client, transact_write_items=[apply_then_fail(TIMEOUT)]
-    )
+    client = FaultyClient(dynamodb_client, delete_item=[apply_then_fail(TIMEOUT)])
     store = faulty_store(dynamo_store, client)
     assert store.delete_assessment(gone, contribution(gone)) is True
+    assert len(client.calls["delete_item"]) == 2
     assert set(counts(dynamo_store).values()) == {1}
     assert store.delete_assessment(gone, contribution(gone)) is False
 
@@ -391,9 +481,10 @@ def test_erasure_timeout_after_commit_reports_erased_and_subtracts_once(
 def test_server_and_connection_errors_are_retried(
     dynamo_store: DynamoStore, dynamodb_client: Any
 ) -> None:
+    rec = record(11)
     client = FaultyClient(
         dynamodb_client,
-        transact_write_items=[fail(error("InternalServerError", 500))],
+        put_item=[fail(error("InternalServerError", 500, "PutItem"))],
         get_item=[fail(error("InternalServerError", 500, "GetItem"))],
         batch_get_item=[
             fail(error("ServiceUnavailable", 503, "BatchGetItem")),
@@ -401,13 +492,16 @@ def test_server_and_connection_errors_are_retried(
         ],
     )
     store = faulty_store(dynamo_store, client)
-    rec = record(11)
     assert store.create_assessment(rec, contribution(rec)) is True
     assert store.get_assessment(rec.id) == rec
-    assert read(store, COHORT).count == 1
-    assert store.requests == collections.Counter(
-        {"transact_write_items": 2, "get_item": 2, "batch_get_item": 3}
+    drain(dynamo_store)
+    store.requests.clear()
+    assert (
+        store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key].count == 1
     )
+    assert store.requests == collections.Counter({"batch_get_item": 3})
+    assert client.calls["put_item"] and len(client.calls["put_item"]) == 2
+    assert len(client.calls["get_item"]) == 2
 
 
 def test_validation_errors_are_not_retried(
@@ -428,6 +522,7 @@ def test_unprocessed_keys_are_retried_to_completion(
     for i in range(12, 20):
         r = record(i, region="nordics" if i % 2 else "dach")
         dynamo_store.create_assessment(r, contribution(r))
+    drain(dynamo_store)
 
     def half(real: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         ((table, spec),) = kwargs["RequestItems"].items()
@@ -464,9 +559,10 @@ def test_bulk_load_retries_unprocessed_items(
     store = faulty_store(dynamo_store, client, bulk_workers=1)
     recs = [record(100 + i) for i in range(30)]  # 2 batches: 25 + 5
     store.bulk_load(recs, [contribution(r) for r in recs])
-    assert store.requests["batch_write_item"] == 3
+    # the two record batches (one retried) and one batch of the 9 new index items
+    assert store.requests["batch_write_item"] == 4
     assert all(dynamo_store.get_assessment(r.id) == r for r in recs)
-    assert read(dynamo_store, Cohort()).count == 30
+    assert read(dynamo_store, Cohort()).count == 30  # once: the fold skips bulk inserts
 
 
 # --- expression chunking --------------------------------------------------------------------

@@ -15,7 +15,7 @@ from chalicelib.container import Container
 from tests import orgs
 from tests.integration.test_dynamodb import (
     FaultyClient,
-    cancelled,
+    error,
     fail,
     faulty_store,
     snapshot,
@@ -33,8 +33,8 @@ def test_outage_is_a_503_with_retry_after_and_writes_nothing(
     dynamo_store, dynamodb_client, catalog, settings, questionnaire
 ) -> None:  # type: ignore[no-untyped-def]
     before = snapshot(dynamo_store)
-    conflict = fail(cancelled("None", *["TransactionConflict"] * 8))
-    faulty = FaultyClient(dynamodb_client, transact_write_items=[conflict] * 10)
+    throttled = fail(error("ProvisionedThroughputExceededException", op="PutItem"))
+    faulty = FaultyClient(dynamodb_client, put_item=[throttled] * 10)
     store = faulty_store(dynamo_store, faulty, max_attempts=3)
     try:
         with _client(store, catalog, settings) as c:
@@ -46,7 +46,7 @@ def test_outage_is_a_503_with_retry_after_and_writes_nothing(
     assert r.headers["Content-Type"] == "application/problem+json"
     assert r.headers["Retry-After"] == "1"
     assert json.loads(r.body)["status"] == 503
-    assert len(faulty.calls["transact_write_items"]) == 3  # bounded retries
+    assert len(faulty.calls["put_item"]) == 3  # bounded retries
     assert snapshot(dynamo_store) == before  # nothing half-written
 
 

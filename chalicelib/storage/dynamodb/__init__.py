@@ -1,8 +1,8 @@
 """DynamoDB adapter: one table (infra/table.yaml), a low-level botocore client, own bounded
 retries. botocore is imported only in this package.
 
-``DynamoStore`` combines one mixin per entity group (assessments, roll-ups, drafts, rate
-windows, partners, webhooks) over ``client.Table``, which owns the requests, retries and
+``DynamoStore`` combines one mixin per entity group (assessments with the stream reader and
+the cell aggregates, releases, drafts, rate windows, partners, webhooks) over ``client.Table``, which owns the requests, retries and
 transactions; ``keys.py`` holds every key. The item layout, the write transactions and why
 retries are safe are described in docs/STORAGE.md.
 """
@@ -19,10 +19,10 @@ from chalicelib.storage.dynamodb.keys import bench_pk, cohort_sk
 from chalicelib.storage.dynamodb.organisations import OrganisationsMixin
 from chalicelib.storage.dynamodb.partners import PartnersMixin
 from chalicelib.storage.dynamodb.rates import RatesMixin
+from chalicelib.storage.dynamodb.releases import ReleasesMixin
 from chalicelib.storage.dynamodb.rollups import (
     MAX_ADD_ACTIONS,
     MAX_EXPRESSION_BYTES,
-    RollupsMixin,
     add_expressions,
 )
 from chalicelib.storage.dynamodb.webhooks import WebhooksMixin
@@ -40,7 +40,7 @@ __all__ = [
 
 class DynamoStore(
     AssessmentsMixin,
-    RollupsMixin,
+    ReleasesMixin,
     DraftsMixin,
     RatesMixin,
     PartnersMixin,

@@ -1,16 +1,31 @@
-"""Assessments: the conditional write with its roll-up counters, webhook outbox and
-idempotency key in one transaction; erasure; reads, a partner's listing; bulk loads
-(docs/STORAGE.md, "Writes", "Retries and idempotency", "Bulk loads")."""
+"""Assessments (issue 15, item 1): a submission is one conditional ``PutItem`` of a compact
+item (``compact.py``, <= 1 KB), no transaction and no roll-up write; the table's stream
+feeds the cell aggregates (``streams.py``). Erasure is one conditional ``DeleteItem``: its
+stream REMOVE record carries the old image the fold subtracts. An Idempotency-Key is its
+own item, written after the assessment (docs/STORAGE.md, "Writes", "Retries and
+idempotency"); a webhook delivery is written with the assessment in one transaction (the
+outbox), the only transaction left. Bulk loads write compact items marked ``bk`` and add
+their contributions to the cells directly."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+from chalicelib.aggregation import (
+    CellKey,
+    Grid,
+    KeyDelta,
+    MalformedRecord,
+    parse_image,
+)
+from chalicelib.cohorts import Cohort
 from chalicelib.records import (
+    SHARD_MARK,
+    Aggregate,
     AssessmentQuery,
     AssessmentRecord,
     Contribution,
@@ -21,47 +36,66 @@ from chalicelib.storage import codec
 from chalicelib.storage.dynamodb.client import (
     BATCH_WRITE_SIZE,
     Cancelled,
-    Table,
     error_code,
 )
+from chalicelib.storage.dynamodb.compact import pack_body, record_from_attribute
 from chalicelib.storage.dynamodb.keys import assessment_key, idempotency_key, s
-from chalicelib.storage.dynamodb.rollups import (
-    contribution_updates,
-    counter_updates,
-    sum_contributions,
-)
+from chalicelib.storage.dynamodb.streams import StreamsMixin
 from chalicelib.storage.dynamodb.webhooks import delivery_puts
 
 PARTNER_INDEX = "partner-created"  # GSI: partner_id / created_at of assessment items
 QUERY_PAGE = 100  # items per Query page while filtering a partner's assessments
-BULK_TRANSACTION_ITEMS = 25  # counter items per bulk transaction (limit 100 / 4 MB)
 
 
 def _written_by(item: dict[str, Any] | None, write_id: str) -> bool:
     """After a failed ``attribute_not_exists`` put: True if the existing item was written by
-    an earlier attempt of this same call (its ``write_id`` is ours), else False."""
+    an earlier attempt of this same call (its write id is ours), else False."""
     if not item:
         return False
-    return bool(item.get("write_id", {}).get("S") == write_id)
+    got = item.get("w") or item.get("write_id") or {}
+    return bool(got.get("S") == write_id)
 
 
-class AssessmentsMixin(Table):
-    def _assessment_item(self, rec: AssessmentRecord, write_id: str) -> dict[str, Any]:
+def _aggregate(state: Any) -> Aggregate:
+    return Aggregate(
+        state.count,
+        {m: list(h) for m, h in state.bins.items()},
+        {mo: v for mo, v in state.months.items() if v},
+    )
+
+
+class AssessmentsMixin(StreamsMixin):
+    def _assessment_item(
+        self, rec: AssessmentRecord, write_id: str, bulk: bool = False
+    ) -> dict[str, Any]:
+        """The compact item: keys, the packed body, the two attributes of the
+        partner-created index (partner assessments only) and a short write id."""
         item: dict[str, Any] = {
             **assessment_key(rec.id),
-            "body": s(codec.record_to_json(rec)),
-            "questionnaire": s(rec.questionnaire_id),
-            "version": s(rec.version),
-            "source": s(rec.source),
-            "month": s(rec.month),
-            "created_at": s(rec.created_at),
-            "included": {"BOOL": rec.included},
-            "consent": {"BOOL": rec.consent},
-            "write_id": s(write_id),
+            "body": {"B": pack_body(rec)},
+            "w": s(write_id),
         }
         if rec.partner_id is not None:
             item["partner_id"] = s(rec.partner_id)
+            item["created_at"] = s(rec.created_at)
+        if bulk:
+            item["bk"] = {"BOOL": True}
         return item
+
+    def _put_new(self, item: dict[str, Any], write_id: str) -> bool:
+        try:
+            self._call(
+                "put_item",
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(PK)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return _written_by(exc.response.get("Item"), write_id)
+        return True
 
     def create_assessment(
         self,
@@ -70,44 +104,79 @@ class AssessmentsMixin(Table):
         delivery: Delivery | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> bool:
-        write_id = uuid.uuid4().hex
-        put = {
-            "TableName": self.table_name,
-            "Item": self._assessment_item(rec, write_id),
-            "ConditionExpression": "attribute_not_exists(PK)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        if contribution is None and delivery is None and idempotency is None:
-            try:
-                self._call("put_item", **put)
-            except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise
-                return _written_by(exc.response.get("Item"), write_id)
-            return True
-        items = [{"Put": put}]
-        if idempotency is not None:  # item 1: the key, free or expired at its creation
-            i = idempotency
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": {
-                            **idempotency_key(i.key_id),
-                            "assessment_id": s(i.assessment_id),
-                            "taken_at": {"N": str(i.created_at)},
-                            "expires_at": {"N": str(i.expires_at)},
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK)"
-                        " OR expires_at <= :now",
-                        "ExpressionAttributeValues": {":now": {"N": str(i.created_at)}},
-                    }
-                }
+        """``contribution`` is not written: the stream carries the item to the fold."""
+        write_id = uuid.uuid4().hex[:16]
+        item = self._assessment_item(rec, write_id)
+        if delivery is not None:
+            return self._create_with_delivery(
+                rec, item, write_id, delivery, idempotency
             )
-        if contribution is not None:
-            items.extend(contribution_updates(self.table_name, contribution, +1))
-        if delivery is not None:  # the outbox: a new delivery item and its due entry
-            items.extend(delivery_puts(self.table_name, delivery))
+        if not self._put_new(item, write_id):
+            return False
+        if idempotency is None or self._take_key(idempotency):
+            return True
+        # the key is held by a concurrent use with another id: undo ours (its stream
+        # INSERT and REMOVE cancel out in the aggregates)
+        self._call(
+            "delete_item",
+            TableName=self.table_name,
+            Key=assessment_key(rec.id),
+            ConditionExpression="w = :w",
+            ExpressionAttributeValues={":w": s(write_id)},
+        )
+        return False
+
+    def _key_item(self, i: IdempotencyKey) -> dict[str, Any]:
+        return {
+            "TableName": self.table_name,
+            "Item": {
+                **idempotency_key(i.key_id),
+                "assessment_id": s(i.assessment_id),
+                "taken_at": {"N": str(i.created_at)},
+                "expires_at": {"N": str(i.expires_at)},
+            },
+            "ConditionExpression": "attribute_not_exists(PK) OR expires_at <= :now"
+            " OR assessment_id = :a",
+            "ExpressionAttributeValues": {
+                ":now": {"N": str(i.created_at)},
+                ":a": s(i.assessment_id),
+            },
+        }
+
+    def _take_key(self, i: IdempotencyKey) -> bool:
+        """Write the key's entry after its assessment: free, expired, or already ours (a
+        retry). A crash before it leaves the assessment without an entry, which the
+        service recognises by its id (derived from the key) and replays."""
+        try:
+            self._call("put_item", **self._key_item(i))
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _create_with_delivery(
+        self,
+        rec: AssessmentRecord,
+        item: dict[str, Any],
+        write_id: str,
+        delivery: Delivery,
+        idempotency: IdempotencyKey | None,
+    ) -> bool:
+        """The outbox: the assessment and its webhook delivery in one transaction."""
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        ]
+        if idempotency is not None:
+            items.append({"Put": self._key_item(idempotency)})
+        items.extend(delivery_puts(self.table_name, delivery))
         try:
             self._transact(items)
         except Cancelled as cancelled:
@@ -161,9 +230,7 @@ class AssessmentsMixin(Table):
         out: list[AssessmentRecord] = []
         while True:
             resp = self._call("query", **kwargs)
-            page = [
-                codec.record_from_json(i["body"]["S"]) for i in resp.get("Items", [])
-            ]
+            page = [record_from_attribute(i["body"]) for i in resp.get("Items", [])]
             # items of one second are in the index's own order: sort them like SQLite
             out.extend(r for r in page if q.matches(r))
             if not resp.get("LastEvaluatedKey"):
@@ -179,29 +246,99 @@ class AssessmentsMixin(Table):
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord | None:
         item = self._get(assessment_key(assessment_id), projection="body")
-        return None if item is None else codec.record_from_json(item["body"]["S"])
+        return None if item is None else record_from_attribute(item["body"])
 
     def delete_assessment(
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
-        items: list[dict[str, Any]] = [
-            {
-                "Delete": {
-                    "TableName": self.table_name,
-                    "Key": assessment_key(rec.id),
-                    "ConditionExpression": "attribute_exists(PK)",
-                }
-            }
-        ]
-        if contribution is not None:
-            items.extend(contribution_updates(self.table_name, contribution, -1))
+        """One conditional DeleteItem; the stream's REMOVE record (old image: the stored
+        item) makes the fold subtract exactly what the insert added. A failed condition
+        after an attempt that may have been applied (a timeout) is this call's own erasure:
+        reported as erased."""
+        done, ambiguous = self._call_conditional(
+            "delete_item",
+            TableName=self.table_name,
+            Key=assessment_key(rec.id),
+            ConditionExpression="attribute_exists(PK)",
+        )
+        return done is not None or ambiguous
+
+    # --- benchmark reads from the cell aggregates ---------------------------------------
+    def read_cohorts(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        population: str = "all",
+    ) -> dict[str, Aggregate]:
+        return self.read_populations(
+            source, questionnaire_id, version, cohorts, (population,)
+        )[population]
+
+    def read_populations(
+        self,
+        source: str,
+        questionnaire_id: str,
+        version: str,
+        cohorts: Iterable[str],
+        populations: Iterable[str],
+        sharded: Iterable[str] = (),
+    ) -> dict[str, dict[str, Aggregate]]:
+        """The cell aggregates of the named cohorts, one BatchGetItem. No cell is write-
+        sharded any more: a ``sharded`` cohort's cell is returned as its only shard
+        (``<key>#s0``), so readers that sum shards get the whole cell."""
+        grid = Grid(source, questionnaire_id, version)
+        wanted = list(dict.fromkeys(cohorts))
+        shard_keys = list(dict.fromkeys(sharded))
+        pops = list(dict.fromkeys(populations))
+        out = {p: {k: Aggregate() for k in wanted} for p in pops}
+        names: dict[tuple[Grid, CellKey], list[tuple[str, str]]] = {}
+        for p in pops:
+            for k in wanted:
+                base, mark, shard = k.rpartition(SHARD_MARK)
+                if mark and base.count("#") == 2 and shard.isdigit():
+                    if shard == "0":  # a shard key of the layout before cells: shard 0
+                        cell = (grid, CellKey(p, Cohort.from_key(base)))
+                        names.setdefault(cell, []).append((p, k))
+                    continue  # is the whole cell, the others are empty
+                names.setdefault((grid, CellKey(p, Cohort.from_key(k))), []).append(
+                    (p, k)
+                )
+            for k in shard_keys:
+                cell = (grid, CellKey(p, Cohort.from_key(k)))
+                names.setdefault(cell, []).append((p, k + SHARD_MARK + "0"))
+        for cell, state in self._read_cells(names).items():
+            for p, k in names[cell]:
+                out[p][k] = _aggregate(state)
+        return out
+
+    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
+        """Empty every cell of the grid (after folding what is pending) as the removal of
+        everyone counted: ``changes`` and ``removals`` grow by each cell's count, so the
+        monotonic counters a release compares never go backwards. Not atomic."""
         try:
-            self._transact(items)
-        except Cancelled as cancelled:
-            if cancelled.condition_failed_on_first():
-                return False
-            raise cancelled.error from None
-        return True
+            while self.aggregate_pending(5000).more:
+                pass
+        except RuntimeError:
+            pass  # no stream (a table of an older template): nothing pending here
+        grid = Grid(source, questionnaire_id, version)
+        cells = self.read_grid(grid)
+        changes = {
+            (grid, cell): KeyDelta(
+                -st.count,
+                {m: {b: -v for b, v in enumerate(h) if v} for m, h in st.bins.items()},
+                {mo: -v for mo, v in st.months.items() if v},
+                st.count,
+                st.count,
+                {},
+                {},
+            )
+            for cell, st in cells.items()
+            if st.count
+        }
+        self._add_to_cells(changes)
+        return sum(1 for st in cells.values() if st.count)
 
     def bulk_load(
         self,
@@ -210,38 +347,50 @@ class AssessmentsMixin(Table):
         *,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        """Seed many records and their pre-summed contributions (not atomic;
-        docs/STORAGE.md). ``progress(done, total)`` is called in work units: one per record
-        written plus one per counter item chunk applied."""
-        write_id = uuid.uuid4().hex
+        """Seed many records (compact items marked ``bk``: the fold skips their inserts)
+        and add the contributions to the cells directly (not atomic; docs/STORAGE.md).
+        ``progress(done, total)`` counts records written plus cells updated."""
+        write_id = uuid.uuid4().hex[:16]
         seen: set[str] = set()
         puts: list[dict[str, Any]] = []
         for r in records:
             if r.id not in seen:
                 seen.add(r.id)
                 puts.append(
-                    {"PutRequest": {"Item": self._assessment_item(r, write_id)}}
+                    {"PutRequest": {"Item": self._assessment_item(r, write_id, True)}}
                 )
-        summed = sum_contributions(contributions)
-        per_item = [
-            counter_updates(self.table_name, item, deltas)
-            for item, deltas in summed.items()
-        ]
-        # Round r holds the r-th chunk of every item, so a transaction never touches an item
-        # twice (DynamoDB refuses that); rounds are split into transactions of <= 25 items.
-        transactions: list[list[dict[str, Any]]] = []
-        for n in range(max((len(u) for u in per_item), default=0)):
-            row = [u[n] for u in per_item if len(u) > n]
-            for i in range(0, len(row), BULK_TRANSACTION_ITEMS):
-                transactions.append(row[i : i + BULK_TRANSACTION_ITEMS])
-        total = len(puts) + sum(len(t) for t in transactions)
-        done = 0
+        changes = sum_cells(contributions)
+        total = len(puts) + len(changes)
         batches = [
             puts[i : i + BATCH_WRITE_SIZE]
             for i in range(0, len(puts), BATCH_WRITE_SIZE)
         ]
-        for fn, works in ((self._batch_write, batches), (self._transact, transactions)):
-            for work in self._run_parallel(fn, works):
-                done += len(work)
-                if progress:
-                    progress(done, total)
+        done = 0
+        for work in self._run_parallel(self._batch_write, batches):
+            done += len(work)
+            if progress:
+                progress(done, total)
+        self._add_to_cells(changes)
+        if progress:
+            progress(total, total)
+
+
+def sum_cells(contributions: Iterable[Contribution]) -> dict[Any, KeyDelta]:
+    """Pre-summed contributions as one change per cell (each contribution is one change)."""
+    sums: dict[Any, list[Any]] = {}
+    for i, con in enumerate(contributions):
+        try:
+            image = parse_image(codec.contribution_image(con, f"bulk-{i}"))
+        except MalformedRecord as exc:
+            raise ValueError(f"contribution {i}: {exc}") from None
+        for k in image.aggregate_keys():
+            acc = sums.setdefault(k, [0, {}, {}])
+            acc[0] += 1
+            acc[2][image.month] = acc[2].get(image.month, 0) + 1
+            for m, v in image.metrics.items():
+                h = acc[1].setdefault(m, {})
+                h[v] = h.get(v, 0) + 1
+    return {
+        k: KeyDelta(n, bins, months, n, 0, {}, {})
+        for k, (n, bins, months) in sums.items()
+    }

@@ -155,6 +155,47 @@ def make_client(
         )
 
 
+def streams_client_like(client: Any) -> Any:
+    """A DynamoDB Streams client for the same endpoint, region and credentials as
+    ``client`` (DynamoDB Local serves both APIs on one endpoint; on AWS the streams
+    endpoint is its own: left to botocore)."""
+    global _session
+    from botocore.config import Config  # type: ignore[import-untyped]
+    from botocore.session import get_session  # type: ignore[import-untyped]
+
+    endpoint = client.meta.endpoint_url
+    if endpoint and "amazonaws.com" in endpoint:
+        endpoint = None
+    creds: dict[str, str] = {}
+    signer_creds = getattr(
+        getattr(client, "_request_signer", None), "_credentials", None
+    )
+    if signer_creds is not None:
+        frozen = signer_creds.get_frozen_credentials()
+        creds = {
+            "aws_access_key_id": frozen.access_key,
+            "aws_secret_access_key": frozen.secret_key,
+        }
+        if frozen.token:
+            creds["aws_session_token"] = frozen.token
+    if endpoint is None:
+        creds = {}  # on AWS: the session's own (refreshing) credentials
+    with _session_lock:
+        if _session is None:
+            _session = get_session()
+        return _session.create_client(
+            "dynamodbstreams",
+            region_name=client.meta.region_name,
+            endpoint_url=endpoint,
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                connect_timeout=2.0,
+                read_timeout=5.0,
+            ),
+            **creds,
+        )
+
+
 def is_loopback(endpoint_url: str) -> bool:
     return (urlparse(endpoint_url).hostname or "") in ("localhost", "127.0.0.1", "::1")
 
@@ -242,6 +283,36 @@ class Table:
             except Exception as exc:
                 if _classify(exc) is None:
                     raise
+                last = exc
+        raise self._unavailable(op, last) from last
+
+    def _call_conditional(
+        self, op: str, **kwargs: Any
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """A conditional single-item write with bounded retries: ``(response, ambiguous)``
+        where the response is None when the condition failed, and ``ambiguous`` says an
+        earlier attempt may have been applied (so a failed condition may be our own
+        write: e.g. a conditional delete that timed out after it was applied)."""
+        last: BaseException | None = None
+        ambiguous = False
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self._backoff(attempt)
+            try:
+                return self._request(op, **kwargs), ambiguous
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return None, ambiguous
+                kind = _classify(exc)
+                if kind is None:
+                    raise
+                ambiguous = ambiguous or kind == _AMBIGUOUS_FAILURE
+                last = exc
+            except Exception as exc:
+                kind = _classify(exc)
+                if kind is None:
+                    raise
+                ambiguous = ambiguous or kind == _AMBIGUOUS_FAILURE
                 last = exc
         raise self._unavailable(op, last) from last
 
