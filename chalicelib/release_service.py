@@ -153,7 +153,7 @@ class ReleaseService:
 
     def missing(self) -> list[str]:
         """The AggregateStore/ReleaseStore methods the store lacks (publishing needs none
-        missing; the DynamoDB adapter gains them on branch dyn)."""
+        missing; both adapters have them all)."""
         return [
             m
             for m in ("aggregate_pending", "read_grid", "list_grids", "put_release")

@@ -4,7 +4,9 @@
   (``releases.codec.cell_to_item`` as JSON), so a benchmark read is one BatchGetItem of
   the cells it shows, O(1) in submissions;
 - ``REL#<grid>`` / ``R#<release id>``: the header (ids sort by time, so a Query of this
-  partition lists releases newest first);
+  partition lists releases newest first). It is written first, conditionally and marked
+  ``pending``, so a reused id raises ``Conflict`` before any cell is overwritten; the mark
+  is removed once every cell is stored, and pending headers are not listed or read;
 - ``REL#<grid>`` / ``LATEST``: the pointer, written last: a reader never sees a release
   whose cells are not all stored.
 """
@@ -15,11 +17,19 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
 from chalicelib.aggregation import CellKey, Grid
+from chalicelib.errors import Conflict
 from chalicelib.releases.codec import cell_from_item, cell_to_item
 from chalicelib.releases.model import Cell, Release, ReleasedCell, ReleaseHeader
 from chalicelib.storage.dynamodb.cells import grid_text
-from chalicelib.storage.dynamodb.client import BATCH_GET_SIZE, BATCH_WRITE_SIZE, Table
+from chalicelib.storage.dynamodb.client import (
+    BATCH_GET_SIZE,
+    BATCH_WRITE_SIZE,
+    Table,
+    error_code,
+)
 from chalicelib.storage.dynamodb.keys import key, s
 
 
@@ -61,6 +71,22 @@ class ReleasesMixin(Table):
             len(release.cells),
             sum(1 for c in release.cells.values() if isinstance(c, ReleasedCell)),
         )
+        rel_pk = f"REL#{grid_text(grid)}"
+        try:  # claim the id first: a reused one overwrites nothing
+            self._call(
+                "put_item",
+                TableName=self.table_name,
+                Item={
+                    **key(rel_pk, f"R#{release.id}"),
+                    **_header_item(header),
+                    "pending": {"BOOL": True},
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise Conflict(f"release {release.id} exists") from None
         pk = _cells_pk(grid, release.id)
         puts = [
             {
@@ -81,11 +107,11 @@ class ReleasesMixin(Table):
         ]
         for _ in self._run_parallel(self._batch_write, batches):
             pass
-        rel_pk = f"REL#{grid_text(grid)}"
-        self._call(
-            "put_item",
+        self._call(  # every cell stored: the release is complete
+            "update_item",
             TableName=self.table_name,
-            Item={**key(rel_pk, f"R#{release.id}"), **_header_item(header)},
+            Key=key(rel_pk, f"R#{release.id}"),
+            UpdateExpression="REMOVE pending",
         )
         self._call(  # the pointer last; never moved back to an older release
             "put_item",
@@ -112,7 +138,7 @@ class ReleasesMixin(Table):
 
     def read_release(self, grid: Grid, release_id: str) -> Release | None:
         head = self._get(key(f"REL#{grid_text(grid)}", f"R#{release_id}"))
-        if head is None:
+        if head is None or "pending" in head:
             return None
         h = _header(grid, head)
         cells = dict(
@@ -134,4 +160,4 @@ class ReleasesMixin(Table):
             Limit=max(1, limit),
             ConsistentRead=True,
         )
-        return [_header(grid, i) for i in resp.get("Items", [])]
+        return [_header(grid, i) for i in resp.get("Items", []) if "pending" not in i]
