@@ -37,8 +37,56 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
     from chalicelib.roadmap import Target
 
 
-class Store(Protocol):
-    """What the service needs from storage. Writes are atomic and conditional."""
+@runtime_checkable
+class AggregateStore(Protocol):
+    """Issue 15: the stream side of a store (docs/RELEASES.md). A stored or erased
+    assessment emits one stream record (``aggregation.image_of`` is its image): SQLite in an
+    outbox row written in the same transaction, DynamoDB through the table's stream. The
+    fold (``aggregation.fold``) turns them into one ``CohortState`` per (grid, cell), with
+    the per-shard checkpoints in the same item, exactly once."""
+
+    def aggregate_pending(self, limit: int = 1000) -> AggregationRun:
+        """Fold up to ``limit`` pending stream records into the cell aggregates (SQLite: the
+        outbox; DynamoDB: every shard of the table's stream, from its checkpoint). Safe to
+        run concurrently with itself and to repeat: nothing is applied twice."""
+
+    def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]:
+        """Every cell aggregate of one grid (roll-ups included), without reading
+        assessments: the input of ``releases.build_release``."""
+
+    def list_grids(self) -> list[Grid]:
+        """Every grid that has at least one cell aggregate."""
+
+
+class ReleaseStore(Protocol):
+    """Issue 15: stored benchmark releases. A release is written whole (header and one item
+    per cell) under its id before the grid's latest pointer moves to it, so a reader never
+    sees half a release; old releases stay readable by id."""
+
+    def put_release(self, release: Release) -> ReleaseHeader:
+        """Store ``release`` (its ``grid`` must be set, else ValueError) and make it the
+        grid's latest; ``errors.Conflict`` and nothing written when the grid already has a
+        release with that id."""
+
+    def latest_release(self, grid: Grid) -> ReleaseHeader | None: ...
+
+    def read_release_cells(
+        self, grid: Grid, release_id: str, cells: Iterable[CellKey]
+    ) -> dict[CellKey, Cell]:
+        """The named cells of one release (absent cells are missing from the result); one
+        request (one SQL query, one BatchGetItem) whatever the release's size."""
+
+    def read_release(self, grid: Grid, release_id: str) -> Release | None:
+        """A whole release (the ``previous`` of the next build)."""
+
+    def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]:
+        """The grid's releases, newest first."""
+
+
+class Store(AggregateStore, ReleaseStore, Protocol):
+    """What the service needs from storage. Writes are atomic and conditional. Every store
+    is also an ``AggregateStore`` (the stream side) and a ``ReleaseStore`` (issue 15): both
+    adapters implement them, so mypy checks them as part of this protocol."""
 
     def create_assessment(
         self,
@@ -50,9 +98,9 @@ class Store(Protocol):
         """Store ``rec``, apply ``contribution``, queue ``delivery`` (a webhook event, the
         outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
         an assessment with this id already exists, or when ``idempotency.key_id`` is held by
-        an entry that has not expired at ``idempotency.created_at``. A store that is an
-        ``AggregateStore`` also emits the stream record of an included ``rec`` with it
-        (SQLite: the outbox row in the same transaction)."""
+        an entry that has not expired at ``idempotency.created_at``. The stream record of an
+        included ``rec`` is emitted with it (SQLite: the outbox row in the same
+        transaction; DynamoDB: the table's stream)."""
 
     def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
         """The stored entry (possibly expired: compare ``expires_at``), or None."""
@@ -76,8 +124,7 @@ class Store(Protocol):
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
         """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone.
-        An ``AggregateStore`` emits the removal's stream record (old image: the stored
-        record) with it."""
+        The removal's stream record (old image: the stored record) is emitted with it."""
 
     def read_cohorts(
         self,
@@ -155,52 +202,6 @@ class Store(Protocol):
 
     def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
         """One of the partner's deliveries by id (None for another partner's)."""
-
-
-@runtime_checkable
-class AggregateStore(Protocol):
-    """Issue 15: the stream side of a store (docs/RELEASES.md). A stored or erased
-    assessment emits one stream record (``aggregation.image_of`` is its image): SQLite in an
-    outbox row written in the same transaction, DynamoDB through the table's stream. The
-    fold (``aggregation.fold``) turns them into one ``CohortState`` per (grid, cell), with
-    the per-shard checkpoints in the same item, exactly once."""
-
-    def aggregate_pending(self, limit: int = 1000) -> AggregationRun:
-        """Fold up to ``limit`` pending stream records into the cell aggregates (SQLite: the
-        outbox; DynamoDB: every shard of the table's stream, from its checkpoint). Safe to
-        run concurrently with itself and to repeat: nothing is applied twice."""
-
-    def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]:
-        """Every cell aggregate of one grid (roll-ups included), without reading
-        assessments: the input of ``releases.build_release``."""
-
-    def list_grids(self) -> list[Grid]:
-        """Every grid that has at least one cell aggregate."""
-
-
-class ReleaseStore(Protocol):
-    """Issue 15: stored benchmark releases. A release is written whole (header and one item
-    per cell) under its id before the grid's latest pointer moves to it, so a reader never
-    sees half a release; old releases stay readable by id."""
-
-    def put_release(self, release: Release) -> ReleaseHeader:
-        """Store ``release`` (its ``grid`` must be set, else ValueError) and make it the
-        grid's latest; ``errors.Conflict`` and nothing written when the grid already has a
-        release with that id."""
-
-    def latest_release(self, grid: Grid) -> ReleaseHeader | None: ...
-
-    def read_release_cells(
-        self, grid: Grid, release_id: str, cells: Iterable[CellKey]
-    ) -> dict[CellKey, Cell]:
-        """The named cells of one release (absent cells are missing from the result); one
-        request (one SQL query, one BatchGetItem) whatever the release's size."""
-
-    def read_release(self, grid: Grid, release_id: str) -> Release | None:
-        """A whole release (the ``previous`` of the next build)."""
-
-    def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]:
-        """The grid's releases, newest first."""
 
 
 class OrganisationStore(Protocol):
