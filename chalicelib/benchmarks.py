@@ -422,8 +422,9 @@ class BenchmarkService:
         labelled reference cohort at once; returns how many synthetic organisations were
         added (0 when already seeded). A reference stored before populations existed
         (counted in ``all``, nothing in ``users``) is replaced, and so is any reference with
-        ``replace`` (after a new ``reference.GENERATOR_VERSION``): its aggregates are
-        deleted first, so re-seeding never counts an organisation twice."""
+        ``replace`` (after a new ``reference.GENERATOR_VERSION``): its cells are
+        emptied first (``clear_aggregates``), so re-seeding never counts an organisation
+        twice."""
         from chalicelib import reference
 
         grid = Grid("reference", q.id, q.version)

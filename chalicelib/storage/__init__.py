@@ -11,8 +11,6 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from chalicelib.records import POPULATION_ALL
-
 if TYPE_CHECKING:  # records are imported from chalicelib.records, never from here
     from chalicelib.aggregation import AggregationRun, CellKey, CohortState, Grid
     from chalicelib.organisations import (
@@ -22,7 +20,6 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         Round,
     )
     from chalicelib.records import (
-        Aggregate,
         AssessmentQuery,
         AssessmentRecord,
         Contribution,
@@ -95,12 +92,13 @@ class Store(AggregateStore, ReleaseStore, Protocol):
         delivery: Delivery | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> bool:
-        """Store ``rec``, apply ``contribution``, queue ``delivery`` (a webhook event, the
+        """Store ``rec``, queue ``delivery`` (a webhook event, the
         outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
         an assessment with this id already exists, or when ``idempotency.key_id`` is held by
         an entry that has not expired at ``idempotency.created_at``. The stream record of an
         included ``rec`` is emitted with it (SQLite: the outbox row in the same
-        transaction; DynamoDB: the table's stream)."""
+        transaction; DynamoDB: the table's stream). ``contribution`` is not written by
+        either adapter (the stream image comes from ``rec``; no roll-ups any more)."""
 
     def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
         """The stored entry (possibly expired: compare ``expires_at``), or None."""
@@ -123,45 +121,22 @@ class Store(AggregateStore, ReleaseStore, Protocol):
     def delete_assessment(
         self, rec: AssessmentRecord, contribution: Contribution | None
     ) -> bool:
-        """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone.
+        """Delete ``rec`` atomically; False if already gone.
         The removal's stream record (old image: the stored record) is emitted with it."""
 
-    def read_cohorts(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        population: str = POPULATION_ALL,
-    ) -> dict[str, Aggregate]:
-        """Aggregates of the named cohorts of one population, keyed by cohort key (absent
-        cohorts map to an empty Aggregate)."""
-
-    def read_populations(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        populations: Iterable[str],
-        sharded: Iterable[str] = (),
-    ) -> dict[str, dict[str, Aggregate]]:
-        """``read_cohorts`` of several populations in one request (one SQL query, one
-        BatchGetItem): ``{population: {cohort key: Aggregate}}``. ``sharded`` names
-        write-sharded cohorts: every stored shard item of each (``<key>#s<i>``, whatever
-        shard count wrote it, at most 64 per population) is returned under its own key
-        (one SQL query still; a bounded Query of the shard items per population and
-        cohort more in DynamoDB), so lowering GLOBAL_SHARDS never hides a shard."""
-
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
-        """Delete every aggregate item (all populations) of one source and questionnaire
-        version, e.g. to replace the reference cohort; returns the number of items. Not
-        atomic; never used for real submissions by the service."""
+        """Empty every cell aggregate (all populations) of one source and questionnaire
+        version, e.g. to replace the reference cohort, after folding what is pending: the
+        removal of everyone counted, so ``changes`` and ``removals`` only grow. Returns the
+        number of cells emptied (those that counted anyone). Not atomic on DynamoDB; never
+        used for real submissions by the service."""
 
     def bulk_load(
         self, records: list[AssessmentRecord], contributions: list[Contribution]
     ) -> None:
-        """Load many records and pre-summed contributions (seeding, benchmarks). Not atomic."""
+        """Load many records and pre-summed contributions (seeding, benchmarks) and add the
+        contributions to the cell aggregates (SQLite: through the outbox, folded in the
+        same transaction; DynamoDB: directly). Not atomic on DynamoDB."""
 
     def put_draft(self, draft: Draft) -> None: ...
 
