@@ -4,9 +4,9 @@ Starts DynamoDB Local (tests/dynamodb_local.py), creates the table from infra/ta
 bulk-loads synthetic assessments (spread over industries, sizes and regions, with realistic
 metric values) up to each requested size, and at each size measures:
 
-- the benchmark read of one cohort: ``read_cohorts`` of the 8 roll-ups of
-  (C, 50-249, dach), the global one as its write shards (7 + shards items): median and p95
-  latency and DynamoDB requests per read;
+- the read of one cohort's cell aggregates: the 8 roll-up cells of (C, 50-249, dach) in
+  one BatchGetItem (what the fold reads; a release's cells are read the same way): median
+  and p95 latency and DynamoDB requests per read;
 - a submission (``create_assessment``): median and p99 latency and requests per submission
   (exactly 1: one TransactWriteItems).
 
@@ -33,12 +33,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.cohorts import GLOBAL, Cohort, contribution_keys
-from chalicelib.records import Aggregate, AssessmentRecord, Contribution
+from chalicelib.aggregation import CellKey, CohortState, Grid
+from chalicelib.cohorts import Cohort, contribution_keys
+from chalicelib.records import AssessmentRecord, Contribution
 from chalicelib.storage import packed
 from chalicelib.storage.dynamodb import DynamoStore
 from chalicelib.storage.dynamodb.schema import ensure_table_from_template
@@ -51,6 +53,7 @@ REGIONS = ["dach", "benelux", "nordics", "southern_europe", "uk_ie", "cee"]
 TIERS = ["foundation", "safety", "formation", "enablement", "enlightenment"]
 DIMENSIONS = ["strategy", "crisis", "measurement", "service", "content", "sociability"]
 TARGET = Cohort("C", "50-249", "dach")
+GRID = Grid("real", "smm", "1.0.0")
 SUBMISSIONS = 100
 
 
@@ -168,14 +171,12 @@ def measure(
     next_id: int,
 ) -> Row:
     """Benchmark reads of the target cohort, then SUBMISSIONS submissions."""
-    # the service's read (chalicelib/benchmarks.py _aggregates): the cells of the 8 roll-ups
-    # in one BatchGetItem (the global one named as its only shard)
-    keys = [c.key for c in TARGET.generalisations() if not c.is_global]
+    # the cells of the 8 roll-ups in one BatchGetItem (the cell aggregates a release is
+    # built from; the service reads a release's cells the same way)
+    cells = [(GRID, CellKey("all", c)) for c in TARGET.generalisations()]
 
-    def read() -> dict[str, Aggregate]:
-        return store.read_populations(
-            "real", "smm", "1.0.0", keys, ("all",), sharded=[GLOBAL.key]
-        )["all"]
+    def read() -> dict[Any, CohortState]:
+        return store._read_cells(cells)
 
     for _ in range(50):  # warm-up (connections, the JVM's JIT)
         read()
@@ -301,11 +302,9 @@ def run() -> None:
                         break
                 requests = store.request_count()
                 stored += n_new
-                got = store.read_cohorts("real", "smm", "1.0.0", [TARGET.key])
-                assert got[TARGET.key].count == expected, (
-                    got[TARGET.key].count,
-                    expected,
-                )
+                got = store._read_cells([(GRID, CellKey("all", TARGET))])
+                n = got[(GRID, CellKey("all", TARGET))].count
+                assert n == expected, (n, expected)
                 print(
                     f"  loaded in {load_s:.1f} s ({n_new / load_s:.0f} assessments/s, "
                     f"{requests} requests so far)",

@@ -33,7 +33,7 @@ from chalicelib.records import (
 from chalicelib.request_models import AnswersIn, DraftIn, SubmissionIn
 from chalicelib.results import AssessmentView, CohortAttributes, ScoreView
 from chalicelib.scoring import ScoreResult
-from chalicelib.storage import AggregateStore, Store
+from chalicelib.storage import Store
 
 logger = logging.getLogger(__name__)
 INLINE_FOLD_LIMIT = 100  # stream records folded after one write (AGGREGATE_INLINE)
@@ -539,9 +539,7 @@ class AssessmentService:
         cell aggregates now (after the write committed, in this process). The write has
         succeeded whatever happens here: a failure is logged and the next run (the next
         write, the release job) folds the records, exactly once."""
-        if not self.settings.aggregate_inline or not isinstance(
-            self.store, AggregateStore
-        ):
+        if not self.settings.aggregate_inline:
             return
         try:  # a bounded batch: a backlog (an upgraded file) drains over several writes
             self.store.aggregate_pending(INLINE_FOLD_LIMIT)

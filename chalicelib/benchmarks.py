@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import privacy
 from chalicelib.aggregation import CellKey, Grid
@@ -52,7 +52,7 @@ from chalicelib.results import (
     Progress,
     Summary,
 )
-from chalicelib.storage import AggregateStore, Store
+from chalicelib.storage import Store
 
 if TYPE_CHECKING:
     from chalicelib.release_service import ReleaseService
@@ -405,19 +405,7 @@ class BenchmarkService:
     def reference_size(self, q: Questionnaire, population: str = POPULATION_ALL) -> int:
         """Organisations in the stored reference cohort (its cell aggregate, not a release:
         for seeding)."""
-        if not hasattr(self.store, "read_grid"):  # no AggregateStore yet (DynamoDB)
-            from chalicelib.cohorts import read_keys
-
-            rows = self.store.read_cohorts(
-                "reference",
-                q.id,
-                q.version,
-                read_keys([Cohort()], 64),
-                population=population,
-            )
-            return sum(a.count for a in rows.values())
-        store = cast(AggregateStore, self.store)
-        cells = store.read_grid(Grid("reference", q.id, q.version))
+        cells = self.store.read_grid(Grid("reference", q.id, q.version))
         state = cells.get(CellKey(population, Cohort()))
         return state.count if state is not None else 0
 
@@ -434,14 +422,15 @@ class BenchmarkService:
         labelled reference cohort at once; returns how many synthetic organisations were
         added (0 when already seeded). A reference stored before populations existed
         (counted in ``all``, nothing in ``users``) is replaced, and so is any reference with
-        ``replace`` (after a new ``reference.GENERATOR_VERSION``): its aggregates are
-        deleted first, so re-seeding never counts an organisation twice."""
+        ``replace`` (after a new ``reference.GENERATOR_VERSION``): its cells are
+        emptied first (``clear_aggregates``), so re-seeding never counts an organisation
+        twice."""
         from chalicelib import reference
 
         grid = Grid("reference", q.id, q.version)
         stored = self.reference_size(q)
         if stored > 0 and self.reference_size(q, POPULATION_USERS) > 0 and not replace:
-            if self.releases.latest(grid) is None and not self.releases.missing():
+            if self.releases.latest(grid) is None:
                 self.releases.publish(grids=[grid])
             return 0
         population = list(reference.generate(q, n, seed))
@@ -451,8 +440,7 @@ class BenchmarkService:
         if stored > 0 or replace:
             self.store.clear_aggregates("reference", q.id, q.version)
         self.store.bulk_load([], cons)
-        if not self.releases.missing():  # a store that cannot publish yet: no release
-            self.releases.publish(grids=[grid])
+        self.releases.publish(grids=[grid])
         return len(cons)
 
     # --- progress over time -------------------------------------------------------------

@@ -79,19 +79,6 @@ def contribution_keys(
     )
 
 
-def read_keys(cohorts: list[Cohort], shards: int) -> list[str]:
-    """Aggregate items of these cohorts with the global one on shards ``0..shards-1``. The
-    service reads the global shards with ``sharded=`` instead (every shard stored, whatever
-    count wrote it); this names the items of one known count (tests, benchmarks)."""
-    keys: list[str] = []
-    for c in cohorts:
-        if c.is_global:
-            keys.extend(storage_key(c, s) for s in range(max(shards, 1)))
-        else:
-            keys.append(c.key)
-    return list(dict.fromkeys(keys))
-
-
 # --- exact statistics from histograms ---------------------------------------------------------
 # A histogram is either sparse ({value: count}) or dense (a sequence, index = value): stored
 # aggregates are dense (constant cost whatever the number of submissions), callers with raw

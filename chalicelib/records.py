@@ -45,15 +45,6 @@ SHARD_MARK = (
 )
 
 
-def shard_index(stored_cohort: str, cohort: str) -> int | None:
-    """The shard number when ``stored_cohort`` is a write shard of ``cohort``, else None."""
-    prefix = cohort + SHARD_MARK
-    rest = stored_cohort[len(prefix) :]
-    if not stored_cohort.startswith(prefix) or not rest.isdigit():
-        return None
-    return int(rest)
-
-
 @dataclass(frozen=True)
 class AssessmentRecord:
     """A stored assessment: option ids and scores only (never free text), cohort attributes,

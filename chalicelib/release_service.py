@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any
 
-from chalicelib.aggregation import AggregationRun, CellKey, CohortState, Grid
+from chalicelib.aggregation import CellKey, Grid
 from chalicelib.config import Settings
 from chalicelib.privacy import BELOW_THRESHOLD, COMPLEMENT, NO_DATA
 from chalicelib.releases import (
@@ -27,25 +27,11 @@ from chalicelib.releases import (
     ReleaseHeader,
     build_release,
 )
+from chalicelib.storage import Store
 
 Clock = Callable[[], datetime]
 MAX_FOLD_RUNS = 10_000  # bound of the drain loop (1,000 records a run)
 NO_RELEASE = "no_release"
-
-
-class _Stores(Protocol):
-    """What publishing needs: ``AggregateStore`` and ``ReleaseStore`` (storage/__init__)."""
-
-    def aggregate_pending(self, limit: int = 1000) -> AggregationRun: ...
-    def read_grid(self, grid: Grid) -> dict[CellKey, CohortState]: ...
-    def list_grids(self) -> list[Grid]: ...
-    def put_release(self, release: Release) -> ReleaseHeader: ...
-    def latest_release(self, grid: Grid) -> ReleaseHeader | None: ...
-    def read_release_cells(
-        self, grid: Grid, release_id: str, cells: Iterable[CellKey]
-    ) -> dict[CellKey, Cell]: ...
-    def read_release(self, grid: Grid, release_id: str) -> Release | None: ...
-    def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]: ...
 
 
 @dataclass(frozen=True)
@@ -140,9 +126,9 @@ def summarise(grid: Grid, release: Release, stored: bool) -> GridSummary:
 
 class ReleaseService:
     def __init__(
-        self, store: Any, catalog: Any, settings: Settings, clock: Clock
+        self, store: Store, catalog: Any, settings: Settings, clock: Clock
     ) -> None:
-        self.store = cast(_Stores, store)
+        self.store = store
         self.catalog = catalog
         self.settings = settings
         self.clock = clock
@@ -150,15 +136,6 @@ class ReleaseService:
     @property
     def k(self) -> int:
         return self.settings.k_min
-
-    def missing(self) -> list[str]:
-        """The AggregateStore/ReleaseStore methods the store lacks (publishing needs none
-        missing; both adapters have them all)."""
-        return [
-            m
-            for m in ("aggregate_pending", "read_grid", "list_grids", "put_release")
-            if not hasattr(self.store, m)
-        ]
 
     def drain(self) -> int:
         """Fold every pending stream record; the number folded."""
@@ -178,12 +155,6 @@ class ReleaseService:
     ) -> PublishSummary:
         """Fold, then build and store one release per grid (every grid with aggregates by
         default)."""
-        missing = self.missing()
-        if missing:
-            raise RuntimeError(
-                f"{type(self.store).__name__} cannot publish releases: no "
-                + ", ".join(missing)
-            )
         now = now or self.clock()
         folded = self.drain()
         out = []
@@ -213,16 +184,12 @@ class ReleaseService:
 
     # --- reading ----------------------------------------------------------------------------
     def latest(self, grid: Grid) -> ReleaseHeader | None:
-        if not hasattr(self.store, "latest_release"):
-            return None
         return self.store.latest_release(grid)
 
     def cells(
         self, grid: Grid, keys: Iterable[CellKey]
     ) -> tuple[ReleaseHeader | None, dict[CellKey, Cell]]:
         """The latest release of ``grid`` and the named cells of it (two reads)."""
-        if not hasattr(self.store, "latest_release"):  # a store without ReleaseStore
-            return None, {}
         head = self.store.latest_release(grid)
         if head is None:
             return None, {}

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.aggregation import CellKey, CohortState, Grid, image_of, parse_image
+from chalicelib.cohorts import Cohort
 from chalicelib.records import AssessmentRecord, metric_bins
 
 Counters = tuple[int, dict[str, list[int]], dict[str, int]]
@@ -53,3 +54,24 @@ def drain(store: Any, bound: int = 1000) -> int:
         if not run.more:
             return total
     raise AssertionError(f"aggregate_pending still had records after {bound} runs")
+
+
+def cell(
+    store: Any,
+    source: str,
+    questionnaire_id: str,
+    version: str,
+    cohort: str,
+    population: str = "all",
+) -> CohortState:
+    """One cell aggregate after folding everything pending (an empty state when the cell
+    was never written): what a release of the grid would be built from."""
+    drain(store)
+    grid = Grid(source, questionnaire_id, version)
+    key = CellKey(population, Cohort.from_key(cohort))
+    return store.read_grid(grid).get(key, CohortState())
+
+
+def histograms(state: CohortState) -> dict[str, dict[int, int]]:
+    """A cell's dense histograms as ``{metric: {bin: count}}`` of the non-zero bins."""
+    return {m: {b: v for b, v in enumerate(h) if v} for m, h in state.bins.items()}

@@ -11,8 +11,6 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from chalicelib.records import POPULATION_ALL
-
 if TYPE_CHECKING:  # records are imported from chalicelib.records, never from here
     from chalicelib.aggregation import AggregationRun, CellKey, CohortState, Grid
     from chalicelib.organisations import (
@@ -22,7 +20,6 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
         Round,
     )
     from chalicelib.records import (
-        Aggregate,
         AssessmentQuery,
         AssessmentRecord,
         Contribution,
@@ -35,126 +32,6 @@ if TYPE_CHECKING:  # records are imported from chalicelib.records, never from he
     )
     from chalicelib.releases.model import Cell, Release, ReleaseHeader
     from chalicelib.roadmap import Target
-
-
-class Store(Protocol):
-    """What the service needs from storage. Writes are atomic and conditional."""
-
-    def create_assessment(
-        self,
-        rec: AssessmentRecord,
-        contribution: Contribution | None,
-        delivery: Delivery | None = None,
-        idempotency: IdempotencyKey | None = None,
-    ) -> bool:
-        """Store ``rec``, apply ``contribution``, queue ``delivery`` (a webhook event, the
-        outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
-        an assessment with this id already exists, or when ``idempotency.key_id`` is held by
-        an entry that has not expired at ``idempotency.created_at``. A store that is an
-        ``AggregateStore`` also emits the stream record of an included ``rec`` with it
-        (SQLite: the outbox row in the same transaction)."""
-
-    def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
-        """The stored entry (possibly expired: compare ``expires_at``), or None."""
-
-    def list_partner_assessments(
-        self, query: AssessmentQuery
-    ) -> list[AssessmentRecord]:
-        """Up to ``query.limit`` of the partner's assessments matching ``query``, newest
-        first (ties: id descending)."""
-
-    def take_rate(
-        self, subject: str, windows: tuple[RateWindow, ...]
-    ) -> tuple[bool, tuple[int, ...]]:
-        """Atomically count one request of ``subject`` in every window if each is below its
-        limit: ``(True, counts after it)``; otherwise count nothing: ``(False, counts)``
-        where a refused window's count is its limit (others may be reported as 0)."""
-
-    def get_assessment(self, assessment_id: str) -> AssessmentRecord | None: ...
-
-    def delete_assessment(
-        self, rec: AssessmentRecord, contribution: Contribution | None
-    ) -> bool:
-        """Delete ``rec`` and subtract ``contribution`` atomically; False if already gone.
-        An ``AggregateStore`` emits the removal's stream record (old image: the stored
-        record) with it."""
-
-    def read_cohorts(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        population: str = POPULATION_ALL,
-    ) -> dict[str, Aggregate]:
-        """Aggregates of the named cohorts of one population, keyed by cohort key (absent
-        cohorts map to an empty Aggregate)."""
-
-    def read_populations(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        populations: Iterable[str],
-        sharded: Iterable[str] = (),
-    ) -> dict[str, dict[str, Aggregate]]:
-        """``read_cohorts`` of several populations in one request (one SQL query, one
-        BatchGetItem): ``{population: {cohort key: Aggregate}}``. ``sharded`` names
-        write-sharded cohorts: every stored shard item of each (``<key>#s<i>``, whatever
-        shard count wrote it, at most 64 per population) is returned under its own key
-        (one SQL query still; a bounded Query of the shard items per population and
-        cohort more in DynamoDB), so lowering GLOBAL_SHARDS never hides a shard."""
-
-    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
-        """Delete every aggregate item (all populations) of one source and questionnaire
-        version, e.g. to replace the reference cohort; returns the number of items. Not
-        atomic; never used for real submissions by the service."""
-
-    def bulk_load(
-        self, records: list[AssessmentRecord], contributions: list[Contribution]
-    ) -> None:
-        """Load many records and pre-summed contributions (seeding, benchmarks). Not atomic."""
-
-    def put_draft(self, draft: Draft) -> None: ...
-
-    def get_draft(self, draft_id: str, now: int) -> Draft | None: ...
-
-    def delete_draft(self, draft_id: str) -> None: ...
-
-    def put_partner_key(self, key: PartnerKey) -> None: ...
-
-    def get_partner_key(self, key_id: str) -> PartnerKey | None: ...
-
-    def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]: ...
-
-    def put_webhook(self, hook: Webhook) -> None: ...
-
-    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
-        """Insert or replace a partner's white-label settings (chalicelib/branding.py)."""
-
-    def get_branding(self, partner_id: str) -> dict[str, Any] | None: ...
-
-    def delete_branding(self, partner_id: str) -> None: ...
-
-    def get_webhook(self, partner_id: str) -> Webhook | None: ...
-
-    def delete_webhook(self, partner_id: str) -> None: ...
-
-    def put_delivery(self, delivery: Delivery) -> None:
-        """Insert or replace a delivery (keyed by partner and id)."""
-
-    def list_deliveries(
-        self, partner_id: str, limit: int = 20, before: tuple[int, str] | None = None
-    ) -> list[Delivery]:
-        """The partner's most recent deliveries, newest first (created_at, then id,
-        descending); ``before``: only those after this (created_at, id) in that order."""
-
-    def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
-        """Pending deliveries whose ``next_at`` has come, oldest due first."""
-
-    def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
-        """One of the partner's deliveries by id (None for another partner's)."""
 
 
 @runtime_checkable
@@ -201,6 +78,105 @@ class ReleaseStore(Protocol):
 
     def list_releases(self, grid: Grid, limit: int = 20) -> list[ReleaseHeader]:
         """The grid's releases, newest first."""
+
+
+class Store(AggregateStore, ReleaseStore, Protocol):
+    """What the service needs from storage. Writes are atomic and conditional. Every store
+    is also an ``AggregateStore`` (the stream side) and a ``ReleaseStore`` (issue 15): both
+    adapters implement them, so mypy checks them as part of this protocol."""
+
+    def create_assessment(
+        self,
+        rec: AssessmentRecord,
+        contribution: Contribution | None,
+        delivery: Delivery | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> bool:
+        """Store ``rec``, queue ``delivery`` (a webhook event, the
+        outbox) and take ``idempotency`` atomically. Return False (and change nothing) when
+        an assessment with this id already exists, or when ``idempotency.key_id`` is held by
+        an entry that has not expired at ``idempotency.created_at``. The stream record of an
+        included ``rec`` is emitted with it (SQLite: the outbox row in the same
+        transaction; DynamoDB: the table's stream). ``contribution`` is not written by
+        either adapter (the stream image comes from ``rec``; no roll-ups any more)."""
+
+    def get_idempotency_key(self, key_id: str) -> IdempotencyKey | None:
+        """The stored entry (possibly expired: compare ``expires_at``), or None."""
+
+    def list_partner_assessments(
+        self, query: AssessmentQuery
+    ) -> list[AssessmentRecord]:
+        """Up to ``query.limit`` of the partner's assessments matching ``query``, newest
+        first (ties: id descending)."""
+
+    def take_rate(
+        self, subject: str, windows: tuple[RateWindow, ...]
+    ) -> tuple[bool, tuple[int, ...]]:
+        """Atomically count one request of ``subject`` in every window if each is below its
+        limit: ``(True, counts after it)``; otherwise count nothing: ``(False, counts)``
+        where a refused window's count is its limit (others may be reported as 0)."""
+
+    def get_assessment(self, assessment_id: str) -> AssessmentRecord | None: ...
+
+    def delete_assessment(
+        self, rec: AssessmentRecord, contribution: Contribution | None
+    ) -> bool:
+        """Delete ``rec`` atomically; False if already gone.
+        The removal's stream record (old image: the stored record) is emitted with it."""
+
+    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
+        """Empty every cell aggregate (all populations) of one source and questionnaire
+        version, e.g. to replace the reference cohort, after folding what is pending: the
+        removal of everyone counted, so ``changes`` and ``removals`` only grow. Returns the
+        number of cells emptied (those that counted anyone). Not atomic on DynamoDB; never
+        used for real submissions by the service."""
+
+    def bulk_load(
+        self, records: list[AssessmentRecord], contributions: list[Contribution]
+    ) -> None:
+        """Load many records and pre-summed contributions (seeding, benchmarks) and add the
+        contributions to the cell aggregates (SQLite: through the outbox, folded in the
+        same transaction; DynamoDB: directly). Not atomic on DynamoDB."""
+
+    def put_draft(self, draft: Draft) -> None: ...
+
+    def get_draft(self, draft_id: str, now: int) -> Draft | None: ...
+
+    def delete_draft(self, draft_id: str) -> None: ...
+
+    def put_partner_key(self, key: PartnerKey) -> None: ...
+
+    def get_partner_key(self, key_id: str) -> PartnerKey | None: ...
+
+    def list_partner_keys(self, partner_id: str | None = None) -> list[PartnerKey]: ...
+
+    def put_webhook(self, hook: Webhook) -> None: ...
+
+    def put_branding(self, partner_id: str, branding: dict[str, Any]) -> None:
+        """Insert or replace a partner's white-label settings (chalicelib/branding.py)."""
+
+    def get_branding(self, partner_id: str) -> dict[str, Any] | None: ...
+
+    def delete_branding(self, partner_id: str) -> None: ...
+
+    def get_webhook(self, partner_id: str) -> Webhook | None: ...
+
+    def delete_webhook(self, partner_id: str) -> None: ...
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        """Insert or replace a delivery (keyed by partner and id)."""
+
+    def list_deliveries(
+        self, partner_id: str, limit: int = 20, before: tuple[int, str] | None = None
+    ) -> list[Delivery]:
+        """The partner's most recent deliveries, newest first (created_at, then id,
+        descending); ``before``: only those after this (created_at, id) in that order."""
+
+    def due_deliveries(self, now: int, limit: int = 50) -> list[Delivery]:
+        """Pending deliveries whose ``next_at`` has come, oldest due first."""
+
+    def get_delivery(self, partner_id: str, delivery_id: str) -> Delivery | None:
+        """One of the partner's deliveries by id (None for another partner's)."""
 
 
 class OrganisationStore(Protocol):

@@ -1,14 +1,8 @@
 """Embedded SQLite adapter: the zero-setup default store (a file under ``data/``).
 
-Every write is one SQLite transaction, so an assessment and its aggregate counters are
-stored together or not at all, the same guarantee as the DynamoDB transaction.
-
-Aggregates: one row per cohort item (``cohort_aggregates``), its counters as compact JSON
-with dense histograms (``{"count": n, "months": {...}, "histograms": {metric: [101
-counts]}}``). A benchmark read is one query over the 7 unsharded roll-ups and every stored
-shard row of the global one (a key range: at most 64), rows of constant size, whatever the
-number of stored assessments; a submission rewrites its 8 rows inside the
-``BEGIN IMMEDIATE`` transaction that serialises writers.
+Every write is one SQLite transaction, so an assessment and its stream record (the outbox
+row below) are stored together or not at all. There are no roll-up tables: benchmark
+counters live only in the cell aggregates, and benchmarks are read from releases.
 
 Stream aggregation (issue 15, docs/RELEASES.md): every insert and erasure of an included
 assessment also writes one row to ``stream_outbox`` in its own transaction (the image of
@@ -17,7 +11,9 @@ reused) is the sequence number of the one shard ``"sqlite"``. ``aggregate_pendin
 the oldest rows with ``aggregation.fold`` into ``cell_aggregates`` (one row per grid and
 cell: ``codec.cohort_state_to_json``, checkpoints included) and deletes them, in one
 ``BEGIN IMMEDIATE`` transaction; a row the fold refuses moves to ``stream_dead_letters``
-with the reason. Excluded assessments contribute nothing and write no row.
+with the reason. Excluded assessments contribute nothing and write no row. A file of an
+older layout has its legacy roll-up tables (``aggregates``, ``cohort_aggregates``) read once
+for the record-less reference cells and then dropped (docs/STORAGE.md, "Existing files").
 
 Faults a retry can outlast (the write lock held past the busy timeout, a full disk, a
 read-only file, an I/O error) raise ``Unavailable`` (503 with Retry-After) after the original
@@ -53,21 +49,16 @@ from chalicelib.cohorts import Cohort
 from chalicelib.errors import Unavailable
 from chalicelib.records import (
     POPULATION_ALL,
-    SHARD_MARK,
-    Aggregate,
     AssessmentQuery,
     AssessmentRecord,
     Contribution,
     Delivery,
-    Deltas,
     Draft,
     IdempotencyKey,
     PartnerKey,
     RateWindow,
     Webhook,
-    aggregate_key,
     metric_bins,
-    shard_index,
 )
 from chalicelib.storage import codec
 from chalicelib.storage.sqlite_organisations import SqliteOrganisations
@@ -78,14 +69,6 @@ CREATE TABLE IF NOT EXISTS assessments (
     id TEXT PRIMARY KEY,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS cohort_aggregates (
-    source TEXT NOT NULL,
-    questionnaire TEXT NOT NULL,
-    version TEXT NOT NULL,
-    cohort TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (source, questionnaire, version, cohort)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS drafts (
     id TEXT PRIMARY KEY,
     body TEXT NOT NULL,
@@ -164,7 +147,6 @@ STREAM_SHARD = "sqlite"  # the outbox is one ordered stream shard
 _RECORDLESS_SOURCES = ("reference",)
 _IN_CHUNK = 400  # cells per IN (...) list (SQLite's default limit is 999 variables)
 
-ItemKey = tuple[str, str, str, str]  # source, questionnaire, version, cohort
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -224,34 +206,6 @@ def _rollback(c: sqlite3.Connection) -> None:
         c.execute("ROLLBACK")
     except sqlite3.Error as exc:
         logger.warning("sqlite rollback failed: %s", exc)
-
-
-def _empty_item() -> dict[str, Any]:
-    return {"count": 0, "months": {}, "histograms": {}}
-
-
-def _apply_deltas(item: dict[str, Any], deltas: Deltas) -> None:
-    """Add deltas to a stored item. Histograms are dense lists of ``metric_bins(metric)``
-    counts, so every item of a cohort has the same size."""
-    item["count"] += deltas.count
-    months, hists = item["months"], item["histograms"]
-    for month, delta in deltas.months.items():
-        months[month] = months.get(month, 0) + delta
-    for metric, bins in deltas.bins.items():
-        h = hists.get(metric)
-        if h is None:
-            h = hists[metric] = [0] * metric_bins(metric)
-        for value, delta in bins.items():
-            h[value] += delta
-
-
-def _aggregate(body: str) -> Aggregate:
-    item = json.loads(body)
-    return Aggregate(
-        count=item["count"],
-        bins=item["histograms"],
-        months={k: v for k, v in item["months"].items() if v},
-    )
 
 
 def _dumps_image(image: dict[str, Any]) -> str:
@@ -317,37 +271,81 @@ def _write_states(
     )
 
 
+_LEGACY_ROLLUPS = ("aggregates", "cohort_aggregates")  # roll-up tables before issue 15
+
+
+def _tables(c: sqlite3.Connection) -> set[str]:
+    return {
+        r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+
+
 def _legacy_cells(
     c: sqlite3.Connection, sources: Iterable[str]
 ) -> dict[AggregateKey, CohortState]:
-    """Cell aggregates summed from the legacy roll-up rows of ``sources`` (shard rows of
-    the global roll-up added up; every counted organisation is one change)."""
+    """Cell aggregates summed from the legacy roll-ups of ``sources`` in a file written
+    before the stream existed (empty when it has none): ``cohort_aggregates`` rows (JSON
+    bodies; shard rows of the global roll-up added up) and rows of the first layout
+    (``aggregates``: one row per counter). Every counted organisation is one change."""
+    tables = _tables(c)
     out: dict[AggregateKey, CohortState] = {}
+
+    def add(source: str, questionnaire: str, version: str, stored: str) -> CohortState:
+        population, sep, cohort = stored.partition(":")
+        if not sep:
+            population, cohort = POPULATION_ALL, stored
+        key = (
+            Grid(source, questionnaire, version),
+            CellKey(population, Cohort.from_key(cohort)),
+        )
+        return out.setdefault(key, CohortState())
+
+    def fill(
+        state: CohortState, count: int, months: dict[str, int], bins: dict[str, Any]
+    ) -> None:
+        state.count += count
+        state.changes += count
+        for month, v in months.items():
+            if v:
+                state.months[month] = state.months.get(month, 0) + v
+        for metric, h in bins.items():
+            dense = state.bins.setdefault(metric, [0] * metric_bins(metric))
+            for b, v in h.items():
+                dense[b] += v
+
     for source in sources:
-        rows = c.execute(
-            "SELECT questionnaire, version, cohort, body FROM cohort_aggregates"
-            " WHERE source = ?",
-            (source,),
-        ).fetchall()
-        for questionnaire, version, stored, body in rows:
-            population, sep, cohort = stored.partition(":")
-            if not sep:
-                population, cohort = POPULATION_ALL, stored
-            key = (
-                Grid(source, questionnaire, version),
-                CellKey(population, Cohort.from_key(cohort)),
-            )
-            item = json.loads(body)
-            state = out.setdefault(key, CohortState())
-            state.count += item["count"]
-            state.changes += item["count"]
-            for month, v in item["months"].items():
-                if v:
-                    state.months[month] = state.months.get(month, 0) + v
-            for metric, h in item["histograms"].items():
-                dense = state.bins.setdefault(metric, [0] * metric_bins(metric))
-                for b, v in enumerate(h):
-                    dense[b] += v
+        if "cohort_aggregates" in tables:
+            for questionnaire, version, stored, body in c.execute(
+                "SELECT questionnaire, version, cohort, body FROM cohort_aggregates"
+                " WHERE source = ?",
+                (source,),
+            ).fetchall():
+                item = json.loads(body)
+                hists = {m: dict(enumerate(h)) for m, h in item["histograms"].items()}
+                fill(
+                    add(source, questionnaire, version, stored),
+                    item["count"],
+                    item["months"],
+                    hists,
+                )
+        if "aggregates" in tables:
+            rows: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+            for questionnaire, version, stored, name, value in c.execute(
+                "SELECT questionnaire, version, cohort, field, value FROM aggregates"
+                " WHERE source = ?",
+                (source,),
+            ):
+                rows.setdefault((questionnaire, version, stored), []).append(
+                    (name, value)
+                )
+            for (questionnaire, version, stored), counters in rows.items():
+                d = codec.deltas_from_counters(counters)
+                fill(
+                    add(source, questionnaire, version, stored),
+                    d.count,
+                    d.months,
+                    d.bins,
+                )
     return out
 
 
@@ -364,9 +362,9 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
         c.executescript(_SCHEMA)
         self._create_organisation_tables(c)  # issue 18: sqlite_organisations.py
         self._create_release_tables(c)  # issue 15: sqlite_releases.py
-        self._migrate(c)
         self._index_partner_assessments(c)
         self._start_stream(c)
+        self._drop_legacy_rollups(c)
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -384,63 +382,6 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-    def _add(self, c: sqlite3.Connection, summed: dict[ItemKey, Deltas]) -> None:
-        """Read-modify-write of the aggregate items; callers hold the write lock (BEGIN
-        IMMEDIATE), so concurrent writers of any process are serialised."""
-        for key, deltas in summed.items():
-            row = c.execute(
-                "SELECT body FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
-                " AND version = ? AND cohort = ?",
-                key,
-            ).fetchone()
-            item = json.loads(row[0]) if row else _empty_item()
-            _apply_deltas(item, deltas)
-            c.execute(
-                "INSERT OR REPLACE INTO cohort_aggregates"
-                " (source, questionnaire, version, cohort, body) VALUES (?, ?, ?, ?, ?)",
-                (*key, json.dumps(item, separators=(",", ":"))),
-            )
-
-    def _apply(
-        self, c: sqlite3.Connection, contribution: Contribution, sign: int
-    ) -> None:
-        deltas = contribution.deltas(sign)
-        self._add(
-            c,
-            {
-                (
-                    contribution.source,
-                    contribution.questionnaire_id,
-                    contribution.version,
-                    cohort,
-                ): deltas
-                for cohort in contribution.item_keys()
-            },
-        )
-
-    def _migrate(self, c: sqlite3.Connection) -> None:
-        """Fold the counters of the first layout (table ``aggregates``: one row per histogram
-        bin, so reads grew with the bins filled) into ``cohort_aggregates``, once."""
-        if not c.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aggregates'"
-        ).fetchone():
-            return
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            rows: dict[ItemKey, list[tuple[str, int]]] = {}
-            for source, questionnaire, version, cohort, name, value in c.execute(
-                "SELECT source, questionnaire, version, cohort, field, value"
-                " FROM aggregates"
-            ):
-                key = (source, questionnaire, version, cohort)
-                rows.setdefault(key, []).append((name, value))
-            self._add(c, {k: codec.deltas_from_counters(v) for k, v in rows.items()})
-            c.execute("DROP TABLE aggregates")
-            c.execute("COMMIT")
-        except BaseException:
-            _rollback(c)
-            raise
 
     @staticmethod
     def _index_partner_assessments(c: sqlite3.Connection) -> None:
@@ -505,8 +446,6 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
                     " (key_id, assessment_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                     (i.key_id, i.assessment_id, i.created_at, i.expires_at),
                 )
-            if contribution is not None:
-                self._apply(c, contribution, +1)
             if rec.included:
                 _emit(c, INSERT, rec.id, None, image_of(rec))
             if delivery is not None:
@@ -624,8 +563,6 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
                 _rollback(c)
                 return False
             c.execute("DELETE FROM assessments WHERE id = ?", (rec.id,))
-            if contribution is not None:
-                self._apply(c, contribution, -1)
             stored = codec.record_from_json(row[0])  # what its insert added
             if stored.included:
                 _emit(c, REMOVE, stored.id, image_of(stored), None)
@@ -636,72 +573,18 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
             raise
 
     @_faults_unavailable
-    def read_cohorts(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        population: str = "all",
-    ) -> dict[str, Aggregate]:
-        return self.read_populations(
-            source, questionnaire_id, version, cohorts, (population,)
-        )[population]
-
-    @_faults_unavailable
-    def read_populations(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        populations: Iterable[str],
-        sharded: Iterable[str] = (),
-    ) -> dict[str, dict[str, Aggregate]]:
-        wanted = list(dict.fromkeys(cohorts))
-        pops = list(dict.fromkeys(populations))
-        out = {p: {k: Aggregate() for k in wanted} for p in pops}
-        stored = {aggregate_key(p, k): (p, k) for p in pops for k in wanted}
-        # write-sharded cohorts: every shard row, by a range of the primary key
-        shard_of = {
-            aggregate_key(p, k): (p, k) for p in pops for k in dict.fromkeys(sharded)
-        }
-        if not stored and not shard_of:
-            return out
-        where = ["cohort IN ({})".format(",".join("?" for _ in stored))]
-        args: list[str] = list(stored)
-        for prefix in shard_of:
-            where.append("(cohort >= ? AND cohort < ?)")
-            args += [prefix + SHARD_MARK, prefix + SHARD_MARK[:-1] + "t"]
-        rows = self._conn().execute(
-            "SELECT cohort, body FROM cohort_aggregates WHERE source = ?"
-            f" AND questionnaire = ? AND version = ? AND ({' OR '.join(where)})",
-            (source, questionnaire_id, version, *args),
-        )
-        for cohort, body in rows:
-            if cohort in stored:
-                p, k = stored[cohort]
-                out[p][k] = _aggregate(body)
-                continue
-            for prefix, (p, k) in shard_of.items():
-                shard = shard_index(cohort, prefix)
-                if shard is not None:
-                    out[p][f"{k}{SHARD_MARK}{shard}"] = _aggregate(body)
-        return out
-
-    @_faults_unavailable
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
-        """Also empties the grid's cell aggregates (after folding what is pending), as
-        the removal of everyone counted: ``changes`` and ``removals`` grow by each cell's
-        count, so the monotonic counters a release compares never go backwards."""
+        """Empty the grid's cell aggregates (after folding what is pending) in one
+        transaction, as the removal of everyone counted: ``changes`` and ``removals`` grow
+        by each cell's count, so the monotonic counters a release compares never go
+        backwards. Returns the number of cells emptied (those that counted anyone)."""
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
             self._drain(c)
             grid = Grid(source, questionnaire_id, version)
-            emptied = {}
-            for cell, state in self._grid_states(c, grid).items():
-                emptied[(grid, cell)] = CohortState(
+            emptied = {
+                (grid, cell): CohortState(
                     0,
                     {m: [0] * len(h) for m, h in state.bins.items()},
                     {},
@@ -709,14 +592,12 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
                     state.removals + state.count,
                     dict(state.applied),
                 )
+                for cell, state in self._grid_states(c, grid).items()
+                if state.count
+            }
             _write_states(c, emptied)
-            cur = c.execute(
-                "DELETE FROM cohort_aggregates WHERE source = ? AND questionnaire = ?"
-                " AND version = ?",
-                (source, questionnaire_id, version),
-            )
             c.execute("COMMIT")
-            return int(cur.rowcount)
+            return len(emptied)
         except BaseException:
             _rollback(c)
             raise
@@ -741,15 +622,6 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
                     for r in records
                 ],
             )
-            summed: dict[ItemKey, Deltas] = {}
-            for con in contributions:
-                deltas = con.deltas()
-                for cohort in con.item_keys():
-                    summed.setdefault(
-                        (con.source, con.questionnaire_id, con.version, cohort),
-                        Deltas(),
-                    ).add(deltas)
-            self._add(c, summed)
             start = c.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM stream_outbox"
             ).fetchone()[0]
@@ -937,6 +809,24 @@ class SqliteStore(SqliteOrganisations, SqliteReleases):
                 c.execute(
                     "INSERT INTO store_meta (name, value) VALUES ('stream_started', '1')"
                 )
+            c.execute("COMMIT")
+        except BaseException:
+            _rollback(c)
+            raise
+
+    @staticmethod
+    def _drop_legacy_rollups(c: sqlite3.Connection) -> None:
+        """The roll-up tables of older files (``aggregates``, ``cohort_aggregates``) are
+        dropped once the stream has started (``_start_stream`` built the record-less
+        reference cells from them): nothing reads them since benchmarks come from releases
+        of the cell aggregates (docs/STORAGE.md, "Migration")."""
+        legacy = [t for t in _LEGACY_ROLLUPS if t in _tables(c)]
+        if not legacy:
+            return
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for t in legacy:
+                c.execute(f"DROP TABLE IF EXISTS {t}")
             c.execute("COMMIT")
         except BaseException:
             _rollback(c)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests import orgs
+from tests.cells import cell
 
 JSON = {"Content-Type": "application/json"}
 
@@ -119,9 +120,7 @@ def test_idempotent_retry_returns_original_and_counts_once(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert first.json_body["id"] == again.json_body["id"]
     assert first.json_body["token"] == again.json_body["token"]
-    agg = sqlite_store.read_cohorts("real", "smm", "2.0.0", ["C#50-249#dach"])[
-        "C#50-249#dach"
-    ]
+    agg = cell(sqlite_store, "real", "smm", "2.0.0", "C#50-249#dach")
     assert agg.count == 1
     changed = dict(complete_answers, social_presence="none")
     clash = post(client, "/v1/assessments", {"answers": changed}, h)
@@ -146,12 +145,9 @@ def test_erase_with_token(client, complete_answers, sqlite_store) -> None:  # ty
     assert (
         client.http.get(f"/v1/assessments/{body['id']}", headers=h).status_code == 404
     )
-    agg = sqlite_store.read_cohorts("real", "smm", "2.0.0", ["C#50-249#dach"])[
-        "C#50-249#dach"
-    ]
-    assert agg.count == 0 and all(
-        v == 0 for h_ in agg.histograms.values() for v in h_.values()
-    )
+    agg = cell(sqlite_store, "real", "smm", "2.0.0", "C#50-249#dach")
+    assert agg.count == 0 and all(v == 0 for h_ in agg.bins.values() for v in h_)
+    assert agg.removals == 1 and agg.changes == 2  # counted once, then subtracted
 
 
 def test_drafts_save_and_resume(client, complete_answers) -> None:  # type: ignore[no-untyped-def]
@@ -208,9 +204,7 @@ def test_excluded_submission_is_kept_but_not_counted(
     r2 = post(client, "/v1/assessments", {"answers": no_consent})
     assert r2.json_body["benchmark"]["exclusion_reasons"][0] == "no-consent"
     assert sqlite_store.count_assessments() == 2
-    agg = sqlite_store.read_cohorts("real", "smm", "2.0.0", ["C#50-249#dach"])[
-        "C#50-249#dach"
-    ]
+    agg = cell(sqlite_store, "real", "smm", "2.0.0", "C#50-249#dach")
     assert agg.count == 0
 
 

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests import orgs
+from tests.cells import drain
 from tests.fresh_process import heavy_modules_after
 
 JSON = {"Content-Type": "application/json"}
@@ -247,7 +248,8 @@ def test_consultant_statistics(client, service, questionnaire) -> None:  # type:
 def test_benchmark_data_holds_no_personal_fields(
     client, questionnaire, sqlite_store
 ) -> None:  # type: ignore[no-untyped-def]
-    """Scan every stored aggregate item: only counters of cohort, metric bins and months."""
+    """Scan every stored cell aggregate: only counters of cohort, metric bins, months and
+    stream checkpoints."""
     for a in variants(questionnaire, 6, industry="C", size="50-249", country="DE"):
         submit(client, a)
     # clients cannot smuggle personal data in: unknown fields are refused
@@ -259,20 +261,23 @@ def test_benchmark_data_holds_no_personal_fields(
         headers=JSON,
     )
     assert r.status_code == 422
+    drain(sqlite_store)
     rows = (
         sqlite_store._conn()
-        .execute("SELECT cohort, body FROM cohort_aggregates")
+        .execute("SELECT cell, body FROM cell_aggregates")
         .fetchall()
     )
     assert rows
     metric = re.compile(r"^[a-z_]+$")
-    for cohort, body in rows:
-        assert re.match(r"^(users:)?[A-Z*]#[^#]+#[a-z_*]+(#s\d+)?$", cohort), cohort
+    for cell, body in rows:
+        assert re.match(r"^(all|users):[A-Z*]#[^#]+#[a-z_*]+$", cell), cell
         item = json.loads(body)
-        assert set(item) == {"count", "months", "histograms"}, item.keys()
-        assert isinstance(item["count"], int)
-        assert all(re.match(r"^\d{4}-\d{2}$", m) for m in item["months"])
-        for name, bins in item["histograms"].items():
+        assert set(item) <= {"n", "h", "mo", "ch", "rm", "ap"}, item.keys()
+        assert {"n", "ch", "rm"} <= set(item), item.keys()
+        assert all(isinstance(item[k], int) for k in ("n", "ch", "rm"))
+        assert all(re.match(r"^\d{4}-\d{2}$", m) for m in item.get("mo", {}))
+        assert all(isinstance(v, int) for v in item.get("ap", {}).values())
+        for name, bins in item.get("h", {}).items():
             assert metric.match(name), name
             assert all(isinstance(v, int) for v in bins)
             assert len(bins) in (101, 8, 6), (name, len(bins))

@@ -55,7 +55,7 @@ def snapshot(path: str) -> tuple[list[Any], ...]:
     try:
         return tuple(
             c.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("assessments", "cohort_aggregates", "drafts")
+            for t in ("assessments", "stream_outbox", "cell_aggregates", "drafts")
         )
     finally:
         c.close()

@@ -8,6 +8,7 @@ import json
 
 from chalicelib import schemas
 from tests import orgs
+from tests.cells import cell
 
 JSON = {"Content-Type": "application/json"}
 
@@ -30,8 +31,8 @@ def test_old_version_is_scored_and_benchmarked_on_its_own(
     assert body["result"]["scoring_rules"] == "1"
     assert body["result"]["phase"]["number"] == 3  # the 1.0.0 rules, unchanged
     key = "C#50-249#dach"
-    assert sqlite_store.read_cohorts("real", "smm", "1.0.0", [key])[key].count == 1
-    assert sqlite_store.read_cohorts("real", "smm", "2.0.0", [key])[key].count == 0
+    assert cell(sqlite_store, "real", "smm", "1.0.0", key).count == 1
+    assert cell(sqlite_store, "real", "smm", "2.0.0", key).count == 0
     again = client.http.get(
         f"/v1/assessments/{body['id']}", headers={"X-Result-Token": body["token"]}
     ).json_body

@@ -19,7 +19,8 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
     ReadTimeoutError,
 )
 
-from chalicelib.cohorts import Cohort, read_keys
+from chalicelib.aggregation import CellKey, Grid
+from chalicelib.cohorts import Cohort
 from chalicelib.errors import Unavailable
 from chalicelib.records import AssessmentRecord
 from chalicelib.storage.dynamodb import (
@@ -34,6 +35,7 @@ from tests.dynamodb_local import TEMPLATE
 from tests.integration.test_store_contract import contribution, read, record
 
 COHORT = Cohort("C", "50-249", "dach")
+REAL = Grid("real", "smm", "1.0.0")
 
 Step = Callable[[Callable[..., Any], dict[str, Any]], Any]
 
@@ -109,12 +111,8 @@ def counts(store: DynamoStore) -> dict[Cohort, int]:
 
 
 def snapshot(store: DynamoStore) -> dict[str, Any]:
-    """The cohorts' aggregates after folding everything the stream holds."""
-    drain(store)
-    keys = read_keys(COHORT.generalisations(), 4)
-    return {
-        k: vars(a) for k, a in store.read_cohorts("real", "smm", "1.0.0", keys).items()
-    }
+    """The cohorts' cell aggregates after folding everything the stream holds."""
+    return {c.key: vars(read(store, c)) for c in COHORT.generalisations()}
 
 
 TIMEOUT = ReadTimeoutError(endpoint_url="http://127.0.0.1/")
@@ -271,26 +269,30 @@ def test_user_with_every_metric_is_one_put_and_one_delete(
 ) -> None:
     """The largest submission (14 metrics, both populations: 16 cells) is still one
     PutItem, its erasure one DeleteItem; the fold adds it to and takes it out of the
-    cells, and a users read with its all counts is one BatchGetItem."""
+    cells, and reading the 16 cells back (users with their all counts) is one
+    BatchGetItem."""
     rec = replace(full_record(7, random.Random(7)), uses_social_media=True)
     con = replace(contribution(rec), populations=("all", "users"))
     dynamo_store.requests.clear()
     assert dynamo_store.create_assessment(rec, con)
     assert dynamo_store.requests == collections.Counter({"put_item": 1})
     drain(dynamo_store)
-    keys = read_keys(COHORT.generalisations(), 4)
+    cells = [
+        (REAL, CellKey(p, c))
+        for p in ("users", "all")
+        for c in COHORT.generalisations()
+    ]
     dynamo_store.requests.clear()
-    both = dynamo_store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
+    both = dynamo_store._read_cells(cells)
     assert dynamo_store.requests == collections.Counter({"batch_get_item": 1})
-    users = both["users"]
-    assert users["C#*#*"].count == both["all"]["C#*#*"].count == 1
-    assert users["C#*#*"].histograms["overall"] == {rec.metrics["overall"]: 1}
+    assert set(both) == set(cells)
+    users = read(dynamo_store, Cohort("C", "*", "*"), population="users")
+    assert users.count == read(dynamo_store, Cohort("C", "*", "*")).count == 1
+    assert users.histograms["overall"] == {rec.metrics["overall"]: 1}
     dynamo_store.requests.clear()
     assert dynamo_store.delete_assessment(rec, con)
     assert dynamo_store.requests == collections.Counter({"delete_item": 1})
-    drain(dynamo_store)
-    users = dynamo_store.read_cohorts("real", "smm", "1.0.0", keys, population="users")
-    assert users["C#*#*"].count == 0
+    assert read(dynamo_store, Cohort("C", "*", "*"), population="users").count == 0
 
 
 def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
@@ -308,7 +310,7 @@ def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
     assert names - words - {"PK", "SK", "n", "ch", "rm", "mo#2026-11"} == {
         n for n in names if n.startswith("ap#")
     }
-    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
+    agg = read(dynamo_store, COHORT)
     assert agg.count == 120
     for m in FULL_METRICS:
         assert agg.histograms[m] == dict(
@@ -317,13 +319,9 @@ def test_cell_items_are_bounded_and_exact(dynamo_store: DynamoStore) -> None:
     gone = recs[7]
     assert dynamo_store.delete_assessment(gone, contribution(gone)) is True
     drain(dynamo_store)
-    agg = dynamo_store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key]
+    agg = read(dynamo_store, COHORT)
     assert agg.count == 119
-    # the global cell named plainly and as the only shard of the earlier layout: both
-    both = dynamo_store.read_populations(
-        "real", "smm", "1.0.0", ["*#*#*"], ("all",), sharded=["*#*#*"]
-    )["all"]
-    assert both["*#*#*"].count == both["*#*#*#s0"].count == 119
+    assert read(dynamo_store, Cohort()).count == 119  # the global cell: one, unsharded
     assert agg.histograms["overall"] == dict(
         collections.Counter(r.metrics["overall"] for r in recs if r is not gone)
     )
@@ -496,9 +494,8 @@ def test_server_and_connection_errors_are_retried(
     assert store.get_assessment(rec.id) == rec
     drain(dynamo_store)
     store.requests.clear()
-    assert (
-        store.read_cohorts("real", "smm", "1.0.0", [COHORT.key])[COHORT.key].count == 1
-    )
+    got = store._read_cells([(REAL, CellKey("all", COHORT))])
+    assert got[(REAL, CellKey("all", COHORT))].count == 1
     assert store.requests == collections.Counter({"batch_get_item": 3})
     assert client.calls["put_item"] and len(client.calls["put_item"]) == 2
     assert len(client.calls["get_item"]) == 2
@@ -533,17 +530,15 @@ def test_unprocessed_keys_are_retried_to_completion(
 
     client = FaultyClient(dynamodb_client, batch_get_item=[half, half])
     store = faulty_store(dynamo_store, client)
-    keys = read_keys(COHORT.generalisations(), 4)
-    got = store.read_cohorts("real", "smm", "1.0.0", keys)
+    cells = [(REAL, CellKey("all", c)) for c in COHORT.generalisations()]
+    got = store._read_cells(cells)
     assert store.requests["batch_get_item"] == 3
-    assert got == dynamo_store.read_cohorts("real", "smm", "1.0.0", keys)
-    assert sum(got[f"*#*#*#s{s}"].count for s in range(4)) == 8
+    assert got == dynamo_store._read_cells(cells)
+    assert set(got) == set(cells) and got[(REAL, CellKey("all", Cohort()))].count == 8
 
     stuck = FaultyClient(dynamodb_client, batch_get_item=[half] * 10)
     with pytest.raises(Unavailable):
-        faulty_store(dynamo_store, stuck, max_attempts=3).read_cohorts(
-            "real", "smm", "1.0.0", keys
-        )
+        faulty_store(dynamo_store, stuck, max_attempts=3)._read_cells(cells)
 
 
 def test_bulk_load_retries_unprocessed_items(
@@ -601,7 +596,7 @@ def test_bulk_load_fills_every_histogram_bin(dynamo_store: DynamoStore) -> None:
         recs, cons, progress=lambda done, total: seen.append((done, total))
     )
     assert seen and seen[-1][0] == seen[-1][1]
-    got = dynamo_store.read_cohorts("reference", "smm", "1.0.0", ["C#*#*"])["C#*#*"]
+    got = read(dynamo_store, Cohort("C", "*", "*"), source="reference")
     assert got.count == len(recs)
     for m in metrics:
         assert got.histograms[m] == dict(

@@ -18,6 +18,7 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib import cohorts
+from chalicelib.aggregation import CellKey, Grid
 from chalicelib.assessments import populations_of
 from chalicelib.config import Settings
 from chalicelib.container import Container
@@ -30,7 +31,6 @@ from tests.cells import drain
 from tests.conftest import SECRET
 
 ADAPTERS = ["sqlite", "dynamodb"]
-MAX_SHARDS = 64  # the highest GLOBAL_SHARDS (chalicelib/config.py)
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -83,15 +83,22 @@ def fold(records: list[AssessmentRecord], population: str) -> dict[str, Any]:
     return {"count": count, "months": months, "bins": bins}
 
 
-def stored_global(store: Any, q: Questionnaire) -> dict[str, dict[str, Any]]:
-    """Every stored shard item of the global roll-up, per population, read by name (all 64
-    shards GLOBAL_SHARDS allows), independently of how the service reads them."""
-    keys = cohorts.read_keys([cohorts.GLOBAL], MAX_SHARDS)
-    raw = store.read_populations("real", q.id, q.version, keys, POPULATIONS)
-    return {
-        p: {k: a for k, a in items.items() if a.count or a.bins}
-        for p, items in raw.items()
-    }
+def stored_global(store: Any, q: Questionnaire) -> dict[str, dict[str, Aggregate]]:
+    """The global cell of each population (one cell, never write-sharded), read from the
+    cell aggregates independently of how the service reads them (releases)."""
+    out: dict[str, dict[str, Aggregate]] = {}
+    cells = store.read_grid(Grid("real", q.id, q.version))
+    for p in POPULATIONS:
+        state = cells.get(CellKey(p, cohorts.GLOBAL))
+        agg = Aggregate()
+        if state is not None:
+            agg = Aggregate(
+                state.count,
+                {m: list(h) for m, h in state.bins.items()},
+                {mo: v for mo, v in state.months.items() if v},
+            )
+        out[p] = {cohorts.GLOBAL.key: agg}
+    return out
 
 
 def check_exact(

@@ -21,6 +21,7 @@ from chalicelib.aggregation import CellKey, Grid, image_of, parse_image
 from chalicelib.cohorts import Cohort
 from chalicelib.config import Settings
 from chalicelib.container import Container
+from chalicelib.records import Contribution, metric_bins
 from chalicelib.request_models import SubmissionIn
 from chalicelib.storage.sqlite import SqliteStore
 from tests import orgs
@@ -172,33 +173,92 @@ def test_bulk_load_leaves_nothing_pending(store) -> None:  # type: ignore[no-unt
     assert store.list_grids() == [ref]
 
 
+def _legacy_rollups(c: sqlite3.Connection, cons: list[Contribution]) -> None:
+    """The roll-up table a file of an earlier release holds: one row per stored cohort
+    item (global shards and ``users:`` keys included), JSON with dense histograms."""
+    c.execute(
+        "CREATE TABLE cohort_aggregates (source TEXT NOT NULL, questionnaire TEXT NOT"
+        " NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, body TEXT NOT NULL,"
+        " PRIMARY KEY (source, questionnaire, version, cohort)) WITHOUT ROWID"
+    )
+    items: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for con in cons:
+        for key in con.item_keys():
+            item = items.setdefault(
+                (con.source, con.questionnaire_id, con.version, key),
+                {"count": 0, "months": {}, "histograms": {}},
+            )
+            item["count"] += 1
+            item["months"][con.month] = item["months"].get(con.month, 0) + 1
+            for m, v in con.metrics.items():
+                h = item["histograms"].setdefault(m, [0] * metric_bins(m))
+                h[v] += 1
+    c.executemany(
+        "INSERT INTO cohort_aggregates VALUES (?, ?, ?, ?, ?)",
+        [(*k, json.dumps(v)) for k, v in items.items()],
+    )
+
+
+def _tables(path: str) -> set[str]:
+    with sqlite3.connect(path) as c:
+        return {
+            r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+
+
 def test_a_file_from_before_the_stream_is_backfilled_once(tmp_path: Path) -> None:
+    """A file of the release before the stream: its real assessments are queued once, the
+    record-less reference cohort's cells are built from its legacy roll-ups (shards and
+    populations summed), and the roll-up table is dropped."""
     path = str(tmp_path / "old.sqlite3")
     store = SqliteStore(path)
     recs = [record(60 + i) for i in range(3)]
     for r in recs:
         store.create_assessment(r, contribution(r))
-    ref = [record(70 + i, source="reference", uses_social_media=True) for i in range(5)]
-    store.bulk_load(
-        [],
-        [
-            replace(contribution(r), source="reference", populations=("all", "users"))
-            for r in ref
-        ],
-    )
     store.close()
+    ref = [record(70 + i, source="reference", uses_social_media=True) for i in range(5)]
+    ref_cons = [
+        replace(contribution(r), source="reference", populations=("all", "users"))
+        for r in ref
+    ]
     with sqlite3.connect(path) as c:  # what a file of the previous release holds
         for table in ("stream_outbox", "cell_aggregates", "store_meta"):
             c.execute(f"DROP TABLE {table}")
+        _legacy_rollups(c, [contribution(r) for r in recs] + ref_cons)
     for _ in range(2):  # the second open must not queue the records again
         reopened = SqliteStore(path)
         assert reopened.pending_records() == 3
         reopened.close()
+        assert "cohort_aggregates" not in _tables(path)
     reopened = SqliteStore(path)
     drain(reopened)
+    # real cells come from the assessments only (their roll-ups are not added twice)
     assert stored_counts(reopened.read_grid(REAL)) == of_records(recs, REAL)
     rg = Grid("reference", "smm", "1.0.0")
     assert stored_counts(reopened.read_grid(rg)) == of_records(ref, rg)
+    reopened.close()
+
+
+def test_a_file_of_the_stream_release_drops_its_roll_ups_and_keeps_its_cells(
+    tmp_path: Path,
+) -> None:
+    """A file already streaming that still has the roll-up table (written next to the
+    outbox during the transition): the table is dropped, nothing is counted again."""
+    path = str(tmp_path / "transition.sqlite3")
+    store = SqliteStore(path)
+    recs = [record(80 + i) for i in range(4)]
+    for r in recs:
+        store.create_assessment(r, contribution(r))
+    drain(store)
+    before = store.read_grid(REAL)
+    store.close()
+    with sqlite3.connect(path) as c:
+        _legacy_rollups(c, [contribution(r) for r in recs])
+    reopened = SqliteStore(path)
+    assert "cohort_aggregates" not in _tables(path)
+    assert reopened.pending_records() == 0
+    assert reopened.read_grid(REAL) == before
+    assert stored_counts(before) == of_records(recs, REAL)
     reopened.close()
 
 

@@ -35,10 +35,14 @@ def test_assessment_survives_reopen(
 
 def test_counters_of_the_first_layout_are_migrated_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A file written before aggregates were one row per cohort (table ``aggregates``, one
-    row per counter) is folded into ``cohort_aggregates`` when the store opens it."""
+    row per counter): the record-less reference cohort's counters become its cell
+    aggregates when the store opens it, once, and the table is dropped."""
     import sqlite3
 
+    from chalicelib.aggregation import CellKey, Grid
+    from chalicelib.cohorts import Cohort
     from chalicelib.storage.sqlite import SqliteStore
+    from tests.cells import cell, histograms
 
     path = str(tmp_path / "old.sqlite3")
     old = sqlite3.connect(path)
@@ -50,31 +54,36 @@ def test_counters_of_the_first_layout_are_migrated_once(tmp_path) -> None:  # ty
             PRIMARY KEY (source, questionnaire, version, cohort, field)
         ) WITHOUT ROWID;
         INSERT INTO aggregates VALUES
-            ('real', 'smm', '1.0.0', 'C#*#*', 'count', 3),
-            ('real', 'smm', '1.0.0', 'C#*#*', 'm#overall#40', 2),
-            ('real', 'smm', '1.0.0', 'C#*#*', 'm#overall#100', 1),
-            ('real', 'smm', '1.0.0', 'C#*#*', 'm#phase#7', 3),
-            ('real', 'smm', '1.0.0', 'C#*#*', 'month#2026-10', 3),
-            ('real', 'smm', '1.0.0', 'J#*#*', 'count', 0),
-            ('real', 'smm', '1.0.0', 'J#*#*', 'm#overall#5', 0);
+            ('reference', 'smm', '1.0.0', 'C#*#*', 'count', 3),
+            ('reference', 'smm', '1.0.0', 'C#*#*', 'm#overall#40', 2),
+            ('reference', 'smm', '1.0.0', 'C#*#*', 'm#overall#100', 1),
+            ('reference', 'smm', '1.0.0', 'C#*#*', 'm#phase#7', 3),
+            ('reference', 'smm', '1.0.0', 'C#*#*', 'month#2026-10', 3),
+            ('reference', 'smm', '1.0.0', 'J#*#*', 'count', 0),
+            ('reference', 'smm', '1.0.0', 'J#*#*', 'm#overall#5', 0);
         """
     )
     old.close()
 
     store = SqliteStore(path)
-    got = store.read_cohorts("real", "smm", "1.0.0", ["C#*#*", "J#*#*"])
-    assert got["C#*#*"].count == 3
-    assert got["C#*#*"].histograms == {"overall": {40: 2, 100: 1}, "phase": {7: 3}}
-    assert got["C#*#*"].months == {"2026-10": 3}
-    assert got["J#*#*"].count == 0 and got["J#*#*"].histograms == {"overall": {}}
+    got = cell(store, "reference", "smm", "1.0.0", "C#*#*")
+    assert (got.count, got.changes) == (3, 3)
+    assert histograms(got) == {"overall": {40: 2, 100: 1}, "phase": {7: 3}}
+    assert got.months == {"2026-10": 3}
+    empty = cell(store, "reference", "smm", "1.0.0", "J#*#*")
+    assert empty.count == 0 and histograms(empty) == {"overall": {}}
     tables = {
         r[0]
         for r in store._conn().execute(
             "SELECT name FROM sqlite_master WHERE type='table'"
         )
     }
-    assert "aggregates" not in tables and "cohort_aggregates" in tables
+    assert not tables & {"aggregates", "cohort_aggregates"}
+    assert set(store.read_grid(Grid("reference", "smm", "1.0.0"))) == {
+        CellKey("all", Cohort("C", "*", "*")),
+        CellKey("all", Cohort("J", "*", "*")),
+    }
     store.close()
     again = SqliteStore(path)  # reopening does not fold anything twice
-    assert again.read_cohorts("real", "smm", "1.0.0", ["C#*#*"])["C#*#*"].count == 3
+    assert cell(again, "reference", "smm", "1.0.0", "C#*#*").count == 3
     again.close()

@@ -10,9 +10,9 @@ from dataclasses import asdict, replace
 import pytest
 
 from chalicelib.aggregation import CellKey, Grid
-from chalicelib.cohorts import Cohort, contribution_keys, read_keys
+from chalicelib.cohorts import Cohort, contribution_keys
 from chalicelib.records import AssessmentRecord, Contribution, Draft, PartnerKey
-from tests.cells import drain, of_records, stored_counts
+from tests.cells import cell, drain, of_records, stored_counts
 
 ADAPTERS = ["sqlite", "dynamodb"]
 
@@ -69,24 +69,16 @@ def contribution(rec: AssessmentRecord, shards: int = 4) -> Contribution:
     )
 
 
-def read(store, cohort: Cohort, shards: int = 4, population: str = "all"):  # type: ignore[no-untyped-def]
-    """Sum a cohort over its storage keys (the global roll-up is sharded)."""
-    from chalicelib.records import Aggregate, Deltas
+def read(store, cohort: Cohort, population: str = "all", source: str = "real"):  # type: ignore[no-untyped-def]
+    """A cohort's cell aggregate (after folding what is pending) as an ``Aggregate``."""
+    from chalicelib.records import Aggregate
 
-    drain(store)  # DynamoDB: fold the stream into the cells the read comes from
-    got = store.read_cohorts(
-        "real", "smm", "1.0.0", read_keys([cohort], shards), population=population
+    state = cell(store, source, "smm", "1.0.0", cohort.key, population)
+    return Aggregate(
+        state.count,
+        {m: list(h) for m, h in state.bins.items()},
+        {mo: v for mo, v in state.months.items() if v},
     )
-    total = Aggregate()
-    for agg in got.values():
-        total.add_deltas(
-            Deltas(
-                agg.count,
-                dict(agg.months),
-                {m: dict(h) for m, h in agg.histograms.items()},
-            )
-        )
-    return total
 
 
 def test_create_get_roundtrip(store) -> None:  # type: ignore[no-untyped-def]
@@ -164,16 +156,12 @@ def test_populations_are_kept_apart_and_erased_exactly(store) -> None:  # type: 
     assert {k: v for k, v in users.histograms["overall"].items() if v} == {
         user.metrics["overall"]: 1
     }
-    got = store.read_cohorts("real", "smm", "1.0.0", ["C#*#*"], population="users")
-    assert set(got) == {"C#*#*"}  # keyed by cohort, whatever the stored key
-    keys = read_keys(Cohort("C", "50-249", "dach").generalisations(), 4)
-    pair = store.read_populations("real", "smm", "1.0.0", keys, ("users", "all"))
-    assert set(pair) == {"users", "all"}
-    for population in ("users", "all"):
-        alone = store.read_cohorts("real", "smm", "1.0.0", keys, population=population)
-        assert {k: (a.count, a.bins) for k, a in pair[population].items()} == {
-            k: (a.count, a.bins) for k, a in alone.items()
-        }
+    cells = store.read_grid(Grid("real", "smm", "1.0.0"))
+    assert {k for k, st in cells.items() if st.count} == {
+        CellKey(p, c)
+        for p in ("all", "users")
+        for c in Cohort("C", "50-249", "dach").generalisations()
+    }  # one cell per (roll-up, population), every one written
     assert store.delete_assessment(user, both) is True
     for c in Cohort("C", "50-249", "dach").generalisations():
         assert read(store, c).count == 1, c
@@ -192,26 +180,19 @@ def test_clear_aggregates_drops_one_source_and_version(store) -> None:  # type: 
     store.bulk_load([], cons)
     real = record(310)
     store.create_assessment(real, contribution(real))
-    keys = read_keys([Cohort("C", "*", "*")], 4)
     for population in ("all", "users"):
-        got = store.read_cohorts(
-            "reference", "smm", "1.0.0", keys, population=population
-        )
-        assert got["C#*#*"].count == 3
-    items = {k for c in cons for k in c.item_keys()}
-    if type(store).__name__ == "DynamoStore":
-        # DynamoDB keeps one cell item per (cohort roll-up, population), no write shards
-        items = {
-            (p, c)
-            for p in ("all", "users")
-            for c in Cohort("C", "50-249", "dach").generalisations()
-        }
+        got = read(store, Cohort("C", "*", "*"), population, source="reference")
+        assert got.count == 3
+    # one cell per (cohort roll-up, population), none write-sharded
+    items = {
+        (p, c)
+        for p in ("all", "users")
+        for c in Cohort("C", "50-249", "dach").generalisations()
+    }
     assert store.clear_aggregates("reference", "smm", "1.0.0") == len(items)
     for population in ("all", "users"):
-        got = store.read_cohorts(
-            "reference", "smm", "1.0.0", keys, population=population
-        )
-        assert got["C#*#*"].count == 0
+        got = read(store, Cohort("C", "*", "*"), population, source="reference")
+        assert got.count == 0
     assert read(store, Cohort()).count == 1  # the real source is untouched
     assert store.clear_aggregates("reference", "smm", "1.0.0") == 0
 
@@ -220,10 +201,8 @@ def test_bulk_load_equals_single_writes(store) -> None:  # type: ignore[no-untyp
     recs = [record(100 + i, source="reference") for i in range(30)]
     cons = [replace(contribution(r), source="reference") for r in recs]
     store.bulk_load(recs, cons)
-    got = store.read_cohorts(
-        "reference", "smm", "1.0.0", read_keys([Cohort("C", "*", "*")], 4)
-    )
-    assert got["C#*#*"].count == 30
+    got = read(store, Cohort("C", "*", "*"), source="reference")
+    assert got.count == 30
     assert read(store, Cohort()).count == 0  # reference is a separate source
 
 

@@ -106,20 +106,38 @@ def test_dynamodb_attributes_of_a_submission_are_pinned() -> None:
     assert erased["count"] == -1 and erased["h#overall#9"] == -(10**18)
 
 
-def test_sqlite_aggregate_row_is_pinned(tmp_path: Path) -> None:
+def test_sqlite_cell_row_is_pinned(tmp_path: Path) -> None:
+    """What one folded submission leaves in SQLite: the assessment body and, per cell, one
+    ``cell_aggregates`` row in the codec's form (the roll-up table is gone)."""
+    from chalicelib.aggregation import CellKey
+    from chalicelib.cohorts import Cohort
+
     path = str(tmp_path / "pinned.sqlite3")
     store = SqliteStore(path)
     rec = record()
     c = Contribution("real", "smm", "1.0.0", ("C#*#*",), {"phase": 3}, "2026-11")
     assert store.create_assessment(rec, c) is True
+    assert store.aggregate_pending().records == 1
     store.close()
+    top = CellKey("all", Cohort()).key
     with sqlite3.connect(path) as conn:
-        (body,) = conn.execute("SELECT body FROM cohort_aggregates").fetchone()
+        (body,) = conn.execute(
+            "SELECT body FROM cell_aggregates WHERE cell = ?", (top,)
+        ).fetchone()
         (stored,) = conn.execute("SELECT body FROM assessments").fetchone()
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+    assert top == "all:*#*#*"
+    overall = ["0"] * 101
+    overall[57] = "1"
     assert body == (
-        '{"count":1,"months":{"2026-11":1},"histograms":{"phase":[0,0,0,1,0,0,0,0]}}'
+        '{"n":1,"h":{"overall":[' + ",".join(overall) + '],"phase":[0,0,0,1,0,0,0,0]},'
+        '"mo":{"2026-11":1},"ch":1,"rm":0,"ap":{"sqlite":1}}'
     )
     assert stored == json.dumps(asdict(rec), sort_keys=True)
+    assert "cohort_aggregates" not in tables
 
 
 def test_record_bodies_are_sorted_json_of_their_fields() -> None:

@@ -16,16 +16,12 @@ from typing import Any
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from chalicelib.aggregation import (
-    CellKey,
     Grid,
     KeyDelta,
     MalformedRecord,
     parse_image,
 )
-from chalicelib.cohorts import Cohort
 from chalicelib.records import (
-    SHARD_MARK,
-    Aggregate,
     AssessmentQuery,
     AssessmentRecord,
     Contribution,
@@ -54,14 +50,6 @@ def _written_by(item: dict[str, Any] | None, write_id: str) -> bool:
         return False
     got = item.get("w") or item.get("write_id") or {}
     return bool(got.get("S") == write_id)
-
-
-def _aggregate(state: Any) -> Aggregate:
-    return Aggregate(
-        state.count,
-        {m: list(h) for m, h in state.bins.items()},
-        {mo: v for mo, v in state.months.items() if v},
-    )
 
 
 class AssessmentsMixin(StreamsMixin):
@@ -262,56 +250,6 @@ class AssessmentsMixin(StreamsMixin):
             ConditionExpression="attribute_exists(PK)",
         )
         return done is not None or ambiguous
-
-    # --- benchmark reads from the cell aggregates ---------------------------------------
-    def read_cohorts(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        population: str = "all",
-    ) -> dict[str, Aggregate]:
-        return self.read_populations(
-            source, questionnaire_id, version, cohorts, (population,)
-        )[population]
-
-    def read_populations(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        populations: Iterable[str],
-        sharded: Iterable[str] = (),
-    ) -> dict[str, dict[str, Aggregate]]:
-        """The cell aggregates of the named cohorts, one BatchGetItem. No cell is write-
-        sharded any more: a ``sharded`` cohort's cell is returned as its only shard
-        (``<key>#s0``), so readers that sum shards get the whole cell."""
-        grid = Grid(source, questionnaire_id, version)
-        wanted = list(dict.fromkeys(cohorts))
-        shard_keys = list(dict.fromkeys(sharded))
-        pops = list(dict.fromkeys(populations))
-        out = {p: {k: Aggregate() for k in wanted} for p in pops}
-        names: dict[tuple[Grid, CellKey], list[tuple[str, str]]] = {}
-        for p in pops:
-            for k in wanted:
-                base, mark, shard = k.rpartition(SHARD_MARK)
-                if mark and base.count("#") == 2 and shard.isdigit():
-                    if shard == "0":  # a shard key of the layout before cells: shard 0
-                        cell = (grid, CellKey(p, Cohort.from_key(base)))
-                        names.setdefault(cell, []).append((p, k))
-                    continue  # is the whole cell, the others are empty
-                names.setdefault((grid, CellKey(p, Cohort.from_key(k))), []).append(
-                    (p, k)
-                )
-            for k in shard_keys:
-                cell = (grid, CellKey(p, Cohort.from_key(k)))
-                names.setdefault(cell, []).append((p, k + SHARD_MARK + "0"))
-        for cell, state in self._read_cells(names).items():
-            for p, k in names[cell]:
-                out[p][k] = _aggregate(state)
-        return out
 
     def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
         """Empty every cell of the grid (after folding what is pending) as the removal of

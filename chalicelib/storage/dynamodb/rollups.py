@@ -1,21 +1,17 @@
-"""Aggregate items: counter ``ADD`` updates (chunked under the expression limits), reads of
-cohorts and populations, clearing one source's items (docs/STORAGE.md)."""
+"""The roll-up write of the layout before issue 15: counter ``ADD`` updates of the aggregate
+items a contribution touches, chunked under the expression limits. Nothing in the service
+writes or reads roll-ups any more (benchmarks come from releases of the cell aggregates,
+docs/RELEASES.md); this is kept only so bench/dynamodb_writes.py can measure the old write
+against the new one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.records import (
-    SHARD_MARK,
-    Aggregate,
     Contribution,
-    Deltas,
-    aggregate_key,
-    shard_index,
 )
-from chalicelib.storage import codec, packed
-from chalicelib.storage.dynamodb.client import BATCH_GET_SIZE, BATCH_WRITE_SIZE, Table
+from chalicelib.storage import packed
 from chalicelib.storage.dynamodb.keys import bench_pk, cohort_sk, key
 
 MAX_ADD_ACTIONS = 250  # < 300 operators per UpdateExpression
@@ -89,94 +85,3 @@ def contribution_updates(
         item = (c.source, c.questionnaire_id, c.version, cohort)
         items.extend(counter_updates(table_name, item, deltas))
     return items
-
-
-def sum_contributions(
-    contributions: Iterable[Contribution],
-) -> dict[ItemKey, dict[str, int]]:
-    """Stored counter deltas per aggregate item ``(source, questionnaire, version,
-    cohort)``."""
-    summed: dict[ItemKey, Deltas] = {}
-    for con in contributions:
-        deltas = con.deltas()
-        for cohort in con.item_keys():
-            summed.setdefault(
-                (con.source, con.questionnaire_id, con.version, cohort), Deltas()
-            ).add(deltas)
-    return {item: packed.pack_deltas(d) for item, d in summed.items()}
-
-
-def add_item(agg: Aggregate, item: dict[str, Any]) -> None:
-    """Add a stored aggregate item's counters: packed words, ``count``, ``month#…``, and
-    the per-bin ``m#…`` attributes of the first layout (summed in, no migration needed)."""
-    rest: list[tuple[str, int]] = []
-    for name, value in item.items():
-        if "N" not in value:
-            continue
-        if packed.is_word(name):
-            agg.add_bins(*packed.decode_word(name, int(value["N"])))
-        else:
-            rest.append((name, int(value["N"])))
-    agg.add_deltas(codec.deltas_from_counters(rest, strict=False))
-
-
-class RollupsMixin(Table):
-    def read_cohorts(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        population: str = "all",
-    ) -> dict[str, Aggregate]:
-        return self.read_populations(
-            source, questionnaire_id, version, cohorts, (population,)
-        )[population]
-
-    def read_populations(
-        self,
-        source: str,
-        questionnaire_id: str,
-        version: str,
-        cohorts: Iterable[str],
-        populations: Iterable[str],
-        sharded: Iterable[str] = (),
-    ) -> dict[str, dict[str, Aggregate]]:
-        """One BatchGetItem for up to 100 items (a ``users`` read with its ``all`` counts
-        is 2 x 7 items), and per population and ``sharded`` cohort one Query of its shard
-        items (``begins_with(SK, "COHORT#*#*#*#s")``: at most 64 items, whatever shard
-        count wrote them)."""
-        wanted = list(dict.fromkeys(cohorts))
-        pops = list(dict.fromkeys(populations))
-        out = {p: {k: Aggregate() for k in wanted} for p in pops}
-        pk = bench_pk(source, questionnaire_id, version)
-        by_sk = {cohort_sk(aggregate_key(p, k)): (p, k) for p in pops for k in wanted}
-        sks = list(by_sk)
-        for i in range(0, len(sks), BATCH_GET_SIZE):
-            keys = [key(pk, sk) for sk in sks[i : i + BATCH_GET_SIZE]]
-            for item in self._batch_get(keys):
-                p, k = by_sk[item["SK"]["S"]]
-                add_item(out[p][k], item)
-        for p in pops:
-            for k in dict.fromkeys(sharded):
-                prefix = cohort_sk(aggregate_key(p, k))
-                for item in self._query_partition(pk, prefix + SHARD_MARK):
-                    shard = shard_index(item["SK"]["S"], prefix)
-                    if shard is not None:
-                        add_item(
-                            out[p].setdefault(f"{k}{SHARD_MARK}{shard}", Aggregate()),
-                            item,
-                        )
-        return out
-
-    def clear_aggregates(self, source: str, questionnaire_id: str, version: str) -> int:
-        """One partition holds every cohort item (all populations) of a source and version:
-        a Query of its keys and BatchWriteItem deletes (idempotent, so retries are safe)."""
-        pk = bench_pk(source, questionnaire_id, version)
-        deletes = [
-            {"DeleteRequest": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
-            for item in self._query_partition(pk, "COHORT#", projection="PK, SK")
-        ]
-        for i in range(0, len(deletes), BATCH_WRITE_SIZE):
-            self._batch_write(deletes[i : i + BATCH_WRITE_SIZE])
-        return len(deletes)
