@@ -213,6 +213,28 @@ def test_lost_cell_writes_are_reported_and_redelivery_completes(
     assert stored_counts(dynamo_store.read_grid(REAL)) == of_records(recs, REAL)
 
 
+def test_a_small_poll_limit_moves_past_the_folds_own_records(
+    dynamo_store: DynamoStore,
+) -> None:
+    """The fold's own cell writes are records of the same stream: a poller whose limit is
+    smaller than a run of them must still reach the submissions behind them (it once
+    re-read the same records of other items for ever)."""
+    rng = random.Random(7)
+    first = [varied(1100 + i, rng) for i in range(40)]
+    for r in first:
+        assert dynamo_store.create_assessment(r, contribution(r))
+    drain(dynamo_store)  # writes dozens of cells: their stream records now come first
+    later = [varied(1200 + i, rng) for i in range(3)]
+    for r in later:
+        assert dynamo_store.create_assessment(r, contribution(r))
+    want = of_records(first + later, REAL)
+    for _ in range(500):  # bounded: 10 records a poll
+        dynamo_store.aggregate_pending(10)
+        if stored_counts(dynamo_store.read_grid(REAL)) == want:
+            break
+    assert stored_counts(dynamo_store.read_grid(REAL)) == want
+
+
 def test_release_store_roundtrip(dynamo_store: DynamoStore) -> None:
     """A release built from the folded cells is stored whole, the latest pointer moves to
     it, a cell read is one BatchGetItem, and older releases stay readable by id."""

@@ -225,9 +225,11 @@ class StreamsMixin(CellsMixin):
         self._dead_letters(batch, result.failures)
         more = len(records) >= limit and not closed
         finished = closed and not more
-        if batch or finished or len(records) >= SKIP_WITHOUT_MOVING:
-            # (records of other items alone, e.g. the fold's own writes, are re-read
-            # next time rather than answered with a position write of their own)
+        if batch or finished or len(records) >= min(limit, SKIP_WITHOUT_MOVING):
+            # (a few records of other items alone, e.g. the fold's own writes, are re-read
+            # next time rather than answered with a position write of their own; a run
+            # that read as many as it may always moves, or a small limit would re-read
+            # the same records of other items for ever)
             last = records[-1]["dynamodb"]["SequenceNumber"]
             self._put_position(pos_key, pos, last, finished)
         return (
