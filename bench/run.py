@@ -110,7 +110,7 @@ DDB_COLUMNS = (
     "http med ms",
     "req/read",
     "items/read",
-    "attrs/read",
+    "bytes/read",
     "sub med ms",
     "sub p99 ms",
     "req/sub",

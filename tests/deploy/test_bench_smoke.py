@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+CELL_BYTES_BOUND = 2048  # one released cell as stored (JSON), seen ~700-800 B
 
 
 def test_quick_bench_runs_and_reports_every_section(tmp_path: Path) -> None:
@@ -60,19 +61,16 @@ def test_quick_bench_runs_and_reports_every_section(tmp_path: Path) -> None:
     # naive_compare asserts equal ranks before timing; both sizes ran
     assert [r["stored"] for r in d["naive_compare"]["rows"]] == [1000, 5000]
     assert all(r["ours_median_ms"] > 0 for r in d["naive_compare"]["rows"])
-    # the DynamoDB Local table was parsed: one request per read, one per submission, and
-    # the same number of stored attributes per read at both sizes (fixed-size items)
+    # the DynamoDB Local table was parsed: two requests per read (the release header, one
+    # BatchGetItem of the released cells), one per submission, and released cells of a
+    # bounded size at both sizes (coarse figures only: bands, whole-percent shares)
     ddb = d["dynamodb"]
     assert ddb["status"] == "ok", ddb
     assert [r["stored"] for r in ddb["rows"]] == [300, 1000], ddb
     for r in ddb["rows"]:
-        # a read: one BatchGetItem of the cells; a submission: one PutItem
-        assert r["req/read"] == 1 and r["req/sub"] == 1, r
-    first, last = ddb["rows"][0]["attrs/read"], ddb["rows"][-1]["attrs/read"]
-    assert abs(last - first) <= 15 * 24, (
-        first,
-        last,
-    )  # months may differ, words do not
+        # a read: the header and one BatchGetItem of the cells; a submission: one PutItem
+        assert r["req/read"] == 2 and r["req/sub"] == 1, r
+        assert 0 < r["bytes/read"] <= 8 * CELL_BYTES_BOUND, r
     costs = d["cost"]["submission"]["usd_per_million"]
     assert set(costs) == {"young", "measured", "bound"}
     assert all(c["total"] > 0 for c in costs.values())
