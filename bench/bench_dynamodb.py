@@ -181,7 +181,9 @@ def measure(
     head = store.latest_release(GRID)
     previous = store.read_release(GRID, head.id) if head else None
     store.put_release(
-        build_release(store.read_grid(GRID), K, previous, release_id(now), iso(now), GRID)
+        build_release(
+            store.read_grid(GRID), K, previous, release_id(now), iso(now), GRID
+        )
     )
     cells = [CellKey("all", c) for c in TARGET.generalisations()]
 
