@@ -112,3 +112,17 @@ class ReleaseHeader:
     grid: Grid
     cells: int
     released: int
+
+
+def header_of(release: Release) -> ReleaseHeader:
+    """The header a store keeps for ``release`` (which must name its grid)."""
+    if release.grid is None:
+        raise ValueError("a stored release needs its grid")
+    return ReleaseHeader(
+        release.id,
+        release.created_at,
+        release.k,
+        release.grid,
+        len(release.cells),
+        sum(isinstance(c, ReleasedCell) for c in release.cells.values()),
+    )

@@ -14,7 +14,12 @@ from collections.abc import Iterable
 from chalicelib.aggregation import CellKey, Grid
 from chalicelib.errors import Conflict
 from chalicelib.releases.codec import cell_from_item, cell_to_item
-from chalicelib.releases.model import Cell, Release, ReleasedCell, ReleaseHeader
+from chalicelib.releases.model import (
+    Cell,
+    Release,
+    ReleaseHeader,
+    header_of,
+)
 from chalicelib.storage.sqlite_organisations import _faults
 
 RELEASE_SCHEMA = """
@@ -73,17 +78,8 @@ class SqliteReleases:
     def put_release(self, release: Release) -> ReleaseHeader:
         """Raises ``Conflict`` (nothing written) when the grid already has a release with
         this id."""
-        if release.grid is None:
-            raise ValueError("a stored release needs its grid")
-        grid = release.grid
-        header = ReleaseHeader(
-            release.id,
-            release.created_at,
-            release.k,
-            grid,
-            len(release.cells),
-            sum(isinstance(c, ReleasedCell) for c in release.cells.values()),
-        )
+        header = header_of(release)
+        grid = header.grid
         rows = [
             (
                 *_g(grid),

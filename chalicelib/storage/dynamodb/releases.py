@@ -22,7 +22,12 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from chalicelib.aggregation import CellKey, Grid
 from chalicelib.errors import Conflict
 from chalicelib.releases.codec import cell_from_item, cell_to_item
-from chalicelib.releases.model import Cell, Release, ReleasedCell, ReleaseHeader
+from chalicelib.releases.model import (
+    Cell,
+    Release,
+    ReleaseHeader,
+    header_of,
+)
 from chalicelib.storage.dynamodb.cells import grid_text
 from chalicelib.storage.dynamodb.client import (
     BATCH_GET_SIZE,
@@ -60,17 +65,8 @@ def _header(grid: Grid, item: dict[str, Any]) -> ReleaseHeader:
 
 class ReleasesMixin(Table):
     def put_release(self, release: Release) -> ReleaseHeader:
-        if release.grid is None:
-            raise ValueError("a stored release needs its grid")
-        grid = release.grid
-        header = ReleaseHeader(
-            release.id,
-            release.created_at,
-            release.k,
-            grid,
-            len(release.cells),
-            sum(1 for c in release.cells.values() if isinstance(c, ReleasedCell)),
-        )
+        header = header_of(release)
+        grid = header.grid
         rel_pk = f"REL#{grid_text(grid)}"
         try:  # claim the id first: a reused one overwrites nothing
             self._call(
