@@ -116,6 +116,20 @@ class Target:
         """The pyramid level the tier stands for (1 foundation .. 5 enlightenment)."""
         return None if self.tier is None else TIER_ORDER.index(self.tier) + 1
 
+    def as_dict(self) -> dict[str, object]:
+        """The target as plain data (what the API shows and the stores keep)."""
+        return {
+            "phase": self.phase,
+            "tier": self.tier,
+            "dimensions": dict(self.dimensions),
+            "start_quarter": self.start_quarter,
+            "pace": self.pace,
+            "assignments": {
+                qid: {"owner": a.owner, "due_quarter": a.due_quarter}
+                for qid, a in sorted(self.assignments.items())
+            },
+        }
+
 
 def target_of(q: Questionnaire, body: object) -> Target:
     """A ``Target`` from a validated ``request_models.TargetIn`` (or anything with its

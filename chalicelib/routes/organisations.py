@@ -84,19 +84,7 @@ def answers_json(view: OrganisationView, round_number: int) -> dict[str, Any]:
 
 
 def target_json(t: Any) -> dict[str, Any] | None:
-    if t is None:
-        return None
-    return {
-        "phase": t.phase,
-        "tier": t.tier,
-        "dimensions": dict(t.dimensions),
-        "start_quarter": t.start_quarter,
-        "pace": t.pace,
-        "assignments": {
-            qid: {"owner": a.owner, "due_quarter": a.due_quarter}
-            for qid, a in sorted(t.assignments.items())
-        },
-    }
+    return None if t is None else dict(t.as_dict())
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

@@ -51,21 +51,7 @@ def round_from_json(body: str) -> Round:
 
 def target_to_json(t: Target) -> str:
     """An organisation's target with its step assignments (owner, due quarter)."""
-    return json.dumps(
-        {
-            "phase": t.phase,
-            "tier": t.tier,
-            "dimensions": dict(t.dimensions),
-            "start_quarter": t.start_quarter,
-            "pace": t.pace,
-            "assignments": {
-                qid: {"owner": a.owner, "due_quarter": a.due_quarter}
-                for qid, a in sorted(t.assignments.items())
-            },
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    return json.dumps(t.as_dict(), sort_keys=True, separators=(",", ":"))
 
 
 def target_from_json(body: str) -> Target:
